@@ -1,0 +1,40 @@
+"""Hyper-parameters of the TF-IDF kind, as typed dataclasses the config loader validates.
+
+Kept apart from the model code so that reading a config never imports a training library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+
+@dataclass
+class SeedOnlyTrain:
+    """`train:` section of kinds that need nothing but a seed."""
+
+    seed: int = field(default=13, metadata={"min": 0})
+
+
+@dataclass
+class TfidfParams:
+    """`model:` section for `kind: tfidf`.
+
+    word_ngrams / char_ngrams: [min, max] n-gram lengths, or null to switch that family off.
+    classifier: linear_svc (fast, strong; probabilities calibrated on dev), logreg, or sgd.
+    pair_features (stance only): claim/text relation features (cosine, overlap, refutation cues).
+    """
+
+    word_ngrams: Optional[list[int]] = field(default_factory=lambda: [1, 2])
+    char_ngrams: Optional[list[int]] = field(default_factory=lambda: [2, 5])
+    char_analyzer: Literal["char", "char_wb"] = "char_wb"
+    min_df: int = field(default=2, metadata={"min": 1})
+    max_df: float = field(default=1.0, metadata={"exclusive_min": 0.0, "max": 1.0})
+    max_features: Optional[int] = field(default=None, metadata={"min": 1})
+    sublinear_tf: bool = True
+    classifier: Literal["linear_svc", "logreg", "sgd"] = "linear_svc"
+    C: float = field(default=1.0, metadata={"exclusive_min": 0.0})
+    class_weight: Literal["balanced", "none"] = "balanced"
+    max_iter: int = field(default=2000, metadata={"min": 1})
+    pair_features: bool = True
+    best_sentences: int = field(default=3, metadata={"min": 1})
