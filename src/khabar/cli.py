@@ -13,6 +13,10 @@ from .errors import KhabarError
 
 EXAMPLES = """\
 commands, each with an example:
+  train       khabar train configs/sample_topic_tfidf.yaml --set model.C=0.5
+  evaluate    khabar evaluate experiments/sample_topic_tfidf/20261125-101500 --data other.jsonl --label-map sport=Sports
+  predict     khabar predict experiments/sample_topic_tfidf/20261125-101500 --text "فاز المنتخب بالمباراة"
+  compare     khabar compare experiments/
   normalize   khabar normalize --preset arabert article.txt
   data stats  khabar data stats configs/sample_topic_tfidf.yaml
 """
@@ -27,6 +31,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"khabar {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train from a YAML config, evaluate, write a run directory",
+                       description="Load and validate a config, normalize, fit, evaluate on dev and test, and write "
+                                   "experiments/<name>/<timestamp>/.",
+                       epilog="example: khabar train configs/sample_topic_tfidf.yaml --set train.seed=7")
+    p.add_argument("config", help="an experiment config, e.g. configs/sample_topic_tfidf.yaml")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value by its dotted key (repeatable), e.g. --set model.C=0.5")
+    p.set_defaults(handler=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="evaluate a trained model on any labeled data",
+                       description="Evaluate a run or model directory on labeled data, also from another news source.",
+                       epilog="example: khabar evaluate experiments/sanad_topic_tfidf/20261125-101500 "
+                              "--data ant.jsonl.gz --label-map sport=Sports,economy=Finance")
+    p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory or its model/ folder")
+    p.add_argument("--data", required=True, help="labeled data: csv/tsv/jsonl(.gz)/parquet file or folder per label")
+    p.add_argument("--label-map", default=None, metavar="A=B,...", help="rename the data's labels to the model's")
+    p.add_argument("--text-column", default=None, help="column with the text (default: guessed)")
+    p.add_argument("--pair-column", default=None, help="column with the article (stance; default: guessed)")
+    p.add_argument("--label-column", default=None, help="column with the label (default: guessed)")
+    p.add_argument("--split", default=None, choices=["train", "dev", "test"], help="only the rows of this split")
+    p.add_argument("--out", default=None, help="also write metrics.json, report.md, confusion_matrix.png here")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
+    p.set_defaults(handler=_cmd_evaluate)
+
+    p = sub.add_parser("predict", help="label new articles",
+                       description="Label new articles: --text, a .txt file, a folder of .txt files, a CSV/JSON-lines "
+                                   "file, or - for standard input (one article per line; stance: claim<TAB>text).",
+                       epilog='example: khabar predict experiments/sample_topic_tfidf/20261125-101500 --text "..."')
+    p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory or its model/ folder")
+    p.add_argument("input", nargs="?", default=None, metavar="FILE|-", help="input file or folder, or - for stdin")
+    p.add_argument("--text", default=None, help="one article (stance: the claim)")
+    p.add_argument("--pair", default=None, help="stance: the article or headline paired with --text")
+    p.add_argument("--text-column", default=None, help="CSV/JSON-lines column with the text (stance: the claim)")
+    p.add_argument("--pair-column", default=None, help="CSV/JSON-lines column with the article (stance)")
+    p.add_argument("--format", default="jsonl", choices=["jsonl", "csv"], help="output format (default: jsonl)")
+    p.add_argument("--output", "-o", default=None, help="write here instead of standard output")
+    p.add_argument("--top-k", type=int, default=3, help="how many labels to list per article (default: 3)")
+    p.add_argument("--batch-size", type=int, default=64, help="articles per model call (default: 64)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
+    p.set_defaults(handler=_cmd_predict)
+
+    p = sub.add_parser("compare", help="compare experiment runs in one table, with significance",
+                       description="Gather run directories into one table (terminal, Markdown, CSV, bar chart) and "
+                                   "test paired differences on a shared test set.",
+                       epilog="example: khabar compare experiments/ --metric test.accuracy")
+    p.add_argument("runs", nargs="*", metavar="RUN|DIR", help="run directories or folders of runs (default: experiments)")
+    p.add_argument("--metric", default="test.macro_f1", help="sort by this metric (default: test.macro_f1)")
+    p.add_argument("--out", default=None, help="where comparison.md/.csv/.png go (default: experiments/_compare)")
+    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: 1000)")
+    p.set_defaults(handler=_cmd_compare)
 
     p = sub.add_parser("normalize", help="stream text through a normalization preset, line by line",
                        description="Normalize Arabic text line by line, to see what a preset does.",
@@ -80,6 +135,114 @@ def _cmd_normalize(args) -> int:
             sys.stdout.write(norm(line.rstrip("\n")) + "\n")
     except UnicodeDecodeError:
         raise KhabarError(f"{args.file}: line {number}: not valid UTF-8; re-encode the file as UTF-8") from None
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from .train import train_from_config
+
+    result = train_from_config(args.config, args.overrides)
+    print(f"{'split':<12}{'accuracy':>10}{'macro-F1':>10}{'n':>8}")
+    for name, figures in result.headline.items():
+        acc, f1 = figures["accuracy"], figures["macro_f1"]
+        print(f"{name:<12}{'' if acc is None else f'{acc:.4f}':>10}{'' if f1 is None else f'{f1:.4f}':>10}{figures['n']:>8}")
+    print(f"run: {result.run_dir}")
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from .data import guess_data_config, load_examples
+    from .evaluate import evaluate_model, parse_label_map, write_evaluation
+    from .predict import load_for_prediction
+
+    model = load_for_prediction(args.model, args.device)
+    cfg, _ = guess_data_config(args.data, model.task)
+    for column in ("text_column", "pair_column", "label_column"):
+        if getattr(args, column):
+            setattr(cfg, column, getattr(args, column))
+    examples = load_examples(cfg, model.task, args.data)
+    if args.split:
+        examples = [ex for ex in examples if ex.split == args.split]
+    result = evaluate_model(model, examples, parse_label_map(args.label_map))
+    _print_evaluation(result)
+    if args.out:
+        write_evaluation(result, args.out, f"{args.model} on {args.data}", examples)
+        print(f"written: {args.out}")
+    return 0
+
+
+def _print_evaluation(result: dict) -> None:
+    if result["n"]:
+        print(f"n {result['n']}  accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
+              f"weighted-F1 {result['weighted_f1']:.4f}")
+        print(f"{'label':<16}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>9}")
+        for label, f in result["per_class"].items():
+            print(f"{label:<16}{f['precision']:>10.3f}{f['recall']:>10.3f}{f['f1']:>10.3f}{f['support']:>9}")
+    else:
+        print("no example has a label the model knows; pass --label-map to map the data's labels to the model's")
+    for source, f in result.get("by_source", {}).items():
+        print(f"source {source}: n {f['n']}  accuracy {f['accuracy']:.4f}  macro-F1 {f['macro_f1']:.4f}")
+    for label, info in result.get("unknown_labels", {}).items():
+        print(f"label {label!r} unknown to the model: {info['n']} examples, predicted as {info['predicted_as']}")
+
+
+def _cmd_predict(args) -> int:
+    from . import predict as P
+
+    if args.text is None and args.input is None:
+        raise KhabarError("nothing to label: give --text \"...\", a file or folder, or - for standard input")
+    if args.text is not None and args.input is not None:
+        raise KhabarError("give either --text or an input file, not both")
+    model = P.load_for_prediction(args.model, args.device)
+    if args.text is not None:
+        examples = P.examples_from_strings(model.task, args.text, args.pair)
+    elif args.input == "-":
+        examples = P.examples_from_stream(model.task, sys.stdin)
+    else:
+        from .data import read_unlabeled
+
+        examples = read_unlabeled(args.input, model.task, args.text_column, args.pair_column)
+    records = P.predict_examples(model, examples, args.top_k, args.batch_size)
+    if args.output:
+        with _atomic_output(args.output) as fh:
+            P.write_records(records, args.format, fh)
+    else:
+        P.write_records(records, args.format)
+    return 0
+
+
+def _atomic_output(path: str):
+    """Write to a temporary file and rename on success: nothing half-written on error."""
+    import contextlib
+    import os
+
+    @contextlib.contextmanager
+    def writer():
+        tmp = f"{path}.incomplete"
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                yield fh
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise KhabarError(f"{path}: cannot write ({exc.strerror}); choose a writable --output path") from None
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    return writer()
+
+
+def _cmd_compare(args) -> int:
+    import os
+
+    from .compare import compare_runs, format_table, write_comparison
+
+    result = compare_runs(args.runs, args.metric, args.resamples)
+    print(format_table(result))
+    out = args.out or os.path.join(args.runs[0] if len(args.runs) == 1 and not os.path.isfile(
+        os.path.join(args.runs[0], "metrics.json")) else "experiments", "_compare")
+    for path in write_comparison(result, out):
+        print(f"written: {path}")
     return 0
 
 

@@ -152,6 +152,9 @@ def config_from_dict(raw: dict, source: str = "<config>") -> Config:
         raise KhabarError(f"{source}: model.kind: {exc}") from None
     model = schema.build(params_cls, model_raw, "model", source)
     train = schema.build(train_cls, top.train, "train", source)
+    if "preset" not in (raw.get("normalize") or {}) and "arabert" in str(getattr(model, "name_or_path", "")).lower():
+        # AraBERT checkpoints were pre-trained on text preprocessed this way: match it unless told otherwise
+        top.normalize.preset = "arabert"
     _check_cross_fields(top, model, source)
     return Config(
         name=top.name, task=top.task, data=top.data, model_kind=kind, model=model, train=train,

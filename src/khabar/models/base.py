@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from abc import ABC, abstractmethod
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Sequence, Union
@@ -157,10 +158,26 @@ def rebuild_config(manifest: dict, directory: str):
     return params, train, normalize
 
 
+def resolve_model_dir(path: str) -> str:
+    """A model directory from a model dir, a run dir, or an experiment's folder of runs (newest run)."""
+    if not os.path.isdir(path):
+        raise KhabarError(f"{path}: no such directory; pass a run directory such as experiments/<name>/<timestamp>")
+    if os.path.isfile(os.path.join(path, MANIFEST)):
+        return path
+    if os.path.isfile(os.path.join(path, "model", MANIFEST)):
+        return os.path.join(path, "model")
+    runs = sorted(d for d in os.listdir(path)
+                  if not d.startswith(".") and os.path.isfile(os.path.join(path, d, "model", MANIFEST)))
+    if runs:
+        newest = os.path.join(path, runs[-1], "model")
+        print(f"khabar: using the newest run {os.path.join(path, runs[-1])}", file=sys.stderr)
+        return newest
+    raise KhabarError(f"{path}: not a khabar model or run directory (no {MANIFEST}); pass a run directory or its model/ folder")
+
+
 def load_model(directory: str) -> Model:
-    """Load any kind from its directory (a run directory's model/ is found too)."""
-    if not os.path.isfile(os.path.join(directory, MANIFEST)) and os.path.isfile(os.path.join(directory, "model", MANIFEST)):
-        directory = os.path.join(directory, "model")
+    """Load any kind from a model dir, a run dir or an experiment folder (see resolve_model_dir)."""
+    directory = resolve_model_dir(directory)
     manifest = read_manifest(directory)
     from . import model_class
 

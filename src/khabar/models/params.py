@@ -21,13 +21,13 @@ class TfidfParams:
     """`model:` section for `kind: tfidf`.
 
     word_ngrams / char_ngrams: [min, max] n-gram lengths, or null to switch that family off.
+    Character n-grams are taken within words (like scikit-learn's char_wb analyzer).
     classifier: linear_svc (fast, strong; probabilities calibrated on dev), logreg, or sgd.
     pair_features (stance only): claim/text relation features (cosine, overlap, refutation cues).
     """
 
     word_ngrams: Optional[list[int]] = field(default_factory=lambda: [1, 2])
     char_ngrams: Optional[list[int]] = field(default_factory=lambda: [2, 5])
-    char_analyzer: Literal["char", "char_wb"] = "char_wb"
     min_df: int = field(default=2, metadata={"min": 1})
     max_df: float = field(default=1.0, metadata={"exclusive_min": 0.0, "max": 1.0})
     max_features: Optional[int] = field(default=None, metadata={"min": 1})

@@ -1,0 +1,177 @@
+"""Gather run directories into one table, plot it, and test whether differences are real.
+
+Two runs evaluated on the same test set (same ids, same gold labels) are compared with McNemar's
+exact test on accuracy and a paired bootstrap on macro-F1: a 0.3-point gain on 400 articles is
+often noise, and the table should say so.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from itertools import combinations
+
+import numpy as np
+import yaml
+from scipy.stats import binomtest
+from sklearn.metrics import f1_score
+
+from .errors import KhabarError
+
+COLUMNS = ("name", "run", "task", "kind", "data", "test.accuracy", "test.macro_f1", "dev.macro_f1", "train.seconds", "date")
+
+
+def find_runs(paths: list[str]) -> list[str]:
+    """Run directories among `paths`: each is a run, or a folder searched for finished runs."""
+    found = []
+    for path in paths or ["experiments"]:
+        if not os.path.isdir(path):
+            raise KhabarError(f"{path}: no such directory; pass run directories or a folder of runs such as experiments/")
+        if _is_run(path):
+            found.append(path)
+            continue
+        for root, dirs, _ in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "model")
+            if _is_run(root):
+                found.append(root)
+                dirs[:] = []
+    if not found:
+        raise KhabarError(f"no finished runs under {', '.join(paths or ['experiments'])}; train one with khabar train CONFIG")
+    return found
+
+
+def _is_run(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "metrics.json")) and os.path.isfile(os.path.join(path, "config.yaml"))
+
+
+def load_run(path: str) -> dict:
+    try:
+        with open(os.path.join(path, "metrics.json"), encoding="utf-8") as fh:
+            metrics = json.load(fh)
+        with open(os.path.join(path, "config.yaml"), encoding="utf-8") as fh:
+            config = yaml.safe_load(fh)
+    except (OSError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise KhabarError(f"{path}: unreadable run ({exc}); remove it or re-train") from None
+    data_path = config.get("data", {}).get("path", [])
+    return {
+        "name": config.get("name", "?"), "run": path, "task": config.get("task", "?"),
+        "kind": config.get("model", {}).get("kind", "?"),
+        "data": ",".join(data_path) if isinstance(data_path, list) else str(data_path),
+        "date": os.path.basename(os.path.normpath(path)), **metrics,
+    }
+
+
+def _predictions(path: str) -> dict[str, tuple[str, str]] | None:
+    file = os.path.join(path, "predictions.jsonl")
+    if not os.path.isfile(file):
+        return None
+    with open(file, encoding="utf-8") as fh:
+        return {r["id"]: (r["gold"], r["predicted"]) for r in map(json.loads, fh) if r.get("known", True)}
+
+
+def paired_test(a: dict, b: dict, resamples: int = 1000, seed: int = 0) -> dict:
+    """McNemar exact test on correctness, paired bootstrap on macro-F1 (a minus b)."""
+    ids = sorted(a)
+    gold = np.array([a[i][0] for i in ids])
+    pred_a = np.array([a[i][1] for i in ids])
+    pred_b = np.array([b[i][1] for i in ids])
+    right_a, right_b = pred_a == gold, pred_b == gold
+    only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
+    p_mcnemar = binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
+    rng = np.random.default_rng(seed)
+    labels = sorted(set(gold))
+    observed = f1_score(gold, pred_a, labels=labels, average="macro", zero_division=0) - \
+        f1_score(gold, pred_b, labels=labels, average="macro", zero_division=0)
+    deltas = np.empty(resamples)
+    for k in range(resamples):
+        idx = rng.integers(0, len(ids), len(ids))
+        deltas[k] = f1_score(gold[idx], pred_a[idx], labels=labels, average="macro", zero_division=0) - \
+            f1_score(gold[idx], pred_b[idx], labels=labels, average="macro", zero_division=0)
+    # two-sided: how often the resampled difference falls on the other side of zero
+    p_boot = min(1.0, 2 * min(np.mean(deltas <= 0), np.mean(deltas >= 0)))
+    low, high = np.percentile(deltas, [2.5, 97.5])
+    return {
+        "n": len(ids), "a_only_right": only_a, "b_only_right": only_b, "mcnemar_p": float(p_mcnemar),
+        "macro_f1_delta": float(observed), "macro_f1_ci95": [float(low), float(high)], "bootstrap_p": float(p_boot),
+        "significant": bool(p_mcnemar < 0.05 and p_boot < 0.05),
+    }
+
+
+def compare_runs(paths: list[str], metric: str = "test.macro_f1", resamples: int = 1000) -> dict:
+    runs = [load_run(p) for p in find_runs(paths)]
+    if not any(metric in r for r in runs):
+        known = sorted({k for r in runs for k in r if isinstance(r.get(k), (int, float))})
+        raise KhabarError(f"--metric {metric}: no run has it; try one of {', '.join(known[:12])}")
+    runs.sort(key=lambda r: (r.get(metric) is None, -(r.get(metric) or 0)))
+    tests = []
+    predictions = {r["run"]: _predictions(r["run"]) for r in runs}
+    for a, b in combinations(runs, 2):
+        pa, pb = predictions[a["run"]], predictions[b["run"]]
+        if pa and pb and set(pa) == set(pb) and all(pa[i][0] == pb[i][0] for i in pa):
+            tests.append({"a": _label(a), "b": _label(b), **paired_test(pa, pb, resamples)})
+    return {"metric": metric, "runs": runs, "significance": tests}
+
+
+def _label(run: dict) -> str:
+    return f"{run['name']}/{run['date']}"
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "" if value is None else str(value)
+
+
+def format_table(result: dict) -> str:
+    rows = [[_cell(r.get(c)) for c in COLUMNS if c != "run"] for r in result["runs"]]
+    header = [c for c in COLUMNS if c != "run"]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in rows]
+    for t in result["significance"]:
+        verdict = "significant" if t["significant"] else "not significant"
+        lines.append(f"{t['a']} vs {t['b']}: macro-F1 delta {t['macro_f1_delta']:+.4f} "
+                     f"(95% CI {t['macro_f1_ci95'][0]:+.4f}..{t['macro_f1_ci95'][1]:+.4f}), "
+                     f"McNemar p={t['mcnemar_p']:.3g}, bootstrap p={t['bootstrap_p']:.3g}: {verdict} at 0.05 (n={t['n']})")
+    return "\n".join(lines)
+
+
+def write_comparison(result: dict, out_dir: str) -> list[str]:
+    """comparison.md, comparison.csv and comparison.png; returns the paths written."""
+    os.makedirs(out_dir, exist_ok=True)
+    md, csv_path, png = (os.path.join(out_dir, f"comparison.{ext}") for ext in ("md", "csv", "png"))
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows([[_cell(r.get(c)) for c in COLUMNS] for r in result["runs"]])
+    lines = [f"# Comparison, sorted by {result['metric']}", "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_cell(r.get(c)) for c in COLUMNS) + " |" for r in result["runs"]]
+    if result["significance"]:
+        lines += ["", "## Paired significance (same test set)", "",
+                  "| a | b | n | macro-F1 delta | 95% CI | McNemar p | bootstrap p | significant |", "|---|---|---|---|---|---|---|---|"]
+        for t in result["significance"]:
+            lines.append(f"| {t['a']} | {t['b']} | {t['n']} | {t['macro_f1_delta']:+.4f} | "
+                         f"{t['macro_f1_ci95'][0]:+.4f}..{t['macro_f1_ci95'][1]:+.4f} | {t['mcnemar_p']:.3g} | "
+                         f"{t['bootstrap_p']:.3g} | {'yes' if t['significant'] else 'no'} |")
+    with open(md, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    _plot(result, png)
+    return [md, csv_path, png]
+
+
+def _plot(result: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [r for r in result["runs"] if isinstance(r.get(result["metric"]), (int, float))]
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(runs) + 1.5))
+    ax.barh([_label(r) for r in runs][::-1], [r[result["metric"]] for r in runs][::-1], color="#3b7dd8")
+    ax.set_xlabel(result["metric"])
+    ax.set_xlim(0, 1)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,157 @@
+"""The TF-IDF + linear baseline: strong, fast, and the model to beat.
+
+Topic: word and within-word character n-gram TF-IDF (either or both; see `WordCharTfidf` for
+why it is computed per distinct word), sublinear TF, a linear classifier.
+Stance: `PairFeatures` (relation between claim and text) instead of gluing the two together.
+Probabilities: logistic regression and SGD (log loss) have their own; LinearSVC has none, so its
+scores are calibrated (sigmoid) on the dev split when there is one, else by 3-fold cross-
+validation. Which one ran is recorded in the manifest.
+
+Saved with skops, never pickle: loading checks every type in the file against `TRUSTED_TYPES`
+and refuses a file that needs anything else.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from ..errors import KhabarError
+from ..examples import Example
+from .base import Inputs, Model, data_fingerprint, rebuild_config
+from .pair_features import PairFeatures
+from .word_char_tfidf import WordCharTfidf
+
+WEIGHTS = "pipeline.skops"
+TRUSTED_TYPES = [
+    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
+    "builtins.slice", "builtins.set", "collections.defaultdict", "collections.OrderedDict",
+    "numpy.dtype", "numpy.ndarray", "numpy.float64", "numpy.int64", "numpy.int32", "numpy.str_",
+    "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
+    "scipy.sparse._csr.csr_matrix", "scipy.sparse._csc.csc_matrix", "scipy.sparse._dia.dia_matrix",
+    "scipy.sparse._csr.csr_array", "scipy.sparse._dia.dia_array",
+    "sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration", "sklearn.frozen._frozen.FrozenEstimator",
+    "sklearn.feature_extraction.text.TfidfVectorizer", "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.linear_model._logistic.LogisticRegression", "sklearn.linear_model._stochastic_gradient.SGDClassifier",
+    "sklearn.pipeline.FeatureUnion", "sklearn.pipeline.Pipeline", "sklearn.svm._classes.LinearSVC",
+    "sklearn.preprocessing._label.LabelEncoder", "sklearn.utils._bunch.Bunch",
+    "khabar.models.pair_features.PairFeatures", "khabar.models.word_char_tfidf.WordCharTfidf",
+    "sklearn.feature_extraction.text.CountVectorizer",
+]
+
+
+def _log(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+class TfidfModel(Model):
+    kind = "tfidf"
+
+    # -- building ----------------------------------------------------------------------------
+    def _features(self):
+        p = self.params
+        if self.task == "stance":
+            ngrams = tuple(p.word_ngrams or (1, 1))
+            return PairFeatures(ngram_range=ngrams, min_df=1, sublinear_tf=p.sublinear_tf, best_sentences=p.best_sentences)
+        return WordCharTfidf(
+            word_ngrams=tuple(p.word_ngrams) if p.word_ngrams else None,
+            char_ngrams=tuple(p.char_ngrams) if p.char_ngrams else None,
+            min_df=p.min_df, max_df=p.max_df, sublinear_tf=p.sublinear_tf, max_features=p.max_features,
+        )
+
+    def _classifier(self):
+        p = self.params
+        weight = "balanced" if p.class_weight == "balanced" else None
+        seed = self.train_params.seed
+        if p.classifier == "linear_svc":
+            return LinearSVC(C=p.C, class_weight=weight, max_iter=p.max_iter, random_state=seed)
+        if p.classifier == "logreg":
+            return LogisticRegression(C=p.C, class_weight=weight, max_iter=p.max_iter, random_state=seed)
+        return SGDClassifier(loss="log_loss", alpha=1e-4 / p.C, class_weight=weight, max_iter=p.max_iter, random_state=seed)
+
+    # -- the interface -------------------------------------------------------------------------
+    def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None) -> "TfidfModel":
+        self.labels_ = self._label_set(train)
+        self.data_fingerprint_ = data_fingerprint(train)
+        counts = Counter(ex.label for ex in train)
+        if len(counts) < 2:
+            raise KhabarError(f"training data has {len(counts)} label(s) {sorted(counts)}; a classifier needs at least 2")
+        start = time.perf_counter()
+        x_train = self.normalize_inputs([ex.inputs for ex in train])
+        y_train = [ex.label for ex in train]
+        features = self._features()
+        matrix = features.fit_transform(x_train)
+        _log(f"features: {matrix.shape[1]:,} columns from {len(train):,} examples ({time.perf_counter() - start:.1f}s)")
+        classifier = self._classifier().fit(matrix, y_train)
+        classifier, how = self._calibrate(classifier, features, matrix, y_train, dev)
+        self.extra_manifest_["probabilities"] = how
+        self.pipeline_ = Pipeline([("features", features), ("classifier", classifier)])
+        self._check_classes()
+        _log(f"fitted {self.params.classifier} in {time.perf_counter() - start:.1f}s; probabilities: {how}")
+        return self
+
+    def _calibrate(self, classifier, features, matrix, y_train, dev):
+        if hasattr(classifier, "predict_proba"):
+            return classifier, "native"
+        dev_labels = [ex.label for ex in dev or [] if ex.label in self.labels_]
+        if dev_labels and set(dev_labels) == set(self.labels_):
+            from sklearn.frozen import FrozenEstimator
+
+            dev_in = [ex for ex in dev if ex.label in self.labels_]
+            x_dev = features.transform(self.normalize_inputs([ex.inputs for ex in dev_in]))
+            # one "split" whose calibration part is the whole dev set: the frozen classifier is not refit
+            whole = [(np.arange(len(dev_labels)), np.arange(len(dev_labels)))]
+            calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method="sigmoid", cv=whole)
+            return calibrated.fit(x_dev, dev_labels), "sigmoid calibration on the dev split"
+        folds = min(3, min(Counter(y_train).values()))
+        if folds < 2:
+            raise KhabarError("LinearSVC needs a dev split with every label, or at least 2 training examples per label, to calibrate probabilities; use classifier: logreg")
+        calibrated = CalibratedClassifierCV(self._classifier(), method="sigmoid", cv=folds, ensemble=False)
+        return calibrated.fit(matrix, y_train), f"sigmoid calibration, {folds}-fold cross-validation (no dev split with every label)"
+
+    def _check_classes(self):
+        classes = [str(c) for c in self.pipeline_.classes_]
+        if classes != sorted(self.labels_) or len(classes) != len(self.labels_):
+            missing = sorted(set(self.labels_) - set(classes))
+            raise KhabarError(f"labels {missing} have no training example; add examples or remove them from data.labels")
+        self._order = [classes.index(label) for label in self.labels_]
+
+    def predict_proba(self, inputs: Inputs) -> np.ndarray:
+        if not len(inputs):
+            return np.zeros((0, len(self.labels_)))
+        proba = self.pipeline_.predict_proba(self.normalize_inputs(inputs))
+        return proba[:, self._order]
+
+    # -- persistence -----------------------------------------------------------------------------
+    def save_weights(self, directory: str) -> None:
+        import skops.io as sio
+
+        sio.dump(self.pipeline_, os.path.join(directory, WEIGHTS))
+
+    @classmethod
+    def load_weights(cls, directory: str, manifest: dict) -> "TfidfModel":
+        import skops.io as sio
+
+        path = os.path.join(directory, WEIGHTS)
+        if not os.path.isfile(path):
+            raise KhabarError(f"{directory}: no {WEIGHTS}; the model directory is incomplete, re-train it")
+        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+        if untrusted:
+            raise KhabarError(f"{path}: refuses to load types outside khabar's trusted list: {', '.join(untrusted)}")
+        params, train, normalize = rebuild_config(manifest, directory)
+        model = cls(manifest["task"], params, train, normalize, manifest.get("labels"))
+        model.pipeline_ = sio.load(path, trusted=TRUSTED_TYPES)
+        model.labels_ = list(manifest["labels"])
+        model._check_classes()
+        model.extra_manifest_["probabilities"] = manifest.get("probabilities", "")
+        return model

@@ -1,0 +1,97 @@
+"""Label new articles with a trained model (any kind), from any input form.
+
+The model directory carries its own normalization, so this module never normalizes: it reads
+inputs, calls `predict_proba` in batches and shapes records (id, label, probability, top-k).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import IO, Iterable, Sequence
+
+import numpy as np
+
+from .errors import KhabarError
+from .examples import Example
+from .models.base import Model, load_model
+
+
+def load_for_prediction(path: str, device: str = "auto") -> Model:
+    """A model from a run directory or a model directory, placed on `device`."""
+    model = load_model(path)
+    model.set_device(device)
+    return model
+
+
+def examples_from_strings(task: str, text: str, pair: str | None) -> list[Example]:
+    """`--text` (and `--pair` for stance: text is the claim, pair the article)."""
+    if task == "stance" and pair is None:
+        raise KhabarError("this is a stance model: give the claim with --text and the article or headline with --pair")
+    if task == "topic" and pair is not None:
+        raise KhabarError("--pair is for stance models; this is a topic model")
+    if not text.strip() or (pair is not None and not pair.strip()):
+        raise KhabarError("--text/--pair: empty text; give the article to label")
+    return [Example(id="text-1", text=text, text_pair=pair)]
+
+
+def examples_from_stream(task: str, stream: IO[str], name: str = "<stdin>") -> list[Example]:
+    """Standard input: one article per non-empty line (stance: claim<TAB>text per line)."""
+    examples = []
+    try:
+        lines = list(stream)
+    except UnicodeDecodeError:
+        raise KhabarError(f"{name}: not valid UTF-8; re-encode the input as UTF-8") from None
+    for number, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        if task == "stance":
+            claim, tab, text = line.partition("\t")
+            if not tab or not claim.strip() or not text.strip():
+                raise KhabarError(f"{name}: line {number}: a stance model needs 'claim<TAB>text' on each line")
+            examples.append(Example(id=f"line-{number}", text=claim, text_pair=text))
+        else:
+            examples.append(Example(id=f"line-{number}", text=line))
+    if not examples:
+        raise KhabarError(f"{name}: no text to label; pipe one article per line")
+    return examples
+
+
+def predict_examples(model: Model, examples: Sequence[Example], top_k: int = 3, batch_size: int = 64) -> list[dict]:
+    """Records with the id, the label, its probability and the top-k labels."""
+    if top_k < 1:
+        raise KhabarError(f"--top-k {top_k}: must be at least 1")
+    records = []
+    for start in range(0, len(examples), batch_size):
+        batch = examples[start:start + batch_size]
+        proba = model.predict_proba([ex.inputs for ex in batch])
+        records.extend(records_from_proba(model.labels_, [ex.id for ex in batch], proba, top_k))
+    return records
+
+
+def records_from_proba(labels: Sequence[str], ids: Sequence[str], proba: np.ndarray, top_k: int = 3) -> list[dict]:
+    out = []
+    for identifier, row in zip(ids, np.asarray(proba)):
+        order = np.argsort(-row)[:top_k]
+        out.append({
+            "id": identifier,
+            "label": labels[order[0]],
+            "probability": round(float(row[order[0]]), 6),
+            "top_k": [{"label": labels[i], "probability": round(float(row[i]), 6)} for i in order],
+        })
+    return out
+
+
+def write_records(records: Iterable[dict], fmt: str, stream: IO[str] = sys.stdout) -> None:
+    """JSON-lines (default) or CSV with id, label, probability and top-k as `label:p;...`."""
+    if fmt == "jsonl":
+        for record in records:
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    writer = csv.writer(stream)
+    writer.writerow(["id", "label", "probability", "top_k"])
+    for record in records:
+        top = ";".join(f"{t['label']}:{t['probability']:.4f}" for t in record["top_k"])
+        writer.writerow([record["id"], record["label"], f"{record['probability']:.6f}", top])

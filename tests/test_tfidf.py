@@ -1,0 +1,129 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from khabar.config import NormalizeConfig
+from khabar.errors import KhabarError
+from khabar.examples import Example
+from khabar.models.base import load_model
+from khabar.models.pair_features import PairFeatures
+from khabar.models.params import SeedOnlyTrain, TfidfParams
+from khabar.models.tfidf import WEIGHTS, TfidfModel
+
+TOPIC = [
+    ("فاز الفريق بالمباراة وسجل المهاجم هدفين في الدوري", "Sports"),
+    ("خسر المنتخب أمام منافسه في البطولة القارية وأقيل المدرب", "Sports"),
+    ("تألق الحارس في مباراة الكأس وتأهل النادي إلى النهائي", "Sports"),
+    ("ارتفعت أسعار الأسهم في البورصة بعد قرار البنك المركزي", "Finance"),
+    ("سجل التضخم تراجعا وانخفضت أسعار الفائدة على القروض", "Finance"),
+    ("أعلنت الشركة عن أرباح قياسية ووزعت حصصا على المساهمين", "Finance"),
+    ("افتتح المستشفى قسما جديدا لعلاج أمراض القلب", "Medical"),
+    ("حذر الأطباء من انتشار الفيروس ودعوا إلى التلقيح", "Medical"),
+    ("نجح الجراحون في عملية زرع كلية لمريض مسن", "Medical"),
+]
+
+
+def _examples(rows):
+    return [Example(id=f"e{i}", text=t, label=lab) for i, (t, lab) in enumerate(rows)]
+
+
+def _model(task="topic", preset="standard", **params):
+    defaults = dict(min_df=1, classifier="logreg", C=10.0)
+    defaults.update(params)
+    return TfidfModel(task, TfidfParams(**defaults), SeedOnlyTrain(), NormalizeConfig(preset=preset))
+
+
+def test_probabilities_cover_every_label_and_sum_to_one():
+    model = _model().fit(_examples(TOPIC))
+    proba = model.predict_proba(["سجل اللاعب هدفا في المباراة", "ارتفعت الأسهم في البورصة"])
+    assert proba.shape == (2, 3)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert model.predict(["سجل اللاعب هدفا في المباراة"]) == ["Sports"]
+
+
+def test_linear_svc_gets_calibrated_probabilities_from_dev():
+    train = _examples(TOPIC)
+    model = _model(classifier="linear_svc", C=1.0).fit(train, dev=train)
+    assert "dev" in model.manifest()["probabilities"]
+    proba = model.predict_proba(["نجح الأطباء في علاج المريض"])
+    assert np.allclose(proba.sum(axis=1), 1.0) and (proba > 0).all()
+
+
+def test_prediction_repeats_training_normalization():
+    model = _model(preset="standard").fit(_examples(TOPIC))
+    plain = model.predict_proba(["ارتفعت الأسهم في البورصة"])
+    marked = model.predict_proba(["ارْتَفَعَتِ الأسـهم في البورصة"])  # diacritics and tatweel
+    assert np.allclose(plain, marked)
+
+
+def test_save_load_round_trip_gives_identical_probabilities(tmp_path):
+    model = _model(char_ngrams=[2, 4]).fit(_examples(TOPIC))
+    texts = ["تأهل النادي إلى النهائي", "حذر الأطباء من الفيروس", "أرباح الشركة"]
+    model.save(str(tmp_path))
+    manifest = json.loads((tmp_path / "khabar.json").read_text(encoding="utf-8"))
+    assert manifest["kind"] == "tfidf" and manifest["labels"] == ["Finance", "Medical", "Sports"]
+    assert manifest["normalize"]["preset"] == "standard" and manifest["data_fingerprint"]
+    loaded = load_model(str(tmp_path))
+    assert np.array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
+
+
+def test_load_refuses_untrusted_types(tmp_path):
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    model = _model().fit(_examples(TOPIC))
+    model.save(str(tmp_path))
+    sio.dump(FunctionTransformer(func=os.getcwd), str(tmp_path / WEIGHTS))
+    with pytest.raises(KhabarError, match="trusted"):
+        load_model(str(tmp_path))
+
+
+def test_single_label_training_is_an_error():
+    with pytest.raises(KhabarError, match="at least 2"):
+        _model().fit(_examples([(t, "Sports") for t, _ in TOPIC[:3]]))
+
+
+def test_configured_label_without_examples_is_an_error():
+    model = TfidfModel("topic", TfidfParams(min_df=1, classifier="logreg"), SeedOnlyTrain(), NormalizeConfig(),
+                       labels=["Finance", "Medical", "Sports", "Religion"])
+    with pytest.raises(KhabarError, match="Religion"):
+        model.fit(_examples(TOPIC))
+
+
+def test_topic_model_rejects_pairs():
+    model = _model().fit(_examples(TOPIC))
+    with pytest.raises(KhabarError, match="topic model"):
+        model.predict_proba([("claim", "text")])
+
+
+def test_pair_features_see_refutation_and_added_words():
+    pairs = [("الحكومة ترفع أسعار الوقود", "الحكومة ترفع أسعار الوقود اليوم"),
+             ("الحكومة ترفع أسعار الوقود", "الحكومة تنفي رفع أسعار الوقود وتصفه بالشائعة")]
+    features = PairFeatures().fit(pairs)
+    dense = features._dense(*features._split(pairs))
+    cosine, refutation_in_text = dense[:, 0], dense[:, 3 + 7]
+    assert cosine[0] > cosine[1]
+    assert refutation_in_text[1] > refutation_in_text[0]
+    added, dropped = features._differences(*features._split(pairs))
+    assert "تنفي" in added[1].split() and "اليوم" in added[0].split()
+    assert "ترفع" in dropped[1].split() and dropped[0] == ""
+
+
+def test_stance_model_learns_agree_vs_disagree():
+    claim = "الوزارة تعلن تأجيل الامتحانات"
+    rows = [
+        (claim, "تأكيد رسمي لتأجيل الامتحانات", "agree"),
+        (claim, "الوزارة تؤكد تأجيل موعد الامتحانات", "agree"),
+        (claim, "تأجيل الامتحانات رسميا بقرار من الوزارة", "agree"),
+        (claim, "الوزارة تنفي تأجيل الامتحانات", "disagree"),
+        (claim, "لا صحة لتأجيل الامتحانات", "disagree"),
+        (claim, "الوزارة تكذب شائعة تأجيل الامتحانات", "disagree"),
+    ]
+    train = [Example(id=str(i), text=c, text_pair=t, label=lab) for i, (c, t, lab) in enumerate(rows)]
+    model = _model(task="stance").fit(train)
+    assert model.predict([(claim, "الوزارة تنفي الخبر وتصفه بالشائعة")]) == ["disagree"]
+    assert model.predict([(claim, "تأكيد تأجيل الامتحانات")]) == ["agree"]
+    with pytest.raises(KhabarError, match="stance model"):
+        model.predict_proba(["نص واحد"])
