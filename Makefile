@@ -21,8 +21,17 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+# The main job on the embedded sample: train + evaluate (topic and stance), label two new
+# articles and a claim/headline pair, then compare the runs.
 demo: $(STAMP)
-	$(BIN)/python scripts/demo.py
+	$(BIN)/khabar train configs/sample_topic_tfidf.yaml
+	$(BIN)/khabar train configs/sample_stance_tfidf.yaml
+	$(BIN)/khabar evaluate experiments/sample_topic_tfidf --data data/sample/topic.jsonl --split test
+	$(BIN)/khabar predict experiments/sample_topic_tfidf data/sample/new
+	$(BIN)/khabar predict experiments/sample_stance_tfidf \
+	  --text "وزارة التربية تعلن تأجيل الامتحانات النهائية أسبوعا" \
+	  --pair "الوزارة تنفي ما تداولته مواقع التواصل عن تأجيل الامتحانات وتؤكد أنها في موعدها"
+	$(BIN)/khabar compare experiments/
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

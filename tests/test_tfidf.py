@@ -112,18 +112,20 @@ def test_pair_features_see_refutation_and_added_words():
 
 
 def test_stance_model_learns_agree_vs_disagree():
-    claim = "الوزارة تعلن تأجيل الامتحانات"
     rows = [
-        (claim, "تأكيد رسمي لتأجيل الامتحانات", "agree"),
-        (claim, "الوزارة تؤكد تأجيل موعد الامتحانات", "agree"),
-        (claim, "تأجيل الامتحانات رسميا بقرار من الوزارة", "agree"),
-        (claim, "الوزارة تنفي تأجيل الامتحانات", "disagree"),
-        (claim, "لا صحة لتأجيل الامتحانات", "disagree"),
-        (claim, "الوزارة تكذب شائعة تأجيل الامتحانات", "disagree"),
+        ("الوزارة تعلن تأجيل الامتحانات", "الوزارة تؤكد تأجيل الامتحانات رسميا", "agree"),
+        ("الوزارة تعلن تأجيل الامتحانات", "الوزارة تنفي تأجيل الامتحانات وتصفه بالشائعة", "disagree"),
+        ("الحكومة ترفع أسعار الوقود", "الحكومة تؤكد رفع أسعار الوقود رسميا", "agree"),
+        ("الحكومة ترفع أسعار الوقود", "الحكومة تنفي رفع أسعار الوقود وتصفه بالشائعة", "disagree"),
+        ("المنتخب يتأهل إلى كأس العالم", "المنتخب يتأهل رسميا إلى كأس العالم", "agree"),
+        ("المنتخب يتأهل إلى كأس العالم", "الاتحاد ينفي تأهل المنتخب ويصفه بالشائعة", "disagree"),
+        ("البنك يخفض سعر الفائدة", "البنك يؤكد خفض سعر الفائدة رسميا", "agree"),
+        ("البنك يخفض سعر الفائدة", "البنك ينفي خفض سعر الفائدة ويصفه بالشائعة", "disagree"),
     ]
     train = [Example(id=str(i), text=c, text_pair=t, label=lab) for i, (c, t, lab) in enumerate(rows)]
     model = _model(task="stance").fit(train)
-    assert model.predict([(claim, "الوزارة تنفي الخبر وتصفه بالشائعة")]) == ["disagree"]
-    assert model.predict([(claim, "تأكيد تأجيل الامتحانات")]) == ["agree"]
+    claim = "الشركة تطلق هاتفا جديدا"
+    assert model.predict([(claim, "الشركة تنفي إطلاق هاتف جديد وتصفه بالشائعة")]) == ["disagree"]
+    assert model.predict([(claim, "الشركة تؤكد إطلاق هاتف جديد رسميا")]) == ["agree"]
     with pytest.raises(KhabarError, match="stance model"):
         model.predict_proba(["نص واحد"])

@@ -156,7 +156,14 @@ def _cmd_evaluate(args) -> int:
     from .predict import load_for_prediction
 
     model = load_for_prediction(args.model, args.device)
-    cfg, _ = guess_data_config(args.data, model.task)
+    try:
+        cfg, _ = guess_data_config(args.data, model.task)
+    except KhabarError:
+        if not args.text_column:
+            raise
+        from .config import DataConfig
+
+        cfg = DataConfig(path=[args.data])  # the user named the columns: no guessing needed
     for column in ("text_column", "pair_column", "label_column"):
         if getattr(args, column):
             setattr(cfg, column, getattr(args, column))

@@ -166,7 +166,9 @@ def _check_cross_fields(top: _Top, model: Any, source: str) -> None:
     from .normalize import check_normalize_options
 
     check_normalize_options(top.normalize.preset, top.normalize.steps, f"{source}: normalize")
-    if top.task == "stance" and not top.data.pair_column and top.data.format != "folder":
+    if top.task == "stance" and top.data.format == "folder":
+        raise KhabarError(f"{source}: data.format: a folder per label holds single articles; for stance use a csv/jsonl file with claim and text columns")
+    if top.task == "stance" and not top.data.pair_column:
         raise KhabarError(f"{source}: data.pair_column: required for task stance (the column with the article or second headline)")
     if top.task == "topic" and top.data.pair_column:
         raise KhabarError(f"{source}: data.pair_column: only for task stance; remove it or set task: stance")

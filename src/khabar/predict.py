@@ -84,8 +84,9 @@ def records_from_proba(labels: Sequence[str], ids: Sequence[str], proba: np.ndar
     return out
 
 
-def write_records(records: Iterable[dict], fmt: str, stream: IO[str] = sys.stdout) -> None:
+def write_records(records: Iterable[dict], fmt: str, stream: IO[str] | None = None) -> None:
     """JSON-lines (default) or CSV with id, label, probability and top-k as `label:p;...`."""
+    stream = stream or sys.stdout
     if fmt == "jsonl":
         for record in records:
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")

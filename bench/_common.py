@@ -1,0 +1,46 @@
+"""What every benchmark prints and needs: the machine, the shared corpora, and honest verdicts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def shared_path(relative: str) -> Path:
+    """A corpus under ../shared/data, or exit 1 with a clear 'skipped' line when it is absent."""
+    path = SHARED / relative
+    if not path.exists():
+        print(f"skipped: {path} not found (the benchmark corpora live in ../shared/data beside the repository)")
+        sys.exit(1)
+    return path
+
+
+def machine_line() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib.metadata import version
+
+    versions = []
+    for name in ("scikit-learn", "numpy", "torch", "transformers"):
+        try:
+            versions.append(f"{name} {version(name)}")
+        except Exception:
+            pass
+    return (f"date {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; {cpu}, {os.cpu_count()} cores; "
+            f"Python {platform.python_version()}; " + ", ".join(versions))
+
+
+def verdict(ok: bool) -> str:
+    return "MET" if ok else "NOT MET"
