@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -16,35 +15,25 @@ def root() -> Path:
     return ROOT
 
 
-def _train(config: str, out: Path, *overrides: str):
+def _train_in_root(config: str, out: Path):
+    """Train a shipped config from the repository root (its data paths are relative to it)."""
     from khabar.train import train_from_config
 
-    return train_from_config(str(ROOT / "configs" / config), [f"output_dir={out}", *overrides])
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return train_from_config(str(ROOT / "configs" / config), [f"output_dir={out}"])
+    finally:
+        os.chdir(cwd)
 
 
 @pytest.fixture(scope="session")
 def topic_run(tmp_path_factory):
     """A TF-IDF topic run on the embedded sample (trained once)."""
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        return _train("sample_topic_tfidf.yaml", tmp_path_factory.mktemp("runs"))
-    finally:
-        os.chdir(cwd)
+    return _train_in_root("sample_topic_tfidf.yaml", tmp_path_factory.mktemp("runs"))
 
 
 @pytest.fixture(scope="session")
 def stance_run(tmp_path_factory):
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        return _train("sample_stance_tfidf.yaml", tmp_path_factory.mktemp("runs"))
-    finally:
-        os.chdir(cwd)
-
-
-def shared_or_skip(relative: str) -> Path:
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"{path} not found: the benchmark corpora live in ../shared/data beside the repository")
-    return path
+    """A TF-IDF stance run on the embedded sample (trained once)."""
+    return _train_in_root("sample_stance_tfidf.yaml", tmp_path_factory.mktemp("runs"))

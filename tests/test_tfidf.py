@@ -46,7 +46,7 @@ def test_probabilities_cover_every_label_and_sum_to_one():
 def test_linear_svc_gets_calibrated_probabilities_from_dev():
     train = _examples(TOPIC)
     model = _model(classifier="linear_svc", C=1.0).fit(train, dev=train)
-    assert "dev" in model.manifest()["probabilities"]
+    assert "dev split" in model.manifest()["probabilities"]
     proba = model.predict_proba(["نجح الأطباء في علاج المريض"])
     assert np.allclose(proba.sum(axis=1), 1.0) and (proba > 0).all()
 
@@ -129,3 +129,18 @@ def test_stance_model_learns_agree_vs_disagree():
     assert model.predict([(claim, "الشركة تؤكد إطلاق هاتف جديد رسميا")]) == ["agree"]
     with pytest.raises(KhabarError, match="stance model"):
         model.predict_proba(["نص واحد"])
+
+
+def test_linear_svc_probabilities_keep_its_labels():
+    texts = ["سجل اللاعب هدفا", "البنك المركزي والأسهم", "الطبيب والمستشفى", "الفريق والبورصة والفيروس"]
+    model = _model(classifier="linear_svc", C=1.0).fit(_examples(TOPIC), dev=_examples(TOPIC))
+    features, scaled = model.pipeline_.named_steps["features"], model.pipeline_.named_steps["classifier"]
+    raw = scaled.classifier.predict(features.transform(model.normalize_inputs(texts)))
+    assert list(raw) == model.predict(texts)
+    assert scaled.temperature_ > 0
+
+
+def test_linear_svc_without_dev_calibrates_by_cross_validation():
+    model = _model(classifier="linear_svc", C=1.0).fit(_examples(TOPIC))
+    assert "cross-validation" in model.manifest()["probabilities"]
+    assert np.allclose(model.predict_proba(["مباراة"]).sum(axis=1), 1.0)

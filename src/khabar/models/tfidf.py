@@ -4,8 +4,9 @@ Topic: word and within-word character n-gram TF-IDF (either or both; see `WordCh
 why it is computed per distinct word), sublinear TF, a linear classifier.
 Stance: `PairFeatures` (relation between claim and text) instead of gluing the two together.
 Probabilities: logistic regression and SGD (log loss) have their own; LinearSVC has none, so its
-scores are calibrated (sigmoid) on the dev split when there is one, else by 3-fold cross-
-validation. Which one ran is recorded in the manifest.
+decision scores go through a softmax whose temperature is fitted on the dev split (else on 3-fold
+cross-validated scores): monotone, so the label is exactly LinearSVC's. Which one ran is recorded
+in the manifest.
 
 Saved with skops, never pickle: loading checks every type in the file against `TRUSTED_TYPES`
 and refuses a file that needs anything else.
@@ -20,7 +21,7 @@ from collections import Counter
 from typing import Sequence
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.model_selection import cross_val_predict
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
@@ -29,6 +30,7 @@ from ..errors import KhabarError
 from ..examples import Example
 from .base import Inputs, Model, data_fingerprint, rebuild_config
 from .pair_features import PairFeatures
+from .temperature import TemperatureScaled
 from .word_char_tfidf import WordCharTfidf
 
 WEIGHTS = "pipeline.skops"
@@ -39,8 +41,7 @@ TRUSTED_TYPES = [
     "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
     "scipy.sparse._csr.csr_matrix", "scipy.sparse._csc.csc_matrix", "scipy.sparse._dia.dia_matrix",
     "scipy.sparse._csr.csr_array", "scipy.sparse._dia.dia_array",
-    "sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration", "sklearn.frozen._frozen.FrozenEstimator",
+    "khabar.models.temperature.TemperatureScaled",
     "sklearn.feature_extraction.text.TfidfVectorizer", "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.linear_model._logistic.LogisticRegression", "sklearn.linear_model._stochastic_gradient.SGDClassifier",
     "sklearn.pipeline.FeatureUnion", "sklearn.pipeline.Pipeline", "sklearn.svm._classes.LinearSVC",
@@ -48,6 +49,16 @@ TRUSTED_TYPES = [
     "khabar.models.pair_features.PairFeatures", "khabar.models.word_char_tfidf.WordCharTfidf",
     "sklearn.feature_extraction.text.CountVectorizer",
 ]
+
+
+class _Scores:
+    """Held-out decision scores dressed as a classifier, to fit a temperature on them."""
+
+    def __init__(self, scores, classes):
+        self.scores, self.classes_ = scores, classes
+
+    def decision_function(self, rows):
+        return self.scores[rows]
 
 
 def _log(message: str) -> None:
@@ -103,21 +114,19 @@ class TfidfModel(Model):
     def _calibrate(self, classifier, features, matrix, y_train, dev):
         if hasattr(classifier, "predict_proba"):
             return classifier, "native"
-        dev_labels = [ex.label for ex in dev or [] if ex.label in self.labels_]
-        if dev_labels and set(dev_labels) == set(self.labels_):
-            from sklearn.frozen import FrozenEstimator
-
-            dev_in = [ex for ex in dev if ex.label in self.labels_]
+        dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
+        if len({ex.label for ex in dev_in}) >= 2:
             x_dev = features.transform(self.normalize_inputs([ex.inputs for ex in dev_in]))
-            # one "split" whose calibration part is the whole dev set: the frozen classifier is not refit
-            whole = [(np.arange(len(dev_labels)), np.arange(len(dev_labels)))]
-            calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method="sigmoid", cv=whole)
-            return calibrated.fit(x_dev, dev_labels), "sigmoid calibration on the dev split"
+            scaled = TemperatureScaled(classifier).fit(x_dev, [ex.label for ex in dev_in])
+            return scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted on the dev split"
         folds = min(3, min(Counter(y_train).values()))
         if folds < 2:
-            raise KhabarError("LinearSVC needs a dev split with every label, or at least 2 training examples per label, to calibrate probabilities; use classifier: logreg")
-        calibrated = CalibratedClassifierCV(self._classifier(), method="sigmoid", cv=folds, ensemble=False)
-        return calibrated.fit(matrix, y_train), f"sigmoid calibration, {folds}-fold cross-validation (no dev split with every label)"
+            raise KhabarError("LinearSVC needs a dev split or at least 2 training examples per label to calibrate "
+                              "probabilities; add a dev split or use classifier: logreg")
+        held_out = cross_val_predict(self._classifier(), matrix, y_train, cv=folds, method="decision_function")
+        scaled = TemperatureScaled(classifier)
+        scaled.temperature_ = TemperatureScaled(_Scores(held_out, classifier.classes_)).fit(np.arange(len(y_train)), y_train).temperature_
+        return scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted by {folds}-fold cross-validation (no dev split)"
 
     def _check_classes(self):
         classes = [str(c) for c in self.pipeline_.classes_]
