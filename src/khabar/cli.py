@@ -17,6 +17,7 @@ commands, each with an example:
   evaluate    khabar evaluate experiments/sample_topic_tfidf/20261125-101500 --data other.jsonl --label-map sport=Sports
   predict     khabar predict experiments/sample_topic_tfidf/20261125-101500 --text "فاز المنتخب بالمباراة"
   compare     khabar compare experiments/
+  serve       khabar serve experiments/sample_topic_tfidf --port 8000
   normalize   khabar normalize --preset arabert article.txt
   data stats  khabar data stats configs/sample_topic_tfidf.yaml
 """
@@ -71,7 +72,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=3, help="how many labels to list per article (default: 3)")
     p.add_argument("--batch-size", type=int, default=64, help="articles per model call (default: 64)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="ray: label Parquet/JSON-lines shards with Ray Data, writing Parquet shards to --output "
+                        "(pip install 'khabar[ray]')")
+    p.add_argument("--address", default=None, help="--engine ray: a running cluster (auto, ray://head:10001)")
+    p.add_argument("--workers", type=int, default=2, help="--engine ray: model replicas (default: 2)")
+    p.add_argument("--id-column", default="id", help="--engine ray: the id column (default: id)")
     p.set_defaults(handler=_cmd_predict)
+
+    p = sub.add_parser("serve", help="serve a model over HTTP (FastAPI)",
+                       description="Serve one model directory over HTTP: POST /predict, GET /health, GET /model, "
+                                   "docs at /docs. Concurrent requests are grouped into one model call.",
+                       epilog="example: khabar serve experiments/sample_topic_tfidf --port 8000")
+    p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory, its model/ folder, or an experiment folder")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--max-batch", type=int, default=64, help="most items per request and per model call (default: 64)")
+    p.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a request waits for company (default: 5)")
+    p.add_argument("--no-micro-batching", action="store_true", help="one model call per request")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
+    p.add_argument("--threads", type=int, default=None, help="torch threads for a transformer (default: cores - 1)")
+    p.set_defaults(handler=_cmd_serve)
 
     p = sub.add_parser("compare", help="compare experiment runs in one table, with significance",
                        description="Gather run directories into one table (terminal, Markdown, CSV, bar chart) and "
@@ -196,6 +217,8 @@ def _print_evaluation(result: dict) -> None:
 def _cmd_predict(args) -> int:
     from . import predict as P
 
+    if args.engine == "ray":
+        return _predict_with_ray(args)
     if args.text is None and args.input is None:
         raise KhabarError("nothing to label: give --text \"...\", a file or folder, or - for standard input")
     if args.text is not None and args.input is not None:
@@ -215,6 +238,31 @@ def _cmd_predict(args) -> int:
             P.write_records(records, args.format, fh)
     else:
         P.write_records(records, args.format)
+    return 0
+
+
+def _predict_with_ray(args) -> int:
+    from .distributed import predict_with_ray
+    from .models.base import resolve_model_dir
+
+    if args.input in (None, "-") or not args.output:
+        raise KhabarError("--engine ray reads Parquet/JSON-lines shards (a file, folder or glob) and writes Parquet "
+                          "shards: give the input path and --output DIR")
+    result = predict_with_ray(resolve_model_dir(args.model), args.input, args.output, text_column=args.text_column or "text",
+                              pair_column=args.pair_column, id_column=args.id_column, batch_size=args.batch_size,
+                              num_workers=args.workers, top_k=args.top_k, address=args.address,
+                              device="cpu" if args.device == "auto" else args.device)
+    print(f"labeled {result['rows']:,} rows in {result['seconds']:.1f}s -> {result['output_dir']} ({len(result['files'])} files)")
+    return 0
+
+
+def _cmd_serve(args) -> int:
+    from .models.base import resolve_model_dir
+    from .serve import serve
+
+    serve(resolve_model_dir(args.model), host=args.host, port=args.port, max_batch=args.max_batch,
+          max_wait_ms=args.max_wait_ms, micro_batching=not args.no_micro_batching, device=args.device,
+          threads=args.threads)
     return 0
 
 

@@ -57,9 +57,17 @@ def load_run(path: str) -> dict:
     return {
         "name": config.get("name", "?"), "run": path, "task": config.get("task", "?"),
         "kind": config.get("model", {}).get("kind", "?"),
-        "data": ",".join(data_path) if isinstance(data_path, list) else str(data_path),
+        "data": _short_paths(data_path if isinstance(data_path, list) else [str(data_path)]),
         "date": os.path.basename(os.path.normpath(path)), **metrics,
     }
+
+
+def _short_paths(paths: list[str]) -> str:
+    """`../shared/data/ans_stance/{train,dev,test}.csv` rather than three full paths."""
+    if len(paths) <= 1:
+        return "".join(paths)
+    folder = os.path.dirname(os.path.commonprefix(paths))
+    return f"{folder}/{{{','.join(os.path.relpath(p, folder) for p in paths)}}}" if folder else ",".join(paths)
 
 
 def _predictions(path: str) -> dict[str, tuple[str, str]] | None:

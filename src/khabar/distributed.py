@@ -1,0 +1,261 @@
+"""Label a corpus too large for one machine with Ray Data (`khabar predict --engine ray`).
+
+Why Ray Data: it reads Parquet and JSON-lines shards in parallel from local disks or object
+stores, streams them through a pool of workers, and writes Parquet shards back, on one machine
+or a cluster, without the corpus ever sitting in one process's memory. The model is loaded once
+per worker (a callable class in `map_batches` becomes a pool of actors), not once per batch.
+`ray` is an optional extra, imported only here and only when called.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from .errors import KhabarError
+
+FORMATS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".jsonl.gz": "json", ".json.gz": "json"}
+
+
+def _import_ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401 - the Data library comes with the [data] extra only
+    except ImportError as exc:
+        raise KhabarError(f"the ray engine needs Ray Data ({exc.name} is missing): pip install 'khabar[ray]'") from None
+    if importlib.util.find_spec("aiohttp") is None and "fsspec.implementations.http" not in sys.modules:
+        # Ray Data lists files in several threads, each importing fsspec's HTTP filesystem to
+        # test for it. Without aiohttp that import fails, and when two threads race, one sees a
+        # half-imported module and Ray aborts the read (ray 2.60, seen with 8 Parquet shards).
+        # Mark the module absent once, so every thread gets the clean "not installed" answer.
+        sys.modules["fsspec.implementations.http"] = None
+    return ray
+
+
+def label_table(ids, proba: np.ndarray, labels: Sequence[str], top_k: int = 3):
+    """A pyarrow table of predictions: id (when given), label, probability, top_k (list of
+    {label, probability}, best first). Shared by every engine so their outputs match."""
+    import pyarrow as pa
+
+    proba = np.asarray(proba, dtype=np.float64)
+    k = min(top_k, len(labels))
+    order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+    names = np.asarray(labels, dtype=object)
+    top_probs = np.take_along_axis(proba, order, axis=1)
+    top = pa.ListArray.from_arrays(
+        pa.array(np.arange(0, len(proba) * k + 1, k, dtype=np.int32)),
+        pa.StructArray.from_arrays([pa.array(names[order].ravel(), pa.string()), pa.array(top_probs.ravel())],
+                                   names=["label", "probability"]))
+    columns = {} if ids is None else {"id": ids}
+    columns.update(label=pa.array(names[order[:, 0]] if k else [], pa.string()),
+                   probability=pa.array(top_probs[:, 0] if k else []), top_k=top)
+    return pa.table(columns)
+
+
+class _Labeler:
+    """One per Ray worker: loads the model at start, then labels batches (pyarrow tables)."""
+
+    def __init__(self, model_dir, text_column, pair_column, id_column, top_k, device):
+        from .models.base import load_model
+
+        self.model = load_model(model_dir)
+        self.model.set_device(device)
+        self.text_column, self.pair_column, self.id_column, self.top_k = text_column, pair_column, id_column, top_k
+
+    def __call__(self, batch):
+        needed = [c for c in (self.id_column, self.text_column, self.pair_column) if c]
+        missing = [c for c in needed if c not in batch.column_names]
+        if missing:
+            raise KhabarError(f"column(s) {missing} not in the input (it has {batch.column_names}); "
+                              "pass the right text_column / pair_column / id_column")
+        ids = batch.column(self.id_column) if self.id_column else None
+        columns = [self.text_column] + ([self.pair_column] if self.pair_column else [])
+        values = [batch.column(c).to_pylist() for c in columns]
+        for column, texts in zip(columns, values):
+            for row, text in enumerate(texts):
+                if not isinstance(text, str) or not text.strip():
+                    where = f"id {ids[row].as_py()!r}" if ids is not None else f"a row of a batch of {len(texts)}"
+                    raise KhabarError(f"{where}: empty or missing {column!r}; drop or fill such rows before labeling")
+        inputs = list(zip(*values)) if self.pair_column else values[0]  # stance: (claim, article)
+        proba = self.model.predict_proba(inputs) if inputs else np.zeros((0, len(self.model.labels_)))
+        return label_table(ids, proba, self.model.labels_, self.top_k)
+
+
+def _format_of(path: str) -> str:
+    name = path.lower()
+    for ext in sorted(FORMATS, key=len, reverse=True):
+        if name.endswith(ext):
+            return FORMATS[ext]
+    raise KhabarError(f"{path}: unknown format; give .parquet or JSON-lines (.jsonl, .json, .jsonl.gz) files")
+
+
+def _expand(input_paths: Union[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Files grouped by format. Local folders are walked; remote URIs (s3://...) are passed on."""
+    groups: dict[str, list[str]] = {"parquet": [], "json": []}
+    for path in [input_paths] if isinstance(input_paths, (str, os.PathLike)) else input_paths:
+        path = os.fspath(path)
+        if "://" not in path and os.path.isdir(path):
+            files = sorted(os.path.join(root, f) for root, _, names in os.walk(path) for f in names
+                           if not f.startswith((".", "_")))
+            if not files:
+                raise KhabarError(f"{path}: empty folder; give Parquet or JSON-lines shards")
+        elif "://" not in path and not os.path.isfile(path):
+            raise KhabarError(f"{path}: no such file or folder")
+        else:
+            files = [path]
+        for f in files:
+            groups[_format_of(f)].append(f)
+    return groups
+
+
+def predict_with_ray(
+    model_dir: str,
+    input_paths: Union[str, Sequence[str]],
+    output_dir: str,
+    *,
+    text_column: str = "text",
+    pair_column: Optional[str] = None,
+    id_column: Optional[str] = "id",
+    batch_size: int = 1024,
+    num_workers: int = 2,
+    top_k: int = 3,
+    address: Optional[str] = None,
+    device: str = "cpu",
+    progress: bool = True,
+) -> dict:
+    """Label Parquet / JSON-lines shards with one model per Ray worker; write Parquet shards.
+
+    `text_column` holds the article. A stance model reads (claim, article) pairs as in
+    `Example(text, text_pair)` and `khabar predict --text/--pair`: `text_column` names the claim
+    column and `pair_column` the article column.
+    `address` joins a running cluster ("auto", "ray://head:10001"); None starts a local Ray on
+    this machine (or uses the one this process already started). On a cluster, `model_dir`, the
+    inputs and `output_dir` must be reachable from every node at the same path (shared storage,
+    or s3:// / gs:// URIs for the data).
+    Output rows: id, label, probability, top_k. A local `output_dir` is written under a temporary
+    name and renamed when complete, so a failed run leaves nothing that looks finished.
+    Returns {"rows", "files", "output_dir", "seconds"} (seconds exclude starting Ray).
+    """
+    from .models.base import read_manifest
+
+    model_dir = os.fspath(model_dir)
+    if not os.path.isfile(os.path.join(model_dir, "khabar.json")) and os.path.isdir(os.path.join(model_dir, "model")):
+        model_dir = os.path.join(model_dir, "model")
+    task = read_manifest(model_dir).get("task")
+    if task == "stance" and not pair_column:
+        raise KhabarError("this is a stance model: name the claim column with text_column and the article column with pair_column")
+    if task != "stance" and pair_column:
+        raise KhabarError("this is a topic model: it reads one text column; drop pair_column")
+    if batch_size < 1 or num_workers < 1 or top_k < 1:
+        raise KhabarError("batch_size, num_workers and top_k must be at least 1")
+    groups = _expand(input_paths)
+    for path, names in _columns(groups).items():
+        missing = [c for c in (id_column, text_column, pair_column) if c and c not in names]
+        if missing:
+            raise KhabarError(f"{path}: no column {', '.join(map(repr, missing))} (it has {', '.join(names)}); "
+                              "name the right ones with text_column / pair_column / id_column")
+    output_dir = os.fspath(output_dir)
+    remote = "://" in output_dir
+    if not remote and os.path.exists(output_dir) and os.listdir(output_dir):
+        raise KhabarError(f"{output_dir}: already exists and is not empty; choose a new output folder")
+    partial = output_dir if remote else f"{output_dir.rstrip(os.sep)}.partial-{os.getpid()}"
+
+    ray = _import_ray()
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False, log_to_driver=progress, configure_logging=progress)
+    start = time.perf_counter()
+    try:
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = progress
+        parts = []
+        if groups["parquet"]:
+            parts.append(ray.data.read_parquet(groups["parquet"]))
+        if groups["json"]:
+            # pyarrow's reader (the default) reads JSON-lines, gzipped too, into Arrow blocks like
+            # Parquet's; lines=True gives pandas blocks, which Ray 2.60 cannot batch with Arrow ones.
+            parts.append(ray.data.read_json(groups["json"]))
+        ds = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+        # Ray may read many shards as one block, and a block goes to one worker (8 shards of 2,500
+        # articles: one worker labeled all while the other idled). Blocks of one batch each are
+        # shared out; this repartition streams, it does not wait for the whole corpus.
+        ds = ds.repartition(target_num_rows_per_block=batch_size)
+        labeled = ds.map_batches(
+            _Labeler, batch_size=batch_size, batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(size=num_workers), num_cpus=_worker_cpus(ray, num_workers),
+            fn_constructor_kwargs=dict(model_dir=os.path.abspath(model_dir), text_column=text_column,
+                                       pair_column=pair_column, id_column=id_column, top_k=top_k, device=device))
+        try:
+            labeled.write_parquet(partial)
+        except Exception as exc:  # a user's mistake raised inside a worker comes back wrapped
+            user_error = _find_khabar_error(exc)
+            if user_error is not None:
+                raise KhabarError(user_error) from None
+            raise
+        if not remote:
+            os.replace(partial, output_dir)  # replaces an empty folder too
+    except BaseException:
+        if not remote:
+            shutil.rmtree(partial, ignore_errors=True)
+        raise
+    finally:
+        if started:
+            ray.shutdown()
+    return {"output_dir": output_dir, "seconds": time.perf_counter() - start, **_summary(output_dir, remote)}
+
+
+def _worker_cpus(ray, num_workers: int) -> float:
+    """CPUs each labeling worker reserves: one, but never so many that the workers hold every
+    CPU; reading and writing tasks need one too, or the pipeline waits for ever (seen with 2
+    workers on 2 cores). Torch in a worker still runs one thread per reserved core, rounded up."""
+    total = ray.cluster_resources().get("CPU", 1.0)
+    return max(0.1, min(1.0, (total - 1.0) / num_workers))
+
+
+def _summary(output_dir: str, remote: bool) -> dict:
+    if remote:
+        return {"rows": None, "files": None}
+    import pyarrow.parquet as pq
+
+    files = sorted(os.path.join(output_dir, f) for f in os.listdir(output_dir) if f.endswith(".parquet"))
+    return {"rows": sum(pq.read_metadata(f).num_rows for f in files), "files": files}
+
+
+def _find_khabar_error(exc: BaseException) -> Optional[str]:
+    """The message of a KhabarError raised in a worker. Ray hands back its own exception type
+    with the worker's traceback as text (the original object does not survive), so read that."""
+    found = re.findall(r"khabar\.errors\.KhabarError: (.+)", str(exc))
+    return found[-1].strip() if found else None
+
+
+def _columns(groups: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Column names of the first local file of each format, read without Ray, to catch a
+    wrong column name in a second rather than after starting a cluster job."""
+    found = {}
+    for fmt, files in groups.items():
+        local = [f for f in files if "://" not in f]
+        if not local:
+            continue
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            found[local[0]] = pq.read_schema(local[0]).names
+        else:
+            opener = gzip.open if local[0].endswith(".gz") else open
+            with opener(local[0], "rt", encoding="utf-8") as fh:
+                first = next((line for line in fh if line.strip()), None)
+            try:
+                record = json.loads(first) if first else {}
+            except json.JSONDecodeError as exc:
+                raise KhabarError(f"{local[0]}: line 1 is not JSON ({exc}); give JSON-lines, one object per line") from None
+            found[local[0]] = list(record) if isinstance(record, dict) else []
+    return found

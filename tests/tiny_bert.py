@@ -1,0 +1,99 @@
+"""Fixtures for the transformer tests: sample-like Arabic news and a tiny BERT built from it.
+
+Imported explicitly by tests/test_transformer.py (not a conftest). Everything is generated with a
+fixed seed: articles mix topic words with common function words, so a 2-layer BERT with a
+WordPiece vocabulary trained on them can learn the topics in a few seconds on a CPU.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import types
+
+import pytest
+
+from khabar.examples import Example
+
+TOPIC_WORDS = {
+    "Sports": "المباراة الفريق الهدف اللاعب الملعب البطولة المدرب الدوري الكأس الحارس الجمهور التعادل".split(),
+    "Finance": "الاقتصاد البورصة الأسهم البنك الدولار الأسعار التضخم الاستثمار الميزانية الضرائب الشركات النفط".split(),
+    "Politics": "الحكومة البرلمان الانتخابات الوزير الرئيس الحزب المعارضة القانون الدستور السفير المفاوضات الأمم".split(),
+    "Medical": "المستشفى الطبيب المرضى العلاج الدواء اللقاح الفيروس الجراحة الصحة العيادة الأطباء السرطان".split(),
+}
+COMMON = "في من على إلى أن هذا التي الذي قال اليوم عام بعد قبل خلال وقد كما حيث بين مع عن".split()
+STANCE_CUES = {
+    "agree": "وأكد المصدر صحة الخبر رسميا".split(),
+    "disagree": "ونفى المصدر الخبر جملة وتفصيلا".split(),
+    "discuss": "ولم يتضح بعد إن كان الخبر صحيحا".split(),
+}
+
+
+def article(rng: random.Random, topic: str, n_words: int, topic_share: float = 0.5) -> str:
+    words = [rng.choice(TOPIC_WORDS[topic]) if rng.random() < topic_share else rng.choice(COMMON) for _ in range(n_words)]
+    return " ".join(words)
+
+
+def topic_examples(n_per_label: int, seed: int, split: str, min_words: int = 15, max_words: int = 60) -> list[Example]:
+    rng = random.Random(seed)
+    out = []
+    for label in TOPIC_WORDS:
+        for i in range(n_per_label):
+            text = article(rng, label, rng.randint(min_words, max_words))
+            out.append(Example(id=f"{split}-{label}-{i}", text=text, label=label, split=split))
+    rng.shuffle(out)
+    return out
+
+
+def stance_examples(n_per_label: int, seed: int, split: str) -> list[Example]:
+    """Claim = a short headline; article agrees, disagrees, discusses, or is about another topic."""
+    rng = random.Random(seed)
+    topics = list(TOPIC_WORDS)
+    out = []
+    for label in ("agree", "disagree", "discuss", "unrelated"):
+        for i in range(n_per_label):
+            topic = rng.choice(topics)
+            claim = article(rng, topic, rng.randint(5, 9), topic_share=0.8)
+            if label == "unrelated":
+                other = rng.choice([t for t in topics if t != topic])
+                body = article(rng, other, rng.randint(20, 50))
+            else:
+                body = " ".join([claim, *STANCE_CUES[label], article(rng, topic, rng.randint(15, 45))])
+            out.append(Example(id=f"{split}-{label}-{i}", text=claim, text_pair=body, label=label, split=split))
+    rng.shuffle(out)
+    return out
+
+
+def install_identity_normalizer_if_missing() -> None:
+    """Tests use preset `none`; if khabar.normalize is not there yet, stand in an identity."""
+    try:
+        from khabar.normalize import build_normalizer  # noqa: F401
+    except ImportError:
+        stub = types.ModuleType("khabar.normalize")
+        stub.build_normalizer = lambda preset, steps=None: (lambda text: text)
+        stub.check_normalize_options = lambda preset, steps, where: None
+        sys.modules["khabar.normalize"] = stub
+
+
+@pytest.fixture(scope="session")
+def topic_data():
+    return topic_examples(24, seed=1, split="train"), topic_examples(6, seed=2, split="dev")
+
+
+@pytest.fixture(scope="session")
+def stance_data():
+    return stance_examples(16, seed=3, split="train"), stance_examples(4, seed=4, split="dev")
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory, topic_data, stance_data):
+    """2 layers, hidden 64, WordPiece vocabulary trained on the sample-like training texts."""
+    from khabar.models.scratch import build_scratch_bert
+
+    texts = [ex.text for ex in topic_data[0]]
+    texts += [t for ex in stance_data[0] for t in (ex.text, ex.text_pair)]
+    directory = str(tmp_path_factory.mktemp("tiny_bert"))
+    return build_scratch_bert(
+        texts, directory, layers=2, hidden=64, heads=2, intermediate=128, vocab_size=600,
+        max_position_embeddings=256, seed=7,
+    )
