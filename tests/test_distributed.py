@@ -8,6 +8,7 @@ its workers dominates: about 30 s on a 2-core machine.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -73,6 +74,19 @@ def test_worker_labels_a_batch_in_process(model_dir):
     assert out[0]["id"] == "s" and len(out[0]["top_k"]) == 3
     with pytest.raises(KhabarError, match="id 'f': empty or missing 'text'"):
         labeler(pa.table({"id": ["s", "f"], "text": [ARTICLES[0], "  "]}))
+
+
+def test_inputs_are_files_folders_or_globs(tmp_path):
+    from khabar.distributed import _expand
+
+    (tmp_path / "a").mkdir()
+    for name in ("a/1.jsonl", "a/2.jsonl.gz", "a/_SUCCESS", "b.parquet", "c.parquet"):
+        (tmp_path / name).write_bytes(b"")
+    groups = _expand([str(tmp_path / "a"), str(tmp_path / "*.parquet")])
+    assert [os.path.basename(f) for f in groups["json"]] == ["1.jsonl", "2.jsonl.gz"]
+    assert [os.path.basename(f) for f in groups["parquet"]] == ["b.parquet", "c.parquet"]
+    with pytest.raises(KhabarError, match="no file matches"):
+        _expand(str(tmp_path / "*.csv"))
 
 
 def test_missing_ray_names_the_extra(monkeypatch):

@@ -9,6 +9,7 @@ per worker (a callable class in `map_batches` becomes a pool of actors), not onc
 
 from __future__ import annotations
 
+import glob
 import gzip
 import importlib.util
 import json
@@ -99,11 +100,16 @@ def _format_of(path: str) -> str:
 
 
 def _expand(input_paths: Union[str, Sequence[str]]) -> dict[str, list[str]]:
-    """Files grouped by format. Local folders are walked; remote URIs (s3://...) are passed on."""
+    """Files grouped by format. Local folders are walked and globs (a quoted "shards/*.parquet")
+    expanded; remote URIs (s3://...) are passed on to Ray as they are."""
     groups: dict[str, list[str]] = {"parquet": [], "json": []}
     for path in [input_paths] if isinstance(input_paths, (str, os.PathLike)) else input_paths:
         path = os.fspath(path)
-        if "://" not in path and os.path.isdir(path):
+        if "://" not in path and glob.has_magic(path):
+            files = sorted(f for f in glob.glob(path, recursive=True) if os.path.isfile(f))
+            if not files:
+                raise KhabarError(f"{path}: no file matches; check the pattern")
+        elif "://" not in path and os.path.isdir(path):
             files = sorted(os.path.join(root, f) for root, _, names in os.walk(path) for f in names
                            if not f.startswith((".", "_")))
             if not files:
