@@ -121,7 +121,7 @@ def main() -> int:
     from khabar.models.transformer_params import ScratchParams, TransformerParams, TransformerTrain
 
     try:
-        from khabar.normalize import build_normalizer  # noqa: F401
+        import khabar.normalize  # noqa: F401
 
         normalize = NormalizeConfig(preset="standard")
     except ImportError:
@@ -152,7 +152,7 @@ def main() -> int:
     train = balanced_sample(splits["train"], n_train, args.seed)
     dev = balanced_sample(splits["dev"], args.dev, args.seed)
     test = splits["test"]
-    print(f"calibration: " + ", ".join(f"{t} thread(s) {v:.2f}s/step" for t, v in timings.items()) + f"; using {threads}", file=sys.stderr)
+    print("calibration: " + ", ".join(f"{t} thread(s) {v:.2f}s/step" for t, v in timings.items()) + f"; using {threads}", file=sys.stderr)
     print(f"calibration: {step_s:.2f}s per training step of {args.batch_size}x{args.max_length} tokens -> "
           f"{steps} steps -> {len(train)} training articles ({time.time() - started:.0f}s)", file=sys.stderr)
 

@@ -9,7 +9,7 @@ khabar goes through `load_model(model_dir)` and `predict_proba(raw texts)`, so i
 normalization; the pipeline is fed the texts already normalized the same way (not timed), so both
 see identical token ids and must give identical labels.
 
-    .venv/bin/python bench/transformer_infer.py [--n 1000] [--batch-size 32] [--repeats 2]
+    .venv/bin/python bench/transformer_infer.py [--n 1000] [--batch-size 32] [--repeats 3] [--threads N]
 
 Reads ../shared/data/sanad_khaleej.jsonl.gz; prints `skipped: ...` and exits 1 when it is absent.
 """
@@ -59,7 +59,7 @@ def normalizer_config():
     from khabar.config import NormalizeConfig
 
     try:
-        from khabar.normalize import build_normalizer  # noqa: F401
+        import khabar.normalize  # noqa: F401
 
         return NormalizeConfig(preset="standard")
     except ImportError:  # normalize.py not there yet: no normalization on either side
@@ -76,7 +76,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1000, help="test articles (default 1000)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=512)
-    parser.add_argument("--repeats", type=int, default=2, help="timed passes per side, best kept (default 2)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes per side, alternating, best kept (default 3)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads for both sides (default: torch's default)")
     args = parser.parse_args()
     if not os.path.isfile(DATA):

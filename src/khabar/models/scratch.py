@@ -23,25 +23,40 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 def train_wordpiece(texts: Iterable[str], vocab_size: int = 4000, min_frequency: int = 2):
     """A WordPiece vocabulary trained on `texts`: a `transformers.BertTokenizer` (fast backend).
 
-    No lower-casing and no accent stripping: accent stripping decomposes Arabic letters
-    (أ -> ا + hamza mark) and would undo the normalization chosen in the config.
+    Trained with the `tokenizers` library (`WordPieceTrainer`, BERT's normalizer and
+    pre-tokenizer). No lower-casing and no accent stripping: accent stripping decomposes Arabic
+    letters (أ -> ا + hamza mark) and would undo the normalization chosen in the config.
+
+    Deterministic: `WordPieceTrainer` numbers the continuation pieces ("##x") in hash-map order,
+    and ties between equally frequent merges are broken by those numbers, so the same texts gave
+    a different vocabulary on every run (huggingface/tokenizers#1794). Declaring every "##x" up
+    front, in sorted order, fixes their numbers and with them the whole training.
     """
-    from tokenizers.implementations import BertWordPieceTokenizer
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers
+    from tokenizers.models import WordPiece
+    from tokenizers.trainers import WordPieceTrainer
     from transformers import BertTokenizer
 
-    wordpiece = BertWordPieceTokenizer(
-        lowercase=False, strip_accents=False, handle_chinese_chars=False, clean_text=True
+    texts = [t for t in texts if t]
+    chars: set[str] = set()
+    for text in texts:
+        chars.update(text)
+    pieces = ["##" + c for c in sorted(chars) if c.isprintable() and not c.isspace()]
+    backend = Tokenizer(WordPiece(unk_token="[UNK]"))
+    backend.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=False
     )
-    wordpiece.train_from_iterator(
-        (t for t in texts if t), vocab_size=vocab_size, min_frequency=min_frequency,
-        special_tokens=SPECIAL_TOKENS, show_progress=False,
+    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = WordPieceTrainer(
+        vocab_size=max(vocab_size, len(SPECIAL_TOKENS) + len(pieces) + 1), min_frequency=min_frequency,
+        special_tokens=SPECIAL_TOKENS + pieces, show_progress=False,
     )
-    # Wrap the trained vocabulary in transformers' BertTokenizer (not PreTrainedTokenizerFast with
-    # tokenizer_object=...: in transformers 5 that drops [CLS]/[SEP] and token_type_ids).
-    return BertTokenizer(
-        vocab=wordpiece.get_vocab(), do_lower_case=False, strip_accents=False,
-        tokenize_chinese_chars=False,
-    )
+    backend.train_from_iterator(texts, trainer)
+    vocab = backend.get_vocab(with_added_tokens=False)
+    # Wrap the vocabulary in transformers' BertTokenizer, where only [PAD] [UNK] [CLS] [SEP] [MASK]
+    # are special (not PreTrainedTokenizerFast(tokenizer_object=...): in transformers 5 that drops
+    # the [CLS]/[SEP] template and token_type_ids).
+    return BertTokenizer(vocab=vocab, do_lower_case=False, strip_accents=False, tokenize_chinese_chars=False)
 
 
 def build_scratch_bert(

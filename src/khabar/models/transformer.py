@@ -9,12 +9,15 @@ Inputs are tokenized once without special tokens by the fast (Rust) tokenizer, t
 long-article strategy (head, head_tail, chunks) and assembled with the tokenizer's own special
 tokens (its post-processor), the same way in training and prediction. For stance the claim is the
 first sequence and is never cut; only the article is. Prediction sorts inputs by length, pads per
-batch, and runs under `torch.inference_mode()`.
+batch, and runs under `torch.inference_mode()` on the GPU when there is one.
+
+CPU threads: torch's default (one per core). On a machine whose cores are busy with other work,
+`OMP_NUM_THREADS=1` is often several times faster, because a parallel region waits for its
+slowest thread.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import sys
@@ -190,6 +193,19 @@ def _macro_f1_accuracy(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> tup
     return float(f1), float(accuracy_score(gold, pred))
 
 
+def _article_metrics(owner: np.ndarray, gold: np.ndarray, n_labels: int):
+    """`compute_metrics` for Trainer: window logits mean-pooled per article, then macro-F1 and accuracy."""
+
+    def compute_metrics(prediction) -> dict:
+        logits = prediction.predictions
+        logits = logits[0] if isinstance(logits, (tuple, list)) else logits
+        pooled = pool_by_owner(np.asarray(logits, dtype=np.float64), owner, len(gold))
+        f1, acc = _macro_f1_accuracy(gold, pooled.argmax(axis=1), n_labels)
+        return {"macro_f1": f1, "accuracy": acc}
+
+    return compute_metrics
+
+
 def _trainer_classes():
     """The Trainer subclass khabar trains with, and the progress callback (imported lazily)."""
     import torch
@@ -202,7 +218,8 @@ def _trainer_classes():
         `Trainer` in transformers 5 assumes a model whose forward takes **kwargs (BERT's does)
         normalizes its loss by `num_items_in_batch` itself; BERT's classification loss does not,
         so with gradient_accumulation_steps > 1 the loss and gradients came out that many times
-        too large. Computing the loss here and saying it is unscaled avoids that.
+        too large (huggingface/transformers#47688). Computing the loss here and saying it is
+        unscaled avoids that.
         """
 
         loss_is_scaled_for_ga = False
@@ -311,7 +328,9 @@ class TransformerModel(Model):
         self.model_ = None
         self.tokenizer_ = None
         self.history_: list[dict] = []
+        self.best_dev_macro_f1_: Optional[float] = None
         self._torch_device = None
+        self._template_cache = None
 
     # -- loading ---------------------------------------------------------------------------
     def _load_pretrained(self, source: str, local_only: bool) -> None:
@@ -393,7 +412,7 @@ class TransformerModel(Model):
     def _template(self, pair: bool) -> "_Template":
         """Where the tokenizer puts its special tokens, read off its own post-processor once."""
         key = (id(self.tokenizer_), pair)
-        cached = getattr(self, "_template_cache", None)
+        cached = self._template_cache
         if cached is not None and cached[0] == key:
             return cached[1]
         template = _Template.of(self.tokenizer_, pair)
@@ -475,15 +494,7 @@ class TransformerModel(Model):
                 enc_dev = self.encode(dev_inputs)
                 order = np.argsort(-enc_dev.lengths(), kind="stable")  # long first: less padding, same metric
                 eval_rows = _RowDataset(enc_dev.rows(dev_y, order))
-                dev_owner = enc_dev.owner[order]
-                n_dev, n_labels = len(dev), len(self.labels_)
-
-                def compute_metrics(prediction):
-                    logits = prediction.predictions
-                    logits = logits[0] if isinstance(logits, (tuple, list)) else logits
-                    pooled = pool_by_owner(np.asarray(logits, dtype=np.float64), dev_owner, n_dev)
-                    f1, acc = _macro_f1_accuracy(dev_y, pooled.argmax(axis=1), n_labels)
-                    return {"macro_f1": f1, "accuracy": acc}
+                compute_metrics = _article_metrics(enc_dev.owner[order], dev_y, len(self.labels_))
             else:
                 _say("transformer: no dev examples: no early stopping, the last epoch is kept")
 

@@ -6,7 +6,7 @@ Kept apart from the model code so that reading a config never imports torch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Literal, Optional
 
 from ..errors import KhabarError
 
