@@ -21,15 +21,19 @@ def shared_path(relative: str) -> Path:
     return path
 
 
-def machine_line() -> str:
-    cpu = "unknown CPU"
+def cpu_model() -> str:
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line() -> str:
+    cpu = cpu_model()
     from importlib.metadata import version
 
     versions = []

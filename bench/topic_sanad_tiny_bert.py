@@ -27,22 +27,13 @@ import time
 from collections import defaultdict
 from datetime import datetime, timezone
 
+from _common import cpu_model  # bench/ is on sys.path when a script here runs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "sanad_khaleej.jsonl.gz"))
 
 SLOWDOWN = 1.8  # safety factor from calibration to real steps
 SIZE = dict(layers=4, hidden=256, heads=4, intermediate=1024, vocab_size=16000, max_position_embeddings=512)
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def read_splits(path: str):
