@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from khabar.batching import MicroBatcher  # noqa: E402
 from khabar.models.base import Model  # noqa: E402
 from khabar.serve import create_app  # noqa: E402
+from small_corpus import SMALL_TOPIC_TRAIN
 
 TOPIC_LABELS = ["finance", "politics", "sports"]
 STANCE_LABELS = ["agree", "disagree", "discuss", "unrelated"]
@@ -250,14 +251,7 @@ def test_batcher_respects_max_batch_and_isolates_a_failing_request():
 
 # -- a real trained model, through its directory ------------------------------------------------
 
-TRAIN = {
-    "sports": ["فاز الفريق في المباراة النهائية للدوري", "سجل اللاعب هدفين في المباراة",
-               "المدرب يعلن تشكيلة المنتخب للمباراة", "الفريق يتصدر الدوري بعد الفوز"],
-    "finance": ["ارتفع مؤشر البورصة في ختام التداول", "البنك المركزي يرفع سعر الفائدة",
-                "تراجعت أسعار النفط في الأسواق العالمية", "أرباح الشركة ترتفع في الربع الثالث"],
-    "politics": ["الحكومة تعلن خطة جديدة للإصلاح", "البرلمان يصوت على قانون الانتخابات",
-                 "الرئيس يستقبل وزير الخارجية", "الوزراء يناقشون مشروع الموازنة في الحكومة"],
-}
+TRAIN = SMALL_TOPIC_TRAIN
 
 
 @pytest.fixture(scope="module")
