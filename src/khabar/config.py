@@ -172,6 +172,10 @@ def _check_cross_fields(top: _Top, model: Any, source: str) -> None:
         raise KhabarError(f"{source}: data.pair_column: required for task stance (the column with the article or second headline)")
     if top.task == "topic" and top.data.pair_column:
         raise KhabarError(f"{source}: data.pair_column: only for task stance; remove it or set task: stance")
+    if getattr(model, "name_or_path", None) is not None:
+        from .models.transformer_params import check_params
+
+        check_params(model, f"{source}: model")  # window and scratch sizes, before any data is read
     ratios = top.data.split
     if abs(ratios.train + ratios.dev + ratios.test - 1.0) > 1e-6:
         raise KhabarError(f"{source}: data.split: train + dev + test must add up to 1; got {ratios.train + ratios.dev + ratios.test:g}")
