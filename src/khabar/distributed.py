@@ -151,11 +151,10 @@ def predict_with_ray(
     name and renamed when complete, so a failed run leaves nothing that looks finished.
     Returns {"rows", "files", "output_dir", "seconds"} (seconds exclude starting Ray).
     """
-    from .models.base import read_manifest
+    from .models.base import read_manifest, resolve_model_dir
 
     model_dir = os.fspath(model_dir)
-    if not os.path.isfile(os.path.join(model_dir, "khabar.json")) and os.path.isdir(os.path.join(model_dir, "model")):
-        model_dir = os.path.join(model_dir, "model")
+    model_dir = resolve_model_dir(model_dir)
     task = read_manifest(model_dir).get("task")
     if task == "stance" and not pair_column:
         raise KhabarError("this is a stance model: name the claim column with text_column and the article column with pair_column")

@@ -29,7 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise KhabarError(f"khabar serve needs FastAPI and uvicorn ({exc.name} is missing): pip install 'khabar[serve]'") from None
 
 from .batching import MicroBatcher
-from .models.base import Model, load_model, read_manifest
+from .models.base import Model, load_model, read_manifest, resolve_model_dir
 
 DEFAULT_MAX_BATCH = 64
 DEFAULT_MAX_TEXT_CHARS = 100_000
@@ -187,7 +187,7 @@ def create_app(
     else:
         directory = os.fspath(model_dir_or_model)
         model = load_model(directory)
-        manifest = read_manifest(_manifest_dir(directory))
+        manifest = read_manifest(resolve_model_dir(directory))
     model.set_device(device)
     labels = list(model.labels_)
     batcher = MicroBatcher(model.predict_proba, max_batch=max_batch, max_wait_ms=max_wait_ms) if micro_batching else None
@@ -243,13 +243,6 @@ def create_app(
         return manifest
 
     return app
-
-
-def _manifest_dir(directory: str) -> str:
-    from .models.base import MANIFEST
-
-    nested = os.path.join(directory, "model")
-    return nested if not os.path.isfile(os.path.join(directory, MANIFEST)) and os.path.isfile(os.path.join(nested, MANIFEST)) else directory
 
 
 def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batch: int = DEFAULT_MAX_BATCH,
