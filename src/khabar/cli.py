@@ -163,6 +163,8 @@ def _cmd_train(args) -> int:
     from .train import train_from_config
 
     result = train_from_config(args.config, args.overrides)
+    if result.rank != 0:  # under torchrun: rank 0 wrote the run and prints it
+        return 0
     print(f"{'split':<12}{'accuracy':>10}{'macro-F1':>10}{'n':>8}")
     for name, figures in result.headline.items():
         acc, f1 = figures["accuracy"], figures["macro_f1"]

@@ -2,6 +2,12 @@
 
 The run directory is built under a hidden temporary name and renamed when complete, so a killed
 or failed run never looks finished; a failed run removes its temporary directory.
+
+Under `torchrun` (WORLD_SIZE > 1; `kind: transformer` only) every rank loads the data and trains,
+and only rank 0 prints progress, evaluates and writes the run directory; the other ranks wait for
+it (up to `distributed_training.WAIT_TIMEOUT`, 24 h, not the 30-minute default of a gloo barrier)
+and return rank 0's result, so no rank exits before the run is complete. Evaluating on rank 0
+alone keeps `predict` free of collectives, which would hang if only one rank called them.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from datetime import datetime, timezone
 
 import yaml
 
-from . import __version__
+from . import __version__, distributed_training
 from .config import Config, load_config
 from .data import load_examples, load_splits
+from .errors import KhabarError
 from .evaluate import evaluate_model, flat_metrics, headline, plot_confusion, report_markdown, write_predictions
 from .models import model_class
 from .models.base import data_fingerprint
@@ -42,6 +49,7 @@ class RunResult:
     run_dir: str
     metrics: dict
     headline: dict  # split name -> {accuracy, macro_f1, weighted_f1, n}
+    rank: int = 0  # under torchrun: this process's rank (every rank gets rank 0's result)
 
 
 def train_from_config(path: str, overrides: list[str] | None = None, progress: Progress | None = None) -> RunResult:
@@ -50,18 +58,33 @@ def train_from_config(path: str, overrides: list[str] | None = None, progress: P
 
 
 def train(config: Config, progress: Progress | None = None) -> RunResult:
-    log = progress or Progress()
+    log = (progress or Progress()) if distributed_training.is_main() else (lambda message: None)
     log(f"config {config.source}: {config.name} ({config.task}, {config.model_kind})")
+    cls = model_class(config.model_kind)
+    if distributed_training.is_distributed() and not getattr(cls, "data_parallel", False):
+        raise KhabarError(
+            f"{config.source}: model.kind {config.model_kind} trains in one process; run khabar train without "
+            f"torchrun (WORLD_SIZE={distributed_training.world_size()}); only kind transformer trains data-parallel"
+        )
     splits = load_splits(config.data, config.task, config.train.seed, config.source)
     log("data: " + ", ".join(f"{name} {len(items)}" for name, items in splits.items()))
     extras = [(extra, _extra_examples(extra, config)) for extra in config.eval.extra]
 
-    model = model_class(config.model_kind)(config.task, config.model, config.train, config.normalize, labels=config.data.labels)
-    fit_start = time.perf_counter()
-    model.fit(splits.train, splits.dev or None)
-    fit_seconds = time.perf_counter() - fit_start
-    log(f"fitted in {fit_seconds:.1f}s: {len(model.labels_)} labels")
+    model = cls(config.task, config.model, config.train, config.normalize, labels=config.data.labels)
+    try:
+        fit_start = time.perf_counter()
+        model.fit(splits.train, splits.dev or None)
+        fit_seconds = time.perf_counter() - fit_start
+        log(f"fitted in {fit_seconds:.1f}s: {len(model.labels_)} labels")
+        result = distributed_training.on_main(
+            lambda: _evaluate_and_write(config, model, splits, extras, fit_seconds, log), "evaluating and writing the run")
+    finally:
+        distributed_training.shutdown()
+    result.rank = distributed_training.rank()
+    return result
 
+
+def _evaluate_and_write(config, model, splits, extras, fit_seconds, log) -> RunResult:
     results, metrics = {}, {"train.seconds": round(fit_seconds, 3), "train.n": len(splits.train)}
     for name, items in (("dev", splits.dev), ("test", splits.test)):
         if items:

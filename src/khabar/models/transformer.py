@@ -4,6 +4,8 @@ Training is Hugging Face's `Trainer` on `AutoModelForSequenceClassification`: dy
 warmup, weight decay, gradient accumulation, early stopping on dev macro-F1 with the best epoch
 kept, mixed precision on a GPU, optional class weights. Checkpoints live in a temporary directory
 that is removed after `fit`; the model directory gets `save_pretrained` (safetensors) files.
+Under `torchrun` the Trainer trains data-parallel; rank 0 makes that directory and the starting
+checkpoint once and every rank uses them (see `khabar.distributed_training` for why).
 
 Inputs are tokenized once without special tokens by the fast (Rust) tokenizer, then cut by the
 long-article strategy (head, head_tail, chunks) and assembled with the tokenizer's own special
@@ -21,7 +23,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .. import distributed_training
 from ..errors import KhabarError
 from ..examples import Example
 from .base import Inputs, Model, data_fingerprint, rebuild_config
@@ -40,6 +42,8 @@ _PREDICT_PROGRESS_ROWS = 2000
 
 
 def _say(message: str) -> None:
+    if not distributed_training.is_main():
+        return  # under torchrun only rank 0 reports progress
     print(f"khabar: {message}", file=sys.stderr, flush=True)
 
 
@@ -321,6 +325,7 @@ class TransformerModel(Model):
     """A sequence classifier fine-tuned with `Trainer`; topic (one text) or stance (claim, article)."""
 
     kind = "transformer"
+    data_parallel = True  # `fit` may run under torchrun: every rank trains, see distributed_training
 
     def __init__(self, task, params, train, normalize, labels=None):
         super().__init__(task, params, train, normalize, labels)
@@ -473,15 +478,23 @@ class TransformerModel(Model):
 
         cuda = torch.cuda.is_available()
         bf16, fp16 = self._precision(cuda)
-        workdir = tempfile.mkdtemp(prefix="khabar-transformer-")
+        # under torchrun: one folder shared by all ranks, the starting checkpoint made once (rank 0)
+        workdir = distributed_training.shared_tempdir("khabar-transformer-")
         try:
             set_seed(tp.seed)
-            if self.params.name_or_path == SCRATCH:
-                source, local_only = self._build_scratch(train_inputs, os.path.join(workdir, "scratch")), True
-            else:
-                source, local_only = resolve_checkpoint(self.params.name_or_path)
-            _say(f"transformer: loading {source}")
-            self._load_pretrained(source, local_only)
+
+            def first_load():  # rank 0 alone: a scratch vocabulary or a Hub download happens once
+                if self.params.name_or_path == SCRATCH:
+                    found = self._build_scratch(train_inputs, os.path.join(workdir, "scratch")), True
+                else:
+                    found = resolve_checkpoint(self.params.name_or_path)
+                _say(f"transformer: loading {found[0]}")
+                self._load_pretrained(*found)
+                return found
+
+            source, local_only = distributed_training.on_main(first_load, "preparing the starting checkpoint")
+            if not distributed_training.is_main():
+                self._load_pretrained(source, local_only)
 
             enc_train = self.encode(train_inputs)
             train_rows = _RowDataset(enc_train.rows(train_y))
@@ -527,9 +540,11 @@ class TransformerModel(Model):
                 use_cpu=not cuda,
                 dataloader_pin_memory=cuda,
                 dataloader_num_workers=0,
+                ddp_find_unused_parameters=False,  # a classifier uses every weight; True costs a graph walk per step
                 report_to="none",
                 disable_tqdm=True,
                 log_level="error",
+                log_level_replica="error",
             )
             trainer_cls, progress_cls = _trainer_classes()
             callbacks = [progress_cls()]
@@ -551,8 +566,10 @@ class TransformerModel(Model):
             self.best_dev_macro_f1_ = trainer.state.best_metric
             self.model_ = trainer.model.eval()
             del trainer
+            distributed_training.barrier()  # every rank has loaded the best checkpoint before it goes
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            if distributed_training.is_main():
+                shutil.rmtree(workdir, ignore_errors=True)
         self._torch_device = None
         best = f", best dev macro-F1 {self.best_dev_macro_f1_:.4f}" if dev and self.best_dev_macro_f1_ is not None else ""
         _say(f"transformer: trained in {time.time() - started:.0f}s{best}")
