@@ -74,7 +74,7 @@ def _check_single_run(done, tmp_path, name, name_or_path):
     return metrics
 
 
-def test_distributed_helpers_share_rank0_results_and_errors(tmp_path):
+def test_distributed_helpers_share_rank0_results_and_errors(tmp_path, monkeypatch):
     """on_main, shared_tempdir and barrier across 2 real processes, without any model."""
     probe = tmp_path / "probe.py"
     probe.write_text(
@@ -94,11 +94,16 @@ def test_distributed_helpers_share_rank0_results_and_errors(tmp_path):
         "if dt.is_main():\n"
         "    os.rmdir(path)\n"
         "dt.shutdown()\n"
-        "print(json.dumps(out), flush=True)\n",
+        # a file per rank: two processes printing to one pipe can interleave their lines
+        "with open(os.path.join(os.environ['PROBE_OUT'], f'rank{dt.rank()}.json'), 'w') as fh:\n"
+        "    json.dump(out, fh)\n",
         encoding="utf-8",
     )
-    done = _launch(tmp_path, str(probe), timeout=300)
-    ranks = sorted((json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")), key=lambda r: r["rank"])
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setenv("PROBE_OUT", str(out))
+    _launch(tmp_path, str(probe), timeout=300)
+    ranks = sorted((json.loads(f.read_text(encoding="utf-8")) for f in out.iterdir()), key=lambda r: r["rank"])
     assert [r["rank"] for r in ranks] == [0, 1]
     assert ranks[0]["path"] == ranks[1]["path"] and all(r["visible"] for r in ranks)
     assert ranks[0]["pid0"] == ranks[1]["pid0"] == ranks[0]["pid"] != ranks[1]["pid"]
