@@ -195,7 +195,7 @@ def _post_concurrently(client, payloads):
 def test_concurrent_requests_share_one_model_call(topic):
     """While the model is busy with one request, 12 more arrive: they go in one call, not 12."""
     topic.gate = threading.Event()
-    app = create_app(topic, max_batch=64, max_wait_ms=5)
+    app = create_app(topic, max_batch=64, max_wait_ms=5, model_workers=1, model_batch=64)
     with TestClient(app) as c, ThreadPoolExecutor(1) as first:
         head = first.submit(c.post, "/predict", json={"text": "بورصة"})
         assert topic.entered.wait(5)
@@ -213,6 +213,23 @@ def test_concurrent_requests_share_one_model_call(topic):
     assert all(p["label"] == "sports" for r in responses for p in r.json()["predictions"])
 
 
+def test_model_batch_caps_grouped_calls_but_a_bigger_request_runs_whole(topic):
+    topic.gate = threading.Event()
+    app = create_app(topic, max_batch=64, max_wait_ms=5, model_workers=1, model_batch=4)
+    with TestClient(app) as c, ThreadPoolExecutor(1) as first:
+        head = first.submit(c.post, "/predict", json={"texts": ["بورصة"] * 10})  # over model_batch, under max_batch
+        assert topic.entered.wait(5)
+        with ThreadPoolExecutor(6) as pool:
+            futures = [pool.submit(c.post, "/predict", json={"text": "حكومة"}) for _ in range(6)]
+            deadline = time.monotonic() + 5
+            while app.state.batcher.pending < 6 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            topic.gate.set()
+            assert all(f.result().status_code == 200 for f in futures)
+        assert len(head.result().json()["predictions"]) == 10
+    assert topic.calls[0] == 10 and sorted(topic.calls[1:]) == [2, 4]
+
+
 def test_app_serves_again_after_a_restart(topic):
     app = create_app(topic)
     for _ in range(2):  # lifespan shutdown closes the batcher; the next start must still work
@@ -225,6 +242,27 @@ def test_without_micro_batching_each_request_calls_the_model(topic):
         responses = _post_concurrently(c, [{"text": "حكومة"}] * 6)
     assert all(r.status_code == 200 for r in responses)
     assert topic.calls == [1] * 6
+
+
+def test_without_micro_batching_at_most_the_workers_call_the_model_at_once(topic):
+    """One request per call, and never more calls at once than --workers (no thread pile-up)."""
+    lock, running, most = threading.Lock(), [0], [0]
+    plain = topic.predict_proba
+
+    def slow(inputs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return plain(inputs)
+
+    topic.predict_proba = slow
+    with TestClient(create_app(topic, micro_batching=False, model_workers=2)) as c:
+        responses = _post_concurrently(c, [{"texts": ["حكومة"] * 3}] * 8)
+    assert all(r.status_code == 200 for r in responses)
+    assert topic.calls == [3] * 8 and most[0] == 2
 
 
 def test_batcher_respects_max_batch_and_isolates_a_failing_request():
@@ -247,6 +285,40 @@ def test_batcher_respects_max_batch_and_isolates_a_failing_request():
     assert [r.tolist() for r in results[:4]] == [[[i], [1]] for i in range(1, 5)]
     assert isinstance(results[4], ValueError)
     assert all(size <= 4 for size in calls)
+
+
+def test_two_workers_run_a_second_batch_while_the_first_is_busy():
+    """With workers=2 a batch does not wait for a slow one; with workers=1 it does."""
+
+    def run(workers: int) -> tuple[bool, list]:
+        gate, entered, calls = threading.Event(), threading.Event(), []
+
+        def fn(items):
+            calls.append(list(items))
+            if len(calls) == 1:
+                entered.set()
+                assert gate.wait(10)
+            return np.array([[len(x)] for x in items])
+
+        async def main():
+            batcher = MicroBatcher(fn, max_batch=8, max_wait_ms=0, workers=workers)
+            first = asyncio.ensure_future(batcher.submit(["slow"]))
+            while not entered.is_set():
+                await asyncio.sleep(0.005)
+            second = asyncio.ensure_future(batcher.submit(["quick", "one"]))
+            done, _ = await asyncio.wait({second}, timeout=1.0)
+            overtook = second in done
+            gate.set()
+            results = [(await first).tolist(), (await second).tolist()]
+            await batcher.aclose()
+            return overtook, results
+
+        overtook, results = asyncio.run(main())
+        assert results == [[[4]], [[5], [3]]]
+        return overtook, calls
+
+    assert run(2) == (True, [["slow"], ["quick", "one"]])
+    assert run(1)[0] is False
 
 
 # -- a real trained model, through its directory ------------------------------------------------
@@ -287,3 +359,29 @@ def test_serve_binds_to_loopback_by_default():
     from khabar.serve import serve
 
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+
+
+def test_cli_passes_every_limit_to_the_server(tfidf_dir, monkeypatch):
+    import khabar.serve as serve_module
+    from khabar.cli import main
+
+    seen = {}
+    monkeypatch.setattr(serve_module, "serve", lambda model_dir, **kwargs: seen.update(kwargs, model_dir=model_dir))
+    assert main(["serve", str(tfidf_dir), "--max-text-chars", "500", "--max-body-bytes", "9000",
+                 "--log-level", "warning", "--max-batch", "16", "--port", "8123", "--model-batch", "8"]) == 0
+    assert (seen["max_text_chars"], seen["max_body_bytes"], seen["log_level"]) == (500, 9000, "warning")
+    assert (seen["max_batch"], seen["port"], seen["host"], seen["model_batch"]) == (16, 8123, "127.0.0.1", 8)
+
+
+@pytest.mark.parametrize("flag, value", [("--max-batch", "0"), ("--max-text-chars", "0"),
+                                         ("--max-body-bytes", "-1"), ("--threads", "0"), ("--max-wait-ms", "-5"),
+                                         ("--workers", "0"), ("--model-batch", "0")])
+def test_cli_refuses_a_bad_limit_in_one_line_before_binding(tfidf_dir, flag, value, capsys, monkeypatch):
+    import uvicorn
+
+    from khabar.cli import main
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("the server started with a bad limit"))
+    assert main(["serve", str(tfidf_dir), flag, value]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and flag in err and value in err

@@ -3,10 +3,11 @@
 A transformer spends most of a one-article call on fixed costs (Python dispatch, thread start-up,
 small matrix products that use the CPU badly); 32 articles in one call cost far less than 32 calls.
 A server that answers each request on its own therefore wastes most of the machine under load.
-`MicroBatcher` puts each request's items on an asyncio queue; one collector task takes what is
-waiting, waits at most `max_wait_ms` for more (or until `max_batch` items), and runs the model once
-in a worker thread so the event loop keeps accepting requests meanwhile. A lone request pays at
-most `max_wait_ms` extra; under load a batch is already waiting when the previous call returns.
+`MicroBatcher` puts each request's items on an asyncio queue; one collector task, whenever a model
+worker is free, takes what is waiting, waits at most `max_wait_ms` for more (or until `max_batch`
+items), and runs the model once in that worker thread so the event loop keeps accepting requests
+meanwhile. A lone request pays at most `max_wait_ms` extra; under load a batch is already waiting
+when a call returns.
 """
 
 from __future__ import annotations
@@ -22,15 +23,19 @@ import numpy as np
 class MicroBatcher:
     """Collect `submit` calls into batches for `fn(items) -> array with one row per item`.
 
-    One model call runs at a time, in a single worker thread: the model (torch or scikit-learn)
-    already uses every core within a call, so two calls at once would only compete.
-    If a grouped call fails, each request in it is retried on its own, so one bad request
+    At most `workers` model calls run at once, each in its own thread. With two, one batch computes
+    while the next is being gathered and the last one's answers go out, so the model never waits
+    for the HTTP side; each call should then use only its share of the cores (`khabar serve` sets
+    torch's threads so). A request is never split: one of more than `max_batch` items runs alone,
+    so `max_batch=1` means one request per call (how `khabar serve` runs without micro-batching). If a grouped call fails, each request in it is retried on its own, so one bad request
     fails alone instead of taking its neighbours down.
     """
 
-    def __init__(self, fn: Callable[[list], Any], *, max_batch: int = 64, max_wait_ms: float = 5.0):
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
+    def __init__(self, fn: Callable[[list], Any], *, max_batch: int = 64, max_wait_ms: float = 5.0,
+                 workers: int = 1):
+        if max_batch < 1 or workers < 1:
+            raise ValueError("max_batch and workers must be at least 1")
+        self.workers = workers
         self.fn = fn
         self.max_batch = max_batch
         self.max_wait = max(0.0, max_wait_ms) / 1000.0
@@ -51,9 +56,10 @@ class MicroBatcher:
         # servers alike work, and a loop that closed leaves no dangling task behind.
         loop = asyncio.get_running_loop()
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="khabar-model")
+            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="khabar-model")
         if self._loop is not loop or self._task is None or self._task.done():
             self._loop, self._queue, self._carry = loop, asyncio.Queue(), None
+            self._slots = asyncio.Semaphore(self.workers)
             self._task = loop.create_task(self._run(), name="khabar-micro-batcher")
 
     async def submit(self, items: Sequence) -> np.ndarray:
@@ -100,12 +106,21 @@ class MicroBatcher:
         return batch
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
+        running = set()
         while True:
+            await self._slots.acquire()  # a model worker is free: gather the next batch for it
             batch = await self._collect()
             batch = [(items, fut) for items, fut in batch if not fut.done()]  # clients gone
             if not batch:
+                self._slots.release()
                 continue
+            task = asyncio.get_running_loop().create_task(self._call(batch))
+            running.add(task)  # keep a reference until it finishes
+            task.add_done_callback(running.discard)
+
+    async def _call(self, batch: list) -> None:
+        loop = asyncio.get_running_loop()
+        try:
             items = [item for request_items, _ in batch for item in request_items]
             try:
                 self.calls += 1
@@ -113,18 +128,20 @@ class MicroBatcher:
             except Exception as exc:  # noqa: BLE001 - handed to the waiting requests
                 if len(batch) == 1:
                     _settle(batch[0][1], exc=exc)
-                    continue
+                    return
                 for request_items, fut in batch:  # isolate the failing request
                     try:
                         self.calls += 1
                         _settle(fut, await loop.run_in_executor(self._executor, self.fn, request_items))
                     except Exception as single_exc:  # noqa: BLE001
                         _settle(fut, exc=single_exc)
-                continue
+                return
             start = 0
             for request_items, fut in batch:
                 _settle(fut, rows[start:start + len(request_items)])
                 start += len(request_items)
+        finally:
+            self._slots.release()
 
 
 def _settle(future: asyncio.Future, result=None, exc: BaseException | None = None) -> None:

@@ -23,7 +23,6 @@ try:
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
     from pydantic import BaseModel, ConfigDict, Field, ValidationError
-    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise KhabarError(f"khabar serve needs FastAPI and uvicorn ({exc.name} is missing): pip install 'khabar[serve]'") from None
@@ -36,6 +35,11 @@ DEFAULT_MAX_TEXT_CHARS = 100_000
 # A full batch of the longest texts, in UTF-8 Arabic (2 bytes a letter) and JSON quoting, fits.
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_WAIT_MS = 5.0
+DEFAULT_MODEL_WORKERS = 2
+# Items per grouped model call. Smaller than a request may be: with two workers, 32 clients' requests
+# then form two batches that alternate (one computes while the other gathers) instead of one wave
+# that leaves a worker idle (bench/serve_load.py, 2 cores, tiny BERT: 16 beat 64).
+DEFAULT_MODEL_BATCH = 16
 
 
 class PredictRequest(BaseModel):
@@ -176,11 +180,14 @@ def create_app(
     micro_batching: bool = True,
     max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
     device: str = "auto",
+    model_workers: int = DEFAULT_MODEL_WORKERS,
+    model_batch: int = DEFAULT_MODEL_BATCH,
 ) -> FastAPI:
     """A FastAPI app serving one model: POST /predict, GET /health, GET /model, docs at /docs.
 
     The model is loaded here, before any port is bound, so a bad directory fails at start.
-    `max_batch` bounds both the items in one request and the items in one grouped model call.
+    `max_batch` bounds the items in one request; `model_batch` the items the micro-batcher groups
+    into one model call (a larger request still runs whole, alone).
     """
     if isinstance(model_dir_or_model, Model):
         model, manifest = model_dir_or_model, model_dir_or_model.manifest()
@@ -190,13 +197,15 @@ def create_app(
         manifest = read_manifest(resolve_model_dir(directory))
     model.set_device(device)
     labels = list(model.labels_)
-    batcher = MicroBatcher(model.predict_proba, max_batch=max_batch, max_wait_ms=max_wait_ms) if micro_batching else None
+    # Without micro-batching the same workers still run the calls, one request each: the model is
+    # never called from dozens of threads at once, which on a small machine only adds contention.
+    batcher = MicroBatcher(model.predict_proba, max_batch=model_batch if micro_batching else 1,
+                           max_wait_ms=max_wait_ms if micro_batching else 0, workers=model_workers)
 
     @asynccontextmanager
     async def lifespan(app):
         yield
-        if batcher is not None:
-            await batcher.aclose()
+        await batcher.aclose()
 
     app = FastAPI(title="khabar", version=manifest.get("khabar_version", ""), lifespan=lifespan,
                   description=f"Arabic news {model.task} classification with a {manifest.get('kind')} model "
@@ -222,10 +231,7 @@ def create_app(
         try:
             req = _parse(await _read_body(request, max_body_bytes), request.headers.get("content-type", ""))
             inputs = _inputs(req, model.task, max_batch, max_text_chars)
-            if batcher is not None:
-                proba = await batcher.submit(inputs)
-            else:
-                proba = await run_in_threadpool(model.predict_proba, inputs)
+            proba = await batcher.submit(inputs)
         except _Reject as exc:
             return _error(exc.status, exc.message)
         except KhabarError as exc:  # the model refused the input
@@ -248,23 +254,33 @@ def create_app(
 def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batch: int = DEFAULT_MAX_BATCH,
           max_text_chars: int = DEFAULT_MAX_TEXT_CHARS, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
           micro_batching: bool = True, max_wait_ms: float = DEFAULT_MAX_WAIT_MS, device: str = "auto",
-          threads: Optional[int] = None, log_level: str = "info") -> None:
+          threads: Optional[int] = None, log_level: str = "info", model_workers: int = DEFAULT_MODEL_WORKERS,
+          model_batch: int = DEFAULT_MODEL_BATCH) -> None:
     """Load `model_dir` and serve it until interrupted. Binds to the loopback address by default:
     exposing a model to a network is a decision to make explicitly with `host`.
 
-    `threads`: torch threads for a transformer on the CPU; default one less than the cores. The
-    event loop needs a core of its own: torch's threads spin while they wait for each other, and
-    when one of them loses its core to the event loop every operation stalls (measured on 2
-    cores: a batch of 32 articles took 6x longer with 2 threads than with 1 under HTTP load).
+    `model_workers`: grouped model calls that may run at once (see `batching.MicroBatcher`).
+    `threads`: torch threads per call for a transformer on the CPU; default the cores less one,
+    shared among the workers, at least 1. The event loop needs a core of its own: torch's threads
+    spin while they wait for each other, and when one of them loses its core to the event loop
+    every operation stalls (measured on 2 cores: a batch of 32 articles took 6x longer with 2
+    threads than with 1 under HTTP load).
     """
     try:
         import uvicorn
     except ImportError:
         raise KhabarError("khabar serve needs uvicorn: pip install 'khabar[serve]'") from None
-    if threads is not None and threads < 1:
-        raise KhabarError(f"--threads {threads}: must be at least 1")
+    for flag, value in (("--threads", threads if threads is not None else 1), ("--max-batch", max_batch),
+                        ("--workers", model_workers), ("--model-batch", model_batch),
+                        ("--max-text-chars", max_text_chars), ("--max-body-bytes", max_body_bytes)):
+        if value < 1:
+            raise KhabarError(f"{flag} {value}: must be at least 1")
+    if max_wait_ms < 0:
+        raise KhabarError(f"--max-wait-ms {max_wait_ms}: must be 0 or more")
     app = create_app(model_dir, max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
-                     micro_batching=micro_batching, max_wait_ms=max_wait_ms, device=device)
+                     micro_batching=micro_batching, max_wait_ms=max_wait_ms, device=device,
+                     model_workers=model_workers, model_batch=model_batch)
     if "torch" in sys.modules:  # only a transformer model imported it
-        sys.modules["torch"].set_num_threads(threads or max(1, (os.cpu_count() or 1) - 1))
+        spare = max(1, (os.cpu_count() or 1) - 1)
+        sys.modules["torch"].set_num_threads(threads or max(1, spare // model_workers))
     uvicorn.run(app, host=host, port=port, log_level=log_level)
