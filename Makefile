@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-slow demo bench clean
+.PHONY: test test-slow demo serve bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,12 @@ demo: $(STAMP)
 	  --text "وزارة التربية تعلن تأجيل الامتحانات النهائية أسبوعا" \
 	  --pair "الوزارة تنفي ما تداولته مواقع التواصل عن تأجيل الامتحانات وتؤكد أنها في موعدها"
 	$(BIN)/khabar compare experiments/
+
+# The HTTP server on 127.0.0.1:8000 with the sample topic model, trained first if there is no run yet.
+SERVE_CONFIG ?= sample_topic_tfidf
+serve: $(STAMP)
+	test -d experiments/$(SERVE_CONFIG) || $(BIN)/khabar train configs/$(SERVE_CONFIG).yaml
+	$(BIN)/khabar serve experiments/$(SERVE_CONFIG) --port 8000
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
