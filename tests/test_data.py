@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from khabar import data as kdata
+from khabar import data_hub
 from khabar.cli import main
 from khabar.config import DataConfig, SplitRatios
 from khabar.data import guess_data_config, load_examples, load_splits, read_unlabeled, split_examples
@@ -253,7 +253,7 @@ def test_hub_offline_fails_fast_with_one_line(monkeypatch, capsys):
     import datasets
 
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(kdata, "_hub_reachable", lambda *a: pytest.fail("offline mode must not probe the network"))
+    monkeypatch.setattr(data_hub, "_hub_reachable", lambda *a: pytest.fail("offline mode must not probe the network"))
     start = time.monotonic()
     assert main(["data", "stats", "hf:nobody/no-such-news"]) == 2
     err = capsys.readouterr().err
@@ -273,7 +273,7 @@ def test_hub_unreachable_switches_to_offline_mode(monkeypatch):
         seen["offline"] = (datasets.config.HF_HUB_OFFLINE, hub.HF_HUB_OFFLINE)
         raise ConnectionError("Couldn't reach the Hub")
 
-    monkeypatch.setattr(kdata, "_hub_reachable", lambda *a: False)
+    monkeypatch.setattr(data_hub, "_hub_reachable", lambda *a: False)
     monkeypatch.setattr(datasets, "load_dataset", fake_load)
     with pytest.raises(KhabarError, match="could not be reached"):
         load_examples(cfg("hf:x/y"), "topic")
@@ -288,7 +288,7 @@ def test_hub_probe_is_bounded(monkeypatch):
     for key in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(key, raising=False)
     start = time.monotonic()
-    assert kdata._hub_reachable(timeout=1.0) is False
+    assert data_hub._hub_reachable(timeout=1.0) is False
     assert time.monotonic() - start < 2
 
 
@@ -299,7 +299,7 @@ def test_hub_dataset_splits_and_class_labels(monkeypatch):
     dd = datasets.DatasetDict({
         name: datasets.Dataset.from_dict({"text": [f"{name} a", f"{name} b"], "label": [0, 1]}, features=features)
         for name in ("train", "validation", "unsupervised")})
-    monkeypatch.setattr(kdata, "_hub_reachable", lambda *a: True)
+    monkeypatch.setattr(data_hub, "_hub_reachable", lambda *a: True)
     monkeypatch.setattr(datasets, "load_dataset", lambda name, config=None, **kw: dd)
     splits = load_splits(cfg("hf:x/y", format="hub"), "topic", 0)
     assert [(e.text, e.label) for e in splits.dev] == [("validation a", "neg"), ("validation b", "pos")]

@@ -16,16 +16,16 @@ batch, and runs under `torch.inference_mode()` on the GPU when there is one.
 CPU threads: torch's default (one per core). On a machine whose cores are busy with other work,
 `OMP_NUM_THREADS=1` is often several times faster, because a parallel region waits for its
 slowest thread.
+
+Beside it: `transformer_encode` (token rows and windows), `transformer_trainer` (the Trainer
+pieces), `transformer_checkpoint` (where a checkpoint comes from) and `transformer_messages`.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
@@ -34,291 +34,19 @@ from .. import distributed_training
 from ..errors import KhabarError
 from ..examples import Example
 from .base import Inputs, Model, data_fingerprint, rebuild_config
+from .transformer_checkpoint import resolve_checkpoint
+from .transformer_encode import Encoded, _Template, encode_inputs, pool_by_owner
+from .transformer_messages import _quiet_transformers, _say
 from .transformer_params import SCRATCH, check_params
+from .transformer_trainer import _article_metrics, _RowDataset, _trainer_classes
 
-#: Seconds to wait for the Hub before declaring it unreachable (only when a name is not cached).
-HUB_TIMEOUT = 5.0
 _PREDICT_PROGRESS_ROWS = 2000
-
-
-def _say(message: str) -> None:
-    if not distributed_training.is_main():
-        return  # under torchrun only rank 0 reports progress
-    print(f"khabar: {message}", file=sys.stderr, flush=True)
-
-
-@contextmanager
-def _quiet_transformers():
-    """Silence transformers' load reports and progress bars; khabar prints its own short lines."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
-# -- where the checkpoint comes from -------------------------------------------------------------
-def _hub_offline_env() -> bool:
-    if any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
-        return True
-    try:
-        from huggingface_hub import constants
-
-        return bool(constants.HF_HUB_OFFLINE)
-    except Exception:  # pragma: no cover - very old huggingface_hub
-        return False
-
-
-def resolve_checkpoint(name_or_path: str) -> tuple[str, bool]:
-    """Where to load `name_or_path` from: (path or Hub name, local_files_only).
-
-    A local directory is used as is. A Hub name is used from the local cache when it is there
-    (checked with local_files_only=True, no network). Otherwise the Hub is asked once, with a
-    short timeout; no network, offline mode or an unknown name end at once with a `KhabarError`.
-    """
-    fix = (
-        "download it where there is internet (e.g. `hf download NAME --local-dir DIR`, or "
-        "save_pretrained), copy DIR here and set model.name_or_path to that directory; "
-        "or set model.name_or_path: scratch to train a small BERT from nothing"
-    ).replace("NAME", name_or_path)
-    if os.path.isdir(name_or_path):
-        return name_or_path, True
-    expanded = os.path.expanduser(name_or_path)
-    if expanded != name_or_path and os.path.isdir(expanded):
-        return expanded, True
-    looks_like_path = (
-        name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
-        or "\\" in name_or_path or os.path.exists(name_or_path)
-    )
-    if looks_like_path:
-        raise KhabarError(
-            f"model.name_or_path: {name_or_path}: no such directory; point it at a folder with config.json, "
-            "the weights and the tokenizer files, or use a Hub name such as aubmindlab/bert-base-arabertv02"
-        )
-    from transformers import AutoConfig
-
-    try:
-        with _quiet_transformers():
-            AutoConfig.from_pretrained(name_or_path, local_files_only=True)
-        return name_or_path, True
-    except Exception:
-        pass
-    if _hub_offline_env():
-        raise KhabarError(
-            f"model.name_or_path: {name_or_path} is not in the local Hugging Face cache and HF_HUB_OFFLINE "
-            f"is set; {fix}"
-        )
-    from huggingface_hub import model_info
-
-    try:
-        model_info(name_or_path, timeout=HUB_TIMEOUT)
-    except Exception as exc:  # no network, DNS failure, timeout, unknown or gated repository
-        name = type(exc).__name__
-        if "NotFound" in name or "Gated" in name or "Validation" in name:
-            raise KhabarError(
-                f"model.name_or_path: {name_or_path} is not a model on the Hugging Face Hub (or needs a login) "
-                f"and is not a local directory; check the name, or {fix}"
-            ) from None
-        reason = " ".join(str(exc).split())[:120] or name
-        raise KhabarError(
-            f"model.name_or_path: {name_or_path} is not in the local Hugging Face cache and the Hub cannot be "
-            f"reached ({reason}); {fix}"
-        ) from None
-    return name_or_path, False
-
-
-# -- encoded inputs ------------------------------------------------------------------------------
-@dataclass
-class Encoded:
-    """Token rows ready for the model; `owner[r]` is the input (article) row r came from."""
-
-    input_ids: list[list[int]]
-    token_type_ids: Optional[list[list[int]]]
-    owner: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.input_ids)
-
-    def lengths(self) -> np.ndarray:
-        return np.fromiter((len(ids) for ids in self.input_ids), dtype=np.int64, count=len(self.input_ids))
-
-    def rows(self, labels: Optional[Sequence[int]] = None, order: Optional[Sequence[int]] = None) -> list[dict]:
-        """Feature dicts for `DataCollatorWithPadding`, with the article's label on every row."""
-        order = range(len(self)) if order is None else order
-        out = []
-        for r in order:
-            row = {"input_ids": self.input_ids[r], "attention_mask": [1] * len(self.input_ids[r])}
-            if self.token_type_ids is not None:
-                row["token_type_ids"] = self.token_type_ids[r]
-            if labels is not None:
-                row["labels"] = int(labels[self.owner[r]])
-            out.append(row)
-        return out
-
-
-class _RowDataset:
-    """A list of feature dicts as a map-style dataset for `Trainer`."""
-
-    def __init__(self, rows: list[dict]):
-        self.rows = rows
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i: int) -> dict:
-        return self.rows[i]
-
-
-def pool_by_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Mean of the rows of `values` that belong to each of the n owners."""
-    sums = np.zeros((n, values.shape[1]), dtype=np.float64)
-    np.add.at(sums, owner, values)
-    counts = np.bincount(owner, minlength=n).astype(np.float64)
-    return sums / np.maximum(counts, 1.0)[:, None]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
-
-
-def _macro_f1_accuracy(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> tuple[float, float]:
-    from sklearn.metrics import accuracy_score, f1_score
-
-    f1 = f1_score(gold, pred, labels=list(range(n_labels)), average="macro", zero_division=0)
-    return float(f1), float(accuracy_score(gold, pred))
-
-
-def _article_metrics(owner: np.ndarray, gold: np.ndarray, n_labels: int):
-    """`compute_metrics` for Trainer: window logits mean-pooled per article, then macro-F1 and accuracy."""
-
-    def compute_metrics(prediction) -> dict:
-        logits = prediction.predictions
-        logits = logits[0] if isinstance(logits, (tuple, list)) else logits
-        pooled = pool_by_owner(np.asarray(logits, dtype=np.float64), owner, len(gold))
-        f1, acc = _macro_f1_accuracy(gold, pooled.argmax(axis=1), n_labels)
-        return {"macro_f1": f1, "accuracy": acc}
-
-    return compute_metrics
-
-
-def _trainer_classes():
-    """The Trainer subclass khabar trains with, and the progress callback (imported lazily)."""
-    import torch
-    from transformers import Trainer, TrainerCallback
-
-    class KhabarTrainer(Trainer):
-        """Cross-entropy computed here, optionally weighted per class (`class_weights`).
-
-        The loss is a per-batch mean, so the Trainer divides it by the accumulation steps. Stock
-        `Trainer` in transformers 5 assumes a model whose forward takes **kwargs (BERT's does)
-        normalizes its loss by `num_items_in_batch` itself; BERT's classification loss does not,
-        so with gradient_accumulation_steps > 1 the loss and gradients came out that many times
-        too large (huggingface/transformers#47688). Computing the loss here and saying it is
-        unscaled avoids that.
-        """
-
-        loss_is_scaled_for_ga = False
-
-        def __init__(self, *args, class_weights=None, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.class_weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
-
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            labels = inputs["labels"]
-            outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
-            logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
-            weight = None if self.class_weights is None else self.class_weights.to(logits.device)
-            loss = torch.nn.functional.cross_entropy(
-                logits.float().view(-1, logits.shape[-1]), labels.view(-1), weight=weight,
-            )
-            return (loss, outputs) if return_outputs else loss
-
-    class Progress(TrainerCallback):
-        def __init__(self):
-            self.start = time.time()
-
-        def on_train_begin(self, args, state, control, **kwargs):
-            _say(f"transformer: {state.max_steps} optimisation steps, up to {args.num_train_epochs:g} epochs")
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            logs = logs or {}
-            took = time.time() - self.start
-            if "loss" in logs:
-                _say(
-                    f"transformer: step {state.global_step}/{state.max_steps} epoch {state.epoch or 0:.2f} "
-                    f"loss {logs['loss']:.4f} lr {logs.get('learning_rate', 0):.2e} ({took:.0f}s)"
-                )
-            if "eval_macro_f1" in logs:
-                _say(
-                    f"transformer: epoch {state.epoch or 0:.2f} dev macro-F1 {logs['eval_macro_f1']:.4f} "
-                    f"accuracy {logs.get('eval_accuracy', 0):.4f} ({took:.0f}s)"
-                )
-
-    return KhabarTrainer, Progress
-
-
-@dataclass
-class _Template:
-    """Special tokens around one or two sequences: prefix A middle B suffix, with type ids."""
-
-    prefix: list[int]
-    prefix_types: list[int]
-    middle: list[int]
-    middle_types: list[int]
-    suffix: list[int]
-    suffix_types: list[int]
-    type_a: int
-    type_b: int
-
-    @property
-    def n_special(self) -> int:
-        return len(self.prefix) + len(self.middle) + len(self.suffix)
-
-    @classmethod
-    def of(cls, tokenizer, pair: bool) -> "_Template":
-        backend = tokenizer.backend_tokenizer
-        post = backend.post_processor
-        if post is None:
-            return cls([], [], [], [], [], [], 0, 0)
-
-        def one_token(text):
-            enc = backend.encode(text, add_special_tokens=False)
-            if len(enc.ids) == 0:
-                enc = backend.encode(tokenizer.unk_token or "[UNK]", add_special_tokens=False)
-            enc.truncate(1)
-            return enc
-
-        # one content token per sequence: the content positions are where special_tokens_mask is 0
-        enc = post.process(one_token("a"), one_token("b") if pair else None)
-        ids, types = enc.ids, enc.type_ids
-        content = [k for k, special in enumerate(enc.special_tokens_mask) if not special]
-        a = content[0]
-        b = content[1] if pair else a
-        return cls(
-            ids[:a], types[:a],
-            ids[a + 1:b], types[a + 1:b],
-            ids[b + 1:], types[b + 1:],
-            types[a], types[b],
-        )
-
-    def build(self, first: list[int], second: Optional[list[int]] = None) -> tuple[list[int], list[int]]:
-        if second is None:
-            ids = self.prefix + first + self.suffix
-            types = self.prefix_types + [self.type_a] * len(first) + self.suffix_types
-        else:
-            ids = self.prefix + first + self.middle + second + self.suffix
-            types = (self.prefix_types + [self.type_a] * len(first) + self.middle_types
-                     + [self.type_b] * len(second) + self.suffix_types)
-        return ids, types
 
 
 class TransformerModel(Model):
@@ -374,46 +102,8 @@ class TransformerModel(Model):
 
     # -- tokenization and long articles ------------------------------------------------------
     def encode(self, inputs: Sequence) -> Encoded:
-        """Token rows for already-normalized inputs, cut by `long_strategy` (claim never cut).
-
-        One batched Rust call tokenizes everything without special tokens; cutting and adding the
-        special tokens then works on plain id lists (per-article `tokenizers.Encoding` operations
-        drag every overflow piece of a long article along and were the slowest part).
-        """
-        tok = self.tokenizer_
-        backend = tok.backend_tokenizer
-        backend.no_truncation()
-        backend.no_padding()
-        pair = self.task == "stance"
-        template = self._template(pair)
-        max_length = self.params.max_length
-        room = max_length - template.n_special
-        if pair:
-            claims = [e.ids for e in backend.encode_batch([c for c, _ in inputs], add_special_tokens=False)]
-            articles = [e.ids for e in backend.encode_batch([t for _, t in inputs], add_special_tokens=False)]
-        else:
-            claims = None
-            articles = [e.ids for e in backend.encode_batch(list(inputs), add_special_tokens=False)]
-        use_types = "token_type_ids" in tok.model_input_names
-        ids, types, owner = [], [] if use_types else None, []
-        warned = False
-        for i, article in enumerate(articles):
-            claim = claims[i] if claims is not None else None
-            if claim is not None and len(claim) > room - 8:
-                # a claim that leaves no room for the article cannot be kept whole: keep half the input
-                claim = claim[: room // 2]
-                if not warned:
-                    _say(f"transformer: a claim too long for max_length {max_length} was cut to {room // 2} tokens")
-                    warned = True
-            budget = room - (len(claim) if claim is not None else 0)
-            for window in self._windows(article, budget):
-                row_ids, row_types = template.build(claim, window) if claim is not None else template.build(window)
-                ids.append(row_ids)
-                if use_types:
-                    types.append(row_types)
-                owner.append(i)
-        return Encoded(ids, types, np.asarray(owner, dtype=np.int64))
-
+        """Token rows for already-normalized inputs, cut by `long_strategy` (claim never cut)."""
+        return encode_inputs(self.tokenizer_, inputs, self.task == "stance", self.params, self._template)
     def _template(self, pair: bool) -> "_Template":
         """Where the tokenizer puts its special tokens, read off its own post-processor once."""
         key = (id(self.tokenizer_), pair)
@@ -423,32 +113,6 @@ class TransformerModel(Model):
         template = _Template.of(self.tokenizer_, pair)
         self._template_cache = (key, template)
         return template
-
-    def _windows(self, article: list[int], budget: int) -> list[list[int]]:
-        if len(article) <= budget:
-            return [article]
-        strategy = self.params.long_strategy
-        if strategy == "head":
-            return [article[:budget]]
-        if strategy == "head_tail":
-            n_head = min(self.params.head_tokens, budget)
-            n_tail = budget - n_head
-            return [article[:n_head] + (article[-n_tail:] if n_tail > 0 else [])]
-        # chunks: windows of `budget` tokens, neighbours sharing `chunk_stride` tokens; the same
-        # windows as the tokenizer's return_overflowing_tokens with stride=chunk_stride
-        overlap = min(self.params.chunk_stride, budget // 2)
-        step = budget - overlap
-        windows = []
-        for start in range(0, len(article), step):
-            windows.append(article[start:start + budget])
-            if start + budget >= len(article):
-                break
-        if len(windows) > self.params.max_chunks:
-            # keep max_chunks windows spread over the whole article, first and last included
-            keep = np.unique(np.linspace(0, len(windows) - 1, self.params.max_chunks).round().astype(int))
-            windows = [windows[k] for k in keep]
-        return windows
-
     # -- training ------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None) -> "TransformerModel":
         import torch

@@ -1,0 +1,94 @@
+"""Columns of any source -> `Example`s, one checked row at a time.
+
+Why apart: data files and Hub datasets end in the same records with the same checks, and a bad
+row is one `KhabarError` line naming the file or dataset, the 1-based data row and the fix.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+from .config import DataConfig
+from .errors import KhabarError
+from .examples import Example
+
+SPLIT_NAMES = {"train": "train", "training": "train", "dev": "dev", "development": "dev", "val": "dev",
+               "valid": "dev", "validation": "dev", "test": "test", "testing": "test"}
+
+Located = list[tuple[Example, str]]  # each example with where it came from, for error messages
+
+
+def _rows(where: str, columns: list[str], data: dict[str, list], cfg: DataConfig, task: str, labeled: bool,
+          stem: str, default_split: Optional[str], keys: dict) -> Located:
+    need = [("text", cfg.text_column)] + ([("pair", cfg.pair_column)] if task == "stance" else [])
+    need += ([("label", cfg.label_column)] if labeled else []) + [("source", cfg.source_column)] * bool(cfg.source_column)
+    for role, col in need:
+        if col not in columns:
+            key = keys.get(role, f"data.{role}_column")
+            raise KhabarError(f"{where}: no column {col!r} (columns present: {', '.join(columns)}); "
+                              f"set {key} to the right one, or rename the column")
+    n = len(data[cfg.text_column])
+    if n == 0:
+        raise KhabarError(f"{where}: no data rows; add rows or remove the file from data.path")
+
+    def column(name):
+        return data.get(name) if name else None
+
+    pairs, labels, ids = column(cfg.pair_column), column(cfg.label_column), column(cfg.id_column)
+    splits, sources = column(cfg.split_column), column(cfg.source_column)
+    out: Located = []
+    skipped = 0
+    for i in range(n):
+        loc = f"{where}: row {i + 1}"
+        text = _cell(data[cfg.text_column][i], loc, cfg.text_column)
+        pair = _cell(pairs[i], loc, cfg.pair_column) if task == "stance" else None
+        if not text or (task == "stance" and not pair):
+            if cfg.skip_empty and labeled:
+                skipped += 1
+                continue
+            col = cfg.text_column if not text else cfg.pair_column
+            fix = ", or set data.skip_empty: true to skip such rows" if labeled else ""
+            raise KhabarError(f"{loc}: empty text in column {col!r}; fill it or remove the row{fix}")
+        label = _label(_cell(labels[i], loc, cfg.label_column), loc, cfg) if labeled else None
+        split = _split_name(_cell(splits[i], loc, cfg.split_column), loc) if splits is not None else default_split
+        ex_id = (_cell(ids[i], loc, cfg.id_column) if ids is not None else "") or f"{stem}-{i + 1}"
+        source = (_cell(sources[i], loc, cfg.source_column) if sources is not None else "") or None
+        out.append((Example(ex_id, text, label, pair, source, split), loc))
+    if skipped:
+        print(f"khabar: skipped {skipped} empty texts in {where}", file=sys.stderr)
+    return out
+
+
+def _unique(located: Located) -> list[Example]:
+    seen: dict[str, str] = {}
+    for ex, loc in located:
+        if ex.id in seen:
+            raise KhabarError(f"{loc}: duplicate id {ex.id!r} (also at {seen[ex.id]}); make ids unique, "
+                              "or set data.id_column: null to number the rows instead")
+        seen[ex.id] = loc
+    return [ex for ex, _ in located]
+
+
+def _cell(value: Any, loc: str, column: Optional[str]) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (str, int, float)):
+        return str(value).strip()
+    raise KhabarError(f"{loc}: column {column!r} holds {type(value).__name__}, expected text; fix the row")
+
+
+def _label(raw: str, loc: str, cfg: DataConfig) -> str:
+    if not raw:
+        raise KhabarError(f"{loc}: missing label in column {cfg.label_column!r}; fill it or remove the row")
+    label = cfg.label_map.get(raw, raw)
+    if cfg.labels is not None and label not in cfg.labels:
+        raise KhabarError(f"{loc}: label {label!r} is not one of data.labels ({', '.join(cfg.labels)}); fix the row, "
+                          "add the label to data.labels, or rename it with data.label_map")
+    return label
+
+
+def _split_name(raw: str, loc: str) -> str:
+    if raw.lower() not in SPLIT_NAMES:
+        raise KhabarError(f"{loc}: split {raw!r} is not train, dev or test (validation/valid mean dev); fix the value")
+    return SPLIT_NAMES[raw.lower()]
