@@ -92,17 +92,18 @@ def main(argv=None) -> int:
     except ImportError:
         print("predict_ray: skipped: Ray is not installed (pip install 'khabar[ray]')")
         return 0
-    from serve_load import environment, train_models
+    from _common import machine_line
+    from serve_load import train_models
 
     from khabar.distributed import predict_with_ray
 
-    env = environment()
-    print(json.dumps(env, ensure_ascii=False))
+    env = machine_line() + f"; load average {os.getloadavg()[0]:.2f}"
+    print(env, flush=True)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     given = dict(item.split("=", 1) for item in args.model_dir)
     records = read_sanad(args.data, args.n)
     gold = {r["id"]: r["gold"] for r in records}
-    results = {"environment": env, "n": len(records), "workers": args.workers, "batch_size": args.batch_size, "runs": []}
+    results = {"machine": env, "n": len(records), "workers": args.workers, "batch_size": args.batch_size, "runs": []}
     with tempfile.TemporaryDirectory(prefix="khabar-ray-bench-") as work:
         shards = write_shards(records, os.path.join(work, "in"), args.shards)
         dirs = {k: given[k] for k in kinds if k in given}
