@@ -16,26 +16,14 @@ import pytest
 
 from khabar.distributed import _import_ray, label_table, predict_with_ray
 from khabar.errors import KhabarError
-from small_corpus import SMALL_TOPIC_TRAIN
 
-TRAIN = SMALL_TOPIC_TRAIN
 ARTICLES = ["اللاعب سجل هدف الفوز في المباراة", "البورصة والنفط والفائدة", "البرلمان والحكومة والوزير",
             "المنتخب يفوز بالدوري", "أسعار الأسهم في البورصة", "الرئيس يعلن قانونا جديدا"] * 5
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    pytest.importorskip("khabar.normalize", reason="khabar.normalize has not landed yet")
-    from khabar.config import NormalizeConfig
-    from khabar.examples import Example
-    from khabar.models.params import SeedOnlyTrain, TfidfParams
-    from khabar.models.tfidf import TfidfModel
-
-    train = [Example(id=f"{label}-{i}", text=text, label=label)
-             for label, texts in TRAIN.items() for i, text in enumerate(texts)]
-    directory = tmp_path_factory.mktemp("tfidf") / "model"
-    TfidfModel("topic", TfidfParams(classifier="logreg", min_df=1), SeedOnlyTrain(), NormalizeConfig()).fit(train).save(str(directory))
-    return str(directory)
+@pytest.fixture
+def model_dir(small_tfidf_dir):
+    return str(small_tfidf_dir)
 
 
 @pytest.fixture(scope="module")

@@ -323,23 +323,9 @@ def test_two_workers_run_a_second_batch_while_the_first_is_busy():
 
 # -- a real trained model, through its directory ------------------------------------------------
 
-TRAIN = SMALL_TOPIC_TRAIN
-
-
-@pytest.fixture(scope="module")
-def tfidf_dir(tmp_path_factory):
-    pytest.importorskip("khabar.normalize", reason="khabar.normalize has not landed yet")
-    from khabar.config import NormalizeConfig
-    from khabar.examples import Example
-    from khabar.models.params import SeedOnlyTrain, TfidfParams
-    from khabar.models.tfidf import TfidfModel
-
-    train = [Example(id=f"{label}-{i}", text=text, label=label)
-             for label, texts in TRAIN.items() for i, text in enumerate(texts)]
-    model = TfidfModel("topic", TfidfParams(classifier="logreg", min_df=1), SeedOnlyTrain(), NormalizeConfig())
-    directory = tmp_path_factory.mktemp("tfidf") / "model"
-    model.fit(train).save(str(directory))
-    return directory
+@pytest.fixture
+def tfidf_dir(small_tfidf_dir):
+    return small_tfidf_dir
 
 
 def test_real_tfidf_model_served_from_its_directory(tfidf_dir):
@@ -348,7 +334,7 @@ def test_real_tfidf_model_served_from_its_directory(tfidf_dir):
         assert r.status_code == 200, r.text
         assert [p["label"] for p in r.json()["predictions"]] == ["sports", "finance"]
         manifest = c.get("/model").json()
-        assert manifest["kind"] == "tfidf" and sorted(manifest["labels"]) == sorted(TRAIN)
+        assert manifest["kind"] == "tfidf" and sorted(manifest["labels"]) == sorted(SMALL_TOPIC_TRAIN)
         assert manifest["normalize"]["preset"] == "standard"
         assert c.post("/predict", json={"pairs": [["a", "b"]]}).status_code == 422
 

@@ -21,8 +21,6 @@ import pytest
 pytest.importorskip("torch.distributed.run", reason="torch without torch.distributed")
 pytest.importorskip("transformers")
 
-from tiny_bert import stance_data, tiny_bert_dir, topic_data  # noqa: E402,F401  (session fixtures)
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE = os.path.join(ROOT, "data", "sample", "topic.jsonl")
 FEW_TEXTS = ["فاز الفريق في المباراة النهائية", "ارتفعت أسعار الأسهم في البورصة", "أعلنت الحكومة عن تعديل وزاري"]

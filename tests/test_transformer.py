@@ -16,12 +16,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from tiny_bert import (  # noqa: E402  (imported explicitly; tests/conftest.py is someone else's)
-    TOPIC_WORDS, install_identity_normalizer_if_missing, stance_data, tiny_bert_dir,
-    topic_data, topic_examples,
-)
-
-install_identity_normalizer_if_missing()
+from tiny_bert import TOPIC_WORDS, topic_examples  # noqa: E402
 
 from transformers import AutoTokenizer  # noqa: E402
 
@@ -34,7 +29,6 @@ from khabar.models.transformer_params import (  # noqa: E402
     ScratchParams, TransformerParams, TransformerTrain, check_params,
 )
 
-__all__ = ["stance_data", "tiny_bert_dir", "topic_data"]  # session fixtures used below
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -469,7 +463,6 @@ def test_param_checks():
 
 @pytest.mark.parametrize("name", ["sample_topic_bert.yaml", "sanad_topic_arabert.yaml", "ans_stance_arabert.yaml"])
 def test_transformer_configs_load(name):
-    pytest.importorskip("khabar.normalize")
     from khabar.config import load_config
 
     config = load_config(os.path.join(ROOT, "configs", name))
@@ -486,9 +479,6 @@ def test_transformer_configs_load(name):
 @pytest.mark.slow
 def test_sample_topic_bert_config_trains_from_scratch(tmp_path):
     """The embedded sample, end to end through train.py (about a minute on 2 cores)."""
-    pytest.importorskip("khabar.normalize")
-    if not os.path.isfile(os.path.join(ROOT, "data", "sample", "topic.jsonl")):
-        pytest.skip("data/sample/topic.jsonl is not there yet")
     from khabar.train import train_from_config
 
     cwd = os.getcwd()

@@ -8,8 +8,6 @@ WordPiece vocabulary trained on them can learn the topics in a few seconds on a 
 from __future__ import annotations
 
 import random
-import sys
-import types
 
 import pytest
 
@@ -62,17 +60,6 @@ def stance_examples(n_per_label: int, seed: int, split: str) -> list[Example]:
             out.append(Example(id=f"{split}-{label}-{i}", text=claim, text_pair=body, label=label, split=split))
     rng.shuffle(out)
     return out
-
-
-def install_identity_normalizer_if_missing() -> None:
-    """Tests use preset `none`; if khabar.normalize is not there yet, stand in an identity."""
-    try:
-        import khabar.normalize  # noqa: F401
-    except ImportError:
-        stub = types.ModuleType("khabar.normalize")
-        stub.build_normalizer = lambda preset, steps=None: (lambda text: text)
-        stub.check_normalize_options = lambda preset, steps, where: None
-        sys.modules["khabar.normalize"] = stub
 
 
 @pytest.fixture(scope="session")

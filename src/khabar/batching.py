@@ -27,8 +27,9 @@ class MicroBatcher:
     while the next is being gathered and the last one's answers go out, so the model never waits
     for the HTTP side; each call should then use only its share of the cores (`khabar serve` sets
     torch's threads so). A request is never split: one of more than `max_batch` items runs alone,
-    so `max_batch=1` means one request per call (how `khabar serve` runs without micro-batching). If a grouped call fails, each request in it is retried on its own, so one bad request
-    fails alone instead of taking its neighbours down.
+    so `max_batch=1` means one request per call (how `khabar serve` runs without micro-batching).
+    If a grouped call fails, each request in it is retried on its own, so one bad request fails
+    alone instead of taking its neighbours down.
     """
 
     def __init__(self, fn: Callable[[list], Any], *, max_batch: int = 64, max_wait_ms: float = 5.0,
@@ -39,11 +40,11 @@ class MicroBatcher:
         self.fn = fn
         self.max_batch = max_batch
         self.max_wait = max(0.0, max_wait_ms) / 1000.0
-        self.calls = 0  # model calls made, for tests and metrics
         self._executor: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
+        self._slots: asyncio.Semaphore | None = None  # one per free worker, made with the loop
         self._carry = None  # a request that did not fit in the previous batch
 
     @property
@@ -123,7 +124,6 @@ class MicroBatcher:
         try:
             items = [item for request_items, _ in batch for item in request_items]
             try:
-                self.calls += 1
                 rows = await loop.run_in_executor(self._executor, self.fn, items)
             except Exception as exc:  # noqa: BLE001 - handed to the waiting requests
                 if len(batch) == 1:
@@ -131,8 +131,7 @@ class MicroBatcher:
                     return
                 for request_items, fut in batch:  # isolate the failing request
                     try:
-                        self.calls += 1
-                        _settle(fut, await loop.run_in_executor(self._executor, self.fn, request_items))
+                                _settle(fut, await loop.run_in_executor(self._executor, self.fn, request_items))
                     except Exception as single_exc:  # noqa: BLE001
                         _settle(fut, exc=single_exc)
                 return

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from . import __version__
+from . import serve_settings
 from .errors import KhabarError
 
 EXAMPLES = """\
@@ -87,20 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory, its model/ folder, or an experiment folder")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    p.add_argument("--max-batch", type=int, default=64, help="most items in one request (default: 64)")
-    p.add_argument("--model-batch", type=int, default=16,
-                   help="most items grouped into one model call (default: 16; a larger request runs whole)")
-    p.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a request waits for company (default: 5)")
+    p.add_argument("--max-batch", type=int, default=serve_settings.DEFAULT_MAX_BATCH,
+                   help="most items in one request (default: %(default)s)")
+    p.add_argument("--model-batch", type=int, default=serve_settings.DEFAULT_MODEL_BATCH,
+                   help="most items grouped into one model call (default: %(default)s; a larger request runs whole)")
+    p.add_argument("--max-wait-ms", type=float, default=serve_settings.DEFAULT_MAX_WAIT_MS,
+                   help="how long a request waits for company (default: %(default)s)")
     p.add_argument("--no-micro-batching", action="store_true", help="one model call per request")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
-    p.add_argument("--workers", type=int, default=2,
-                   help="grouped model calls that may run at once (default: 2: one computes while the next gathers)")
+    p.add_argument("--workers", type=int, default=serve_settings.DEFAULT_MODEL_WORKERS,
+                   help="grouped model calls that may run at once (default: %(default)s: one computes while the next gathers)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads per model call for a transformer (default: cores - 1, shared by the workers)")
-    p.add_argument("--max-text-chars", type=int, default=100_000,
-                   help="longest text (or claim) accepted, in characters; longer gets 422 (default: 100000)")
-    p.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024,
-                   help="largest request body; larger gets 413 (default: 16 MiB)")
+    p.add_argument("--max-text-chars", type=int, default=serve_settings.DEFAULT_MAX_TEXT_CHARS,
+                   help="longest text (or claim) accepted, in characters; longer gets 422 (default: %(default)s)")
+    p.add_argument("--max-body-bytes", type=int, default=serve_settings.DEFAULT_MAX_BODY_BYTES,
+                   help="largest request body; larger gets 413 (default: %(default)s, 16 MiB)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="uvicorn's log level (default: info; warning hides the per-request access lines)")
     p.set_defaults(handler=_cmd_serve)
@@ -270,10 +273,9 @@ def _predict_with_ray(args) -> int:
 
 
 def _cmd_serve(args) -> int:
-    from .models.base import resolve_model_dir
     from .serve import serve
 
-    serve(resolve_model_dir(args.model), host=args.host, port=args.port, max_batch=args.max_batch,
+    serve(args.model, host=args.host, port=args.port, max_batch=args.max_batch,
           max_wait_ms=args.max_wait_ms, micro_batching=not args.no_micro_batching, device=args.device,
           threads=args.threads, max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes,
           log_level=args.log_level, model_workers=args.workers, model_batch=args.model_batch)

@@ -10,9 +10,7 @@ per worker (a callable class in `map_batches` becomes a pool of actors), not onc
 from __future__ import annotations
 
 import glob
-import gzip
 import importlib.util
-import json
 import os
 import re
 import shutil
@@ -22,9 +20,14 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
+from . import data_formats
 from .errors import KhabarError
+from .predict import rank_top_k
 
-FORMATS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".jsonl.gz": "json", ".json.gz": "json"}
+# data_formats' format of a file -> the Ray reader for it. Ray picks files by extension, so only
+# each format's own one is accepted: .parquet, .jsonl, .json (the JSON ones gzipped too), not .pq
+# or .ndjson. Ray reads .json as JSON-lines, like .jsonl.
+RAY_READERS = {"parquet": "parquet", "jsonl": "json", "json": "json"}
 
 
 def _import_ray():
@@ -47,11 +50,9 @@ def label_table(ids, proba: np.ndarray, labels: Sequence[str], top_k: int = 3):
     {label, probability}, best first). Shared by every engine so their outputs match."""
     import pyarrow as pa
 
-    proba = np.asarray(proba, dtype=np.float64)
-    k = min(top_k, len(labels))
-    order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+    order, top_probs = rank_top_k(proba, min(top_k, len(labels)))
+    k = order.shape[1]
     names = np.asarray(labels, dtype=object)
-    top_probs = np.take_along_axis(proba, order, axis=1)
     top = pa.ListArray.from_arrays(
         pa.array(np.arange(0, len(proba) * k + 1, k, dtype=np.int32)),
         pa.StructArray.from_arrays([pa.array(names[order].ravel(), pa.string()), pa.array(top_probs.ravel())],
@@ -92,10 +93,9 @@ class _Labeler:
 
 
 def _format_of(path: str) -> str:
-    name = path.lower()
-    for ext in sorted(FORMATS, key=len, reverse=True):
-        if name.endswith(ext):
-            return FORMATS[ext]
+    fmt = data_formats._format_of(path)
+    if fmt in RAY_READERS and path.lower().removesuffix(".gz").endswith(f".{fmt}"):
+        return RAY_READERS[fmt]
     raise KhabarError(f"{path}: unknown format; give .parquet or JSON-lines (.jsonl, .json, .jsonl.gz) files")
 
 
@@ -248,19 +248,6 @@ def _columns(groups: dict[str, list[str]]) -> dict[str, list[str]]:
     found = {}
     for fmt, files in groups.items():
         local = [f for f in files if "://" not in f]
-        if not local:
-            continue
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            found[local[0]] = pq.read_schema(local[0]).names
-        else:
-            opener = gzip.open if local[0].endswith(".gz") else open
-            with opener(local[0], "rt", encoding="utf-8") as fh:
-                first = next((line for line in fh if line.strip()), None)
-            try:
-                record = json.loads(first) if first else {}
-            except json.JSONDecodeError as exc:
-                raise KhabarError(f"{local[0]}: line 1 is not JSON ({exc}); give JSON-lines, one object per line") from None
-            found[local[0]] = list(record) if isinstance(record, dict) else []
+        if local:  # Ray's json reader takes JSON-lines: peek at the first record, not a JSON list
+            found[local[0]] = data_formats._peek_columns(local[0], "parquet" if fmt == "parquet" else "jsonl")
     return found

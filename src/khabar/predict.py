@@ -71,16 +71,20 @@ def predict_examples(model: Model, examples: Sequence[Example], top_k: int = 3, 
     return records
 
 
+def rank_top_k(proba: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k most probable label indices of each row, best first, and their probabilities:
+    two (rows, min(k, labels)) arrays. Ties keep label order (stable sort), so every output
+    (records, Ray tables, the server) ranks the same way."""
+    proba = np.asarray(proba, dtype=np.float64)
+    order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(proba, order, axis=1)
+
+
 def records_from_proba(labels: Sequence[str], ids: Sequence[str], proba: np.ndarray, top_k: int = 3) -> list[dict]:
     out = []
-    for identifier, row in zip(ids, np.asarray(proba)):
-        order = np.argsort(-row)[:top_k]
-        out.append({
-            "id": identifier,
-            "label": labels[order[0]],
-            "probability": round(float(row[order[0]]), 6),
-            "top_k": [{"label": labels[i], "probability": round(float(row[i]), 6)} for i in order],
-        })
+    for identifier, order, probs in zip(ids, *rank_top_k(proba, top_k)):
+        top = [{"label": labels[i], "probability": round(float(p), 6)} for i, p in zip(order, probs)]
+        out.append({"id": identifier, "label": top[0]["label"], "probability": top[0]["probability"], "top_k": top})
     return out
 
 

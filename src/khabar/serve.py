@@ -28,18 +28,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise KhabarError(f"khabar serve needs FastAPI and uvicorn ({exc.name} is missing): pip install 'khabar[serve]'") from None
 
 from .batching import MicroBatcher
-from .models.base import Model, load_model, read_manifest, resolve_model_dir
-
-DEFAULT_MAX_BATCH = 64
-DEFAULT_MAX_TEXT_CHARS = 100_000
-# A full batch of the longest texts, in UTF-8 Arabic (2 bytes a letter) and JSON quoting, fits.
-DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
-DEFAULT_MAX_WAIT_MS = 5.0
-DEFAULT_MODEL_WORKERS = 2
-# Items per grouped model call. Smaller than a request may be: with two workers, 32 clients' requests
-# then form two batches that alternate (one computes while the other gathers) instead of one wave
-# that leaves a worker idle (bench/serve_load.py, 2 cores, tiny BERT: 16 beat 64).
-DEFAULT_MODEL_BATCH = 16
+from .models.base import Model, read_manifest, resolve_model_dir
+from .predict import load_for_prediction, rank_top_k
+from .serve_settings import (
+    DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_WAIT_MS, DEFAULT_MODEL_BATCH,
+    DEFAULT_MODEL_WORKERS, check_limits,
+)
 
 
 class PredictRequest(BaseModel):
@@ -162,11 +156,9 @@ def _inputs(req: PredictRequest, task: str, max_batch: int, max_chars: int) -> l
 
 
 def _format(proba: np.ndarray, labels: list[str], top_k: int) -> list[dict]:
-    k = min(top_k, len(labels))
-    order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
     out = []
-    for row, idx in zip(proba, order):
-        top = [{"label": labels[j], "probability": float(row[j])} for j in idx]
+    for order, probs in zip(*rank_top_k(proba, top_k)):
+        top = [{"label": labels[j], "probability": float(p)} for j, p in zip(order, probs)]
         out.append({"label": top[0]["label"], "probability": top[0]["probability"], "top_k": top})
     return out
 
@@ -189,13 +181,14 @@ def create_app(
     `max_batch` bounds the items in one request; `model_batch` the items the micro-batcher groups
     into one model call (a larger request still runs whole, alone).
     """
+    check_limits(max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
+                 max_wait_ms=max_wait_ms, workers=model_workers, model_batch=model_batch)
     if isinstance(model_dir_or_model, Model):
         model, manifest = model_dir_or_model, model_dir_or_model.manifest()
+        model.set_device(device)
     else:
-        directory = os.fspath(model_dir_or_model)
-        model = load_model(directory)
-        manifest = read_manifest(resolve_model_dir(directory))
-    model.set_device(device)
+        directory = resolve_model_dir(os.fspath(model_dir_or_model))
+        model, manifest = load_for_prediction(directory, device), read_manifest(directory)
     labels = list(model.labels_)
     # Without micro-batching the same workers still run the calls, one request each: the model is
     # never called from dozens of threads at once, which on a small machine only adds contention.
@@ -270,13 +263,8 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
         import uvicorn
     except ImportError:
         raise KhabarError("khabar serve needs uvicorn: pip install 'khabar[serve]'") from None
-    for flag, value in (("--threads", threads if threads is not None else 1), ("--max-batch", max_batch),
-                        ("--workers", model_workers), ("--model-batch", model_batch),
-                        ("--max-text-chars", max_text_chars), ("--max-body-bytes", max_body_bytes)):
-        if value < 1:
-            raise KhabarError(f"{flag} {value}: must be at least 1")
-    if max_wait_ms < 0:
-        raise KhabarError(f"--max-wait-ms {max_wait_ms}: must be 0 or more")
+    if threads is not None:
+        check_limits(threads=threads)
     app = create_app(model_dir, max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
                      micro_batching=micro_batching, max_wait_ms=max_wait_ms, device=device,
                      model_workers=model_workers, model_batch=model_batch)

@@ -61,7 +61,7 @@ def train(config: Config, progress: Progress | None = None) -> RunResult:
     log = (progress or Progress()) if distributed_training.is_main() else (lambda message: None)
     log(f"config {config.source}: {config.name} ({config.task}, {config.model_kind})")
     cls = model_class(config.model_kind)
-    if distributed_training.is_distributed() and not getattr(cls, "data_parallel", False):
+    if distributed_training.is_distributed() and not cls.data_parallel:
         raise KhabarError(
             f"{config.source}: model.kind {config.model_kind} trains in one process; run khabar train without "
             f"torchrun (WORLD_SIZE={distributed_training.world_size()}); only kind transformer trains data-parallel"

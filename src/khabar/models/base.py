@@ -41,6 +41,7 @@ class Model(ABC):
     """
 
     kind: ClassVar[str]
+    data_parallel: ClassVar[bool] = False  # True: `fit` may run under torchrun (see distributed_training)
 
     def __init__(self, task: str, params: Any, train: Any, normalize: Any, labels: Sequence[str] | None = None):
         self.task = task

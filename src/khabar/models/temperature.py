@@ -15,6 +15,24 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 
+def fit_temperature(scores, y, classes) -> float:
+    """The softmax temperature minimizing log-loss of held-out decision `scores` (rows x classes,
+    or one column for two classes as scikit-learn gives it) against labels `y` from `classes`."""
+    scores = _two_columns(np.asarray(scores))
+    index = {c: i for i, c in enumerate(classes)}
+    target = np.array([index[label] for label in y])
+
+    def loss(log_t):
+        return -log_softmax(scores / np.exp(log_t), axis=1)[np.arange(len(target)), target].mean()
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-6.0, 6.0), method="bounded").x))
+
+
+def _two_columns(scores):
+    """A binary classifier's one score per row as (-s, s), like the rows x classes of the rest."""
+    return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+
+
 class TemperatureScaled(ClassifierMixin, BaseEstimator):
     """Wraps a fitted classifier with `decision_function`; `fit` learns only the temperature."""
 
@@ -22,14 +40,7 @@ class TemperatureScaled(ClassifierMixin, BaseEstimator):
         self.classifier = classifier
 
     def fit(self, X, y):
-        scores = self._scores(X)
-        index = {c: i for i, c in enumerate(self.classes_)}
-        target = np.array([index[label] for label in y])
-
-        def loss(log_t):
-            return -log_softmax(scores / np.exp(log_t), axis=1)[np.arange(len(target)), target].mean()
-
-        self.temperature_ = float(np.exp(minimize_scalar(loss, bounds=(-6.0, 6.0), method="bounded").x))
+        self.temperature_ = fit_temperature(self.classifier.decision_function(X), y, self.classes_)
         return self
 
     @property
@@ -37,8 +48,7 @@ class TemperatureScaled(ClassifierMixin, BaseEstimator):
         return self.classifier.classes_
 
     def _scores(self, X):
-        scores = self.classifier.decision_function(X)
-        return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+        return _two_columns(self.classifier.decision_function(X))
 
     def predict_proba(self, X):
         return softmax(self._scores(X) / self.temperature_, axis=1)

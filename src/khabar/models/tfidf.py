@@ -30,7 +30,7 @@ from ..errors import KhabarError
 from ..examples import Example
 from .base import Inputs, Model, data_fingerprint, rebuild_config
 from .pair_features import PairFeatures
-from .temperature import TemperatureScaled
+from .temperature import TemperatureScaled, fit_temperature
 from .word_char_tfidf import WordCharTfidf
 
 WEIGHTS = "pipeline.skops"
@@ -49,16 +49,6 @@ TRUSTED_TYPES = [
     "khabar.models.pair_features.PairFeatures", "khabar.models.word_char_tfidf.WordCharTfidf",
     "sklearn.feature_extraction.text.CountVectorizer",
 ]
-
-
-class _Scores:
-    """Held-out decision scores dressed as a classifier, to fit a temperature on them."""
-
-    def __init__(self, scores, classes):
-        self.scores, self.classes_ = scores, classes
-
-    def decision_function(self, rows):
-        return self.scores[rows]
 
 
 def _log(message: str) -> None:
@@ -129,7 +119,7 @@ class TfidfModel(Model):
                               "probabilities; add a dev split or use classifier: logreg")
         held_out = cross_val_predict(self._classifier(), matrix, y_train, cv=folds, method="decision_function")
         scaled = TemperatureScaled(classifier)
-        scaled.temperature_ = TemperatureScaled(_Scores(held_out, classifier.classes_)).fit(np.arange(len(y_train)), y_train).temperature_
+        scaled.temperature_ = fit_temperature(held_out, y_train, classifier.classes_)
         return scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted by {folds}-fold cross-validation (no dev split)"
 
     def _check_classes(self):

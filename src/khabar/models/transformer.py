@@ -63,7 +63,7 @@ class TransformerModel(Model):
         self.history_: list[dict] = []
         self.best_dev_macro_f1_: Optional[float] = None
         self._torch_device = None
-        self._template_cache = None
+        self.template_ = None  # where the tokenizer puts its special tokens, set with the tokenizer
 
     # -- loading ---------------------------------------------------------------------------
     def _load_pretrained(self, source: str, local_only: bool) -> None:
@@ -99,20 +99,13 @@ class TransformerModel(Model):
             )
         self.model_ = model
         self.tokenizer_ = tokenizer
+        self.template_ = _Template.of(tokenizer, self.task == "stance")
 
     # -- tokenization and long articles ------------------------------------------------------
     def encode(self, inputs: Sequence) -> Encoded:
         """Token rows for already-normalized inputs, cut by `long_strategy` (claim never cut)."""
-        return encode_inputs(self.tokenizer_, inputs, self.task == "stance", self.params, self._template)
-    def _template(self, pair: bool) -> "_Template":
-        """Where the tokenizer puts its special tokens, read off its own post-processor once."""
-        key = (id(self.tokenizer_), pair)
-        cached = self._template_cache
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        template = _Template.of(self.tokenizer_, pair)
-        self._template_cache = (key, template)
-        return template
+        return encode_inputs(self.tokenizer_, inputs, self.task == "stance", self.params, self.template_)
+
     # -- training ------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None) -> "TransformerModel":
         import torch

@@ -10,7 +10,7 @@ of one article are pooled back with `pool_by_owner`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -109,19 +109,17 @@ class _Template:
         return ids, types
 
 
-def encode_inputs(tok, inputs: Sequence, pair: bool, params: TransformerParams,
-                  template_of: Callable[[bool], _Template]) -> Encoded:
+def encode_inputs(tok, inputs: Sequence, pair: bool, params: TransformerParams, template: _Template) -> Encoded:
     """Token rows for already-normalized inputs, cut by `long_strategy` (claim never cut).
 
     One batched Rust call tokenizes everything without special tokens; cutting and adding the
     special tokens then works on plain id lists (per-article `tokenizers.Encoding` operations
     drag every overflow piece of a long article along and were the slowest part).
-    `template_of(pair)` is the tokenizer's `_Template`, which the model caches.
+    `template` is `_Template.of(tok, pair)`, read once when the model gets its tokenizer.
     """
     backend = tok.backend_tokenizer
     backend.no_truncation()
     backend.no_padding()
-    template = template_of(pair)
     max_length = params.max_length
     room = max_length - template.n_special
     if pair:
