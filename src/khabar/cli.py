@@ -9,8 +9,9 @@ import argparse
 import sys
 
 from . import __version__
-from . import serve_settings
+from .data.formats import extensions_text
 from .errors import KhabarError
+from .serving import settings as serve_settings
 
 EXAMPLES = """\
 commands, each with an example:
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example: khabar evaluate experiments/sanad_topic_tfidf/20261125-101500 "
                               "--data ant.jsonl.gz --label-map sport=Sports,economy=Finance")
     p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory or its model/ folder")
-    p.add_argument("--data", required=True, help="labeled data: csv/tsv/jsonl(.gz)/parquet file or folder per label")
+    p.add_argument("--data", required=True, help=f"labeled data: a file ({extensions_text()}) or a folder per label")
     p.add_argument("--label-map", default=None, metavar="A=B,...", help="rename the data's labels to the model's")
     p.add_argument("--text-column", default=None, help="column with the text (default: guessed)")
     p.add_argument("--pair-column", default=None, help="column with the article (stance; default: guessed)")
@@ -174,7 +175,7 @@ def _cmd_normalize(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from .train import train_from_config
+    from .runs.train import train_from_config
 
     result = train_from_config(args.config, args.overrides)
     if result.rank != 0:  # under torchrun: rank 0 wrote the run and prints it
@@ -188,9 +189,10 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .data import guess_data_config, load_examples
-    from .evaluate import evaluate_model, parse_label_map, write_evaluation
-    from .predict import load_for_prediction
+    from .data import DataConfig, guess_data_config, load_examples
+    from .runs.evaluate import evaluate_model, parse_label_map
+    from .runs.run_dir import write_evaluation
+    from .serving.predict import load_for_prediction
 
     model = load_for_prediction(args.model, args.device)
     try:
@@ -198,8 +200,6 @@ def _cmd_evaluate(args) -> int:
     except KhabarError:
         if not args.text_column:
             raise
-        from .config import DataConfig
-
         cfg = DataConfig(path=[args.data])  # the user named the columns: no guessing needed
     for column in ("text_column", "pair_column", "label_column"):
         if getattr(args, column):
@@ -231,7 +231,7 @@ def _print_evaluation(result: dict) -> None:
 
 
 def _cmd_predict(args) -> int:
-    from . import predict as P
+    from .serving import predict as P
 
     if args.engine == "ray":
         return _predict_with_ray(args)
@@ -258,8 +258,8 @@ def _cmd_predict(args) -> int:
 
 
 def _predict_with_ray(args) -> int:
-    from .distributed import predict_with_ray
     from .models.base import resolve_model_dir
+    from .serving.ray import predict_with_ray
 
     if args.input in (None, "-") or not args.output:
         raise KhabarError("--engine ray reads Parquet/JSON-lines shards (a file, folder or glob) and writes Parquet "
@@ -273,7 +273,7 @@ def _predict_with_ray(args) -> int:
 
 
 def _cmd_serve(args) -> int:
-    from .serve import serve
+    from .serving.http import serve
 
     serve(args.model, host=args.host, port=args.port, max_batch=args.max_batch,
           max_wait_ms=args.max_wait_ms, micro_batching=not args.no_micro_batching, device=args.device,
@@ -306,7 +306,7 @@ def _atomic_output(path: str):
 def _cmd_compare(args) -> int:
     import os
 
-    from .compare import compare_runs, format_table, write_comparison
+    from .runs.compare import compare_runs, format_table, write_comparison
 
     result = compare_runs(args.runs, args.metric, args.resamples)
     print(format_table(result))
@@ -318,9 +318,16 @@ def _cmd_compare(args) -> int:
 
 
 def _cmd_data_stats(args) -> int:
-    from .data_stats import compute_stats, format_stats
+    from .data.stats import compute_stats, format_stats, stats_of_path
 
-    print(format_stats(compute_stats(args.target, task=args.task)))
+    if args.target.lower().endswith((".yaml", ".yml")):
+        from .config import load_config
+
+        config = load_config(args.target)
+        stats = compute_stats(config.data, config.task, config.train.seed, args.target)
+    else:
+        stats = stats_of_path(args.target, args.task)
+    print(format_stats(stats))
     return 0
 
 

@@ -1,7 +1,10 @@
 """Experiment configs: YAML -> typed, validated objects, before any work starts.
 
-Every mistake names the file and the dotted key (see `schema.py`). `--set key=value` overrides
-are applied to the raw YAML before validation, so they are checked exactly like the file.
+Every mistake names the file and the dotted key (see `schema.py`). A config may extend another
+(`base: other.yaml`, relative to its own folder) and keep only what differs. `--set key=value`
+overrides are applied to the raw YAML before validation, so they are checked exactly like the
+file. The sections come from their owners: `data:` from `khabar.data`, `normalize:` from
+`khabar.normalize`, `model:` and `train:` from the model kind's plug-in (`khabar.models.registry`).
 """
 
 from __future__ import annotations
@@ -13,49 +16,11 @@ from typing import Any, Literal, Optional
 import yaml
 
 from . import schema
+from .data.spec import DataConfig
 from .errors import KhabarError
-from .models import params_class, train_class
-
-
-@dataclass
-class SplitRatios:
-    """Ratios for a seeded, stratified split when the data has no split column."""
-
-    train: float = field(default=0.8, metadata={"exclusive_min": 0.0, "max": 1.0})
-    dev: float = field(default=0.1, metadata={"min": 0.0, "max": 1.0})
-    test: float = field(default=0.1, metadata={"min": 0.0, "max": 1.0})
-
-
-@dataclass
-class DataConfig:
-    """Where labeled examples come from and how their columns are named.
-
-    `path`: one or more files (csv, tsv, jsonl, json, parquet, optionally .gz), a folder with a
-    sub-folder per label of .txt files, or `hf:<dataset name>` for the Hugging Face Hub.
-    Relative paths are relative to the directory khabar runs in.
-    """
-
-    path: list[str]
-    format: Literal["auto", "csv", "tsv", "jsonl", "json", "parquet", "folder", "hub"] = "auto"
-    text_column: str = "text"
-    pair_column: Optional[str] = None
-    label_column: str = "label"
-    id_column: Optional[str] = "id"
-    split_column: Optional[str] = "split"
-    source_column: Optional[str] = None
-    labels: Optional[list[str]] = None
-    label_map: dict[str, str] = field(default_factory=dict)
-    split: SplitRatios = field(default_factory=SplitRatios)
-    skip_empty: bool = False
-    hub_config: Optional[str] = None
-
-
-@dataclass
-class NormalizeConfig:
-    """A preset (see `khabar normalize --help`) plus single steps switched on or off."""
-
-    preset: str = "standard"
-    steps: dict[str, bool] = field(default_factory=dict)
+from .examples import TASKS, needs_pair
+from .models.registry import KINDS, get_kind
+from .normalize import NormalizeConfig, check_normalize_options
 
 
 @dataclass
@@ -77,8 +42,10 @@ class EvalConfig:
 
 @dataclass
 class Config:
+    """One experiment: what to train on, how to normalize, which model kind with which settings."""
+
     name: str
-    task: Literal["topic", "stance"]
+    task: str
     data: DataConfig
     model_kind: str
     model: Any
@@ -104,9 +71,11 @@ class Config:
 
 
 @dataclass
-class _Top:
+class TopLevel:
+    """The config file's top level, before the kind's sections are built."""
+
     name: str
-    task: Literal["topic", "stance"]
+    task: str = field(metadata={"choices": TASKS})
     data: DataConfig
     model: dict[str, Any]
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
@@ -116,14 +85,50 @@ class _Top:
 
 
 def load_config(path: str, overrides: list[str] | None = None) -> Config:
-    """Read, override and validate one experiment config."""
-    raw = read_yaml(path)
+    """Read (following `base:`), override and validate one experiment config."""
+    raw = read_yaml_with_base(path)
     for item in overrides or []:
         apply_override(raw, item, path)
     return config_from_dict(raw, path)
 
 
+def read_yaml_with_base(path: str, seen: tuple[str, ...] = ()) -> dict:
+    """The config at `path` merged onto the one its `base:` names, recursively.
+
+    Mappings merge key by key (the child wins); lists and scalars are replaced whole. When the
+    child's `model.kind` differs from the base's, the base's `model:` and `train:` sections are
+    dropped: their keys belong to the other kind.
+    """
+    raw = read_yaml(path)
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str) or not base.strip():
+        raise KhabarError(f"{path}: base: expected the path of another config, e.g. base: ans_stance_tfidf.yaml")
+    base_path = os.path.normpath(os.path.join(os.path.dirname(path), base))
+    if os.path.abspath(base_path) in seen + (os.path.abspath(path),):
+        raise KhabarError(f"{path}: base: {base} leads back to a config already extended; remove the loop")
+    parent = read_yaml_with_base(base_path, seen + (os.path.abspath(path),)) if os.path.isfile(base_path) else None
+    if parent is None:
+        raise KhabarError(f"{path}: base: {base_path} not found; the path is relative to {path}'s folder")
+    child_kind = (raw.get("model") or {}).get("kind") if isinstance(raw.get("model"), dict) else None
+    parent_kind = (parent.get("model") or {}).get("kind") if isinstance(parent.get("model"), dict) else None
+    if child_kind is not None and child_kind != parent_kind:
+        parent.pop("model", None)
+        parent.pop("train", None)
+    return merge(parent, raw)
+
+
+def merge(base: dict, child: dict) -> dict:
+    """`child` over `base`: nested mappings merged key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in child.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def read_yaml(path: str) -> dict:
+    """One YAML file as a mapping, or one line naming the file (and the line) and the fix."""
     if not os.path.isfile(path):
         raise KhabarError(f"{path}: config file not found; pass a path like configs/sample_topic_tfidf.yaml")
     try:
@@ -141,52 +146,41 @@ def read_yaml(path: str) -> dict:
 
 
 def config_from_dict(raw: dict, source: str = "<config>") -> Config:
-    top = schema.build(_Top, raw, "", source)
+    """A validated `Config` from a raw mapping; every check that needs no data runs here."""
+    top = schema.build(TopLevel, raw, "", source)
     model_raw = dict(top.model)
-    kind = model_raw.pop("kind", None)
-    if kind is None:
-        raise KhabarError(f"{source}: model.kind: required key is missing; use one of tfidf, transformer")
+    kind_name = model_raw.pop("kind", None)
+    if kind_name is None:
+        raise KhabarError(f"{source}: model.kind: required key is missing; use one of {', '.join(sorted(KINDS))}")
     try:
-        params_cls, train_cls = params_class(kind), train_class(kind)
+        kind = get_kind(kind_name)
     except KhabarError as exc:
         raise KhabarError(f"{source}: model.kind: {exc}") from None
-    model = schema.build(params_cls, model_raw, "model", source)
-    train = schema.build(train_cls, top.train, "train", source)
-    if "preset" not in (raw.get("normalize") or {}) and "arabert" in str(getattr(model, "name_or_path", "")).lower():
-        # AraBERT checkpoints were pre-trained on text preprocessed this way: match it unless told otherwise
-        top.normalize.preset = "arabert"
-    _check_cross_fields(top, model, source)
+    model = schema.build(kind.params, model_raw, "model", source)
+    train = schema.build(kind.train, top.train, "train", source)
+    kind.validate(model, f"{source}: model")
+    if "preset" not in (raw.get("normalize") or {}):
+        top.normalize.preset = kind.default_preset(model)  # the kind's documented default
+    _check_cross_fields(top, source)
     return Config(
-        name=top.name, task=top.task, data=top.data, model_kind=kind, model=model, train=train,
+        name=top.name, task=top.task, data=top.data, model_kind=kind.name, model=model, train=train,
         normalize=top.normalize, eval=top.eval, output_dir=top.output_dir, source=source,
     )
 
 
-def _check_cross_fields(top: _Top, model: Any, source: str) -> None:
-    from .normalize import check_normalize_options
-
+def _check_cross_fields(top: TopLevel, source: str) -> None:
     check_normalize_options(top.normalize.preset, top.normalize.steps, f"{source}: normalize")
-    if top.task == "stance" and top.data.format == "folder":
-        raise KhabarError(f"{source}: data.format: a folder per label holds single articles; for stance use a csv/jsonl file with claim and text columns")
-    if top.task == "stance" and not top.data.pair_column:
-        raise KhabarError(f"{source}: data.pair_column: required for task stance (the column with the article or second headline)")
-    if top.task == "topic" and top.data.pair_column:
+    if needs_pair(top.task) and top.data.format == "folder":
+        raise KhabarError(f"{source}: data.format: a folder per label holds single articles; for {top.task} use a "
+                          "csv/jsonl file with claim and text columns")
+    if needs_pair(top.task) and not top.data.pair_column:
+        raise KhabarError(f"{source}: data.pair_column: required for task {top.task} (the column with the article or "
+                          "second headline)")
+    if not needs_pair(top.task) and top.data.pair_column:
         raise KhabarError(f"{source}: data.pair_column: only for task stance; remove it or set task: stance")
-    if getattr(model, "name_or_path", None) is not None:
-        from .models.transformer_params import check_params
-
-        check_params(model, f"{source}: model")  # window and scratch sizes, before any data is read
     ratios = top.data.split
     if abs(ratios.train + ratios.dev + ratios.test - 1.0) > 1e-6:
         raise KhabarError(f"{source}: data.split: train + dev + test must add up to 1; got {ratios.train + ratios.dev + ratios.test:g}")
-    for name in ("word_ngrams", "char_ngrams"):
-        rng = getattr(model, name, None)
-        if rng is not None and (len(rng) != 2 or not 1 <= rng[0] <= rng[1]):
-            raise KhabarError(f"{source}: model.{name}: expected [min, max] with 1 <= min <= max, or null; got {rng}")
-    if getattr(model, "word_ngrams", 0) is None and getattr(model, "char_ngrams", 0) is None:
-        raise KhabarError(f"{source}: model: word_ngrams and char_ngrams are both null; keep at least one")
-
-
 def apply_override(raw: dict, item: str, source: str) -> None:
     """Apply `a.b.c=value` (value parsed as YAML) to the raw mapping."""
     if "=" not in item:

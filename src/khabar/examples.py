@@ -1,9 +1,11 @@
-"""The record every loader produces and every model consumes."""
+"""The record every loader produces and every model consumes, and the rule for what a model reads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Optional
+
+from .errors import KhabarError
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,31 @@ class Splits:
 
     def items(self):
         return (("train", self.train), ("dev", self.dev), ("test", self.test))
+
+
+TASKS = ("topic", "stance")
+
+
+def needs_pair(task: str) -> bool:
+    """Whether a task's model reads (claim, text) pairs rather than single texts."""
+    return task == "stance"
+
+
+def model_input(task: str, text, pair=None, where: str = "input"):
+    """The one rule for what a model reads, used by the CLI, HTTP, Ray and the models themselves.
+
+    A topic model reads one text; a stance model reads (claim, text), the claim first. Both parts
+    must be non-empty strings. Returns the text or the (claim, text) tuple; otherwise one
+    `KhabarError` line that starts with `where` (a flag, a JSON field, a file and line).
+    """
+    if needs_pair(task) and pair is None:
+        raise KhabarError(f"{where}: this is a stance model: it reads a claim and the article or headline "
+                          "paired with it, not a single text")
+    if not needs_pair(task) and pair is not None:
+        raise KhabarError(f"{where}: this is a topic model: it reads one text, not a (claim, text) pair")
+    for part, name in ((text, "claim"), (pair, "text")) if pair is not None else ((text, "text"),):
+        if not isinstance(part, str):
+            raise KhabarError(f"{where}: the {name} is {type(part).__name__}, expected text")
+        if not part.strip():
+            raise KhabarError(f"{where}: empty {name}; give the text to label")
+    return text if pair is None else (text, pair)

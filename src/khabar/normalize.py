@@ -28,12 +28,13 @@ from __future__ import annotations
 import html as _html
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable, Mapping
 
 from .errors import KhabarError
 
-__all__ = ["STEPS", "PRESETS", "build_normalizer", "check_normalize_options",
+__all__ = ["STEPS", "PRESETS", "NormalizeConfig", "build_normalizer", "check_normalize_options",
            "LINK", "EMAIL", "USER"]
 
 # Placeholder tokens: the ones AraBERT was pre-trained with (and has in its vocabulary), so
@@ -357,6 +358,20 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "arabert": ("arabert_unescape", "arabert_tashkeel", "tatweel", "arabert_markup",
                 "arabert_tokens", "whitespace"),
 }
+
+
+@dataclass
+class NormalizeConfig:
+    """The `normalize:` section of a config and of a model's manifest: a preset (see
+    `khabar normalize --list`) plus single steps switched on or off. Without a preset in the
+    config the model kind's default applies (see `models.registry.Kind.default_preset`)."""
+
+    preset: str = "standard"
+    steps: dict[str, bool] = field(default_factory=dict)
+
+    def build(self) -> Callable[[str], str]:
+        """The normalizer these options describe."""
+        return build_normalizer(self.preset, self.steps)
 
 
 def check_normalize_options(preset: str, steps: Mapping[str, bool] | None, where: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from abc import ABC, abstractmethod
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Sequence, Union
@@ -18,10 +17,16 @@ import numpy as np
 
 from .. import __version__, schema
 from ..errors import KhabarError
-from ..examples import Example
+from ..examples import Example, model_input
+from ..log import say
+from ..normalize import NormalizeConfig
+from .registry import get_kind
 
 Inputs = Sequence[Union[str, tuple[str, str]]]
 MANIFEST = "khabar.json"
+#: manifest keys every kind writes; any other key is a kind's own note (e.g. how it got probabilities)
+MANIFEST_KEYS = frozenset(("khabar_version", "kind", "task", "labels", "normalize", "params", "train",
+                           "data_fingerprint", "saved_at"))
 
 
 def data_fingerprint(examples: Sequence[Example]) -> str:
@@ -37,51 +42,51 @@ def data_fingerprint(examples: Sequence[Example]) -> str:
 class Model(ABC):
     """fit / predict / predict_proba / save / load, shared by every kind.
 
-    `__init__` stores configuration only; learned state ends in `_` (scikit-learn's rule).
+    `__init__` stores configuration only; learned state ends in `_` and is set by `fit` (through
+    `start_fit`) or by loading (scikit-learn's rule), so an unfitted model has no `labels_`.
     """
 
     kind: ClassVar[str]
-    data_parallel: ClassVar[bool] = False  # True: `fit` may run under torchrun (see distributed_training)
 
-    def __init__(self, task: str, params: Any, train: Any, normalize: Any, labels: Sequence[str] | None = None):
+    def __init__(self, task: str, params: Any, train: Any, normalize: NormalizeConfig,
+                 labels: Sequence[str] | None = None):
         self.task = task
         self.params = params
         self.train_params = train
         self.normalize = normalize
         self.labels = list(labels) if labels else None
-        self.labels_: list[str] = []
-        self.data_fingerprint_: str = ""
-        self.extra_manifest_: dict = {}
-        self._normalizer = None
 
-    # -- normalization -------------------------------------------------------------------
-    def normalize_inputs(self, inputs: Inputs) -> list:
-        """Apply the model's own normalization to raw texts or (claim, text) pairs."""
-        if self._normalizer is None:
-            from ..normalize import build_normalizer
-
-            self._normalizer = build_normalizer(self.normalize.preset, self.normalize.steps)
-        norm = self._normalizer
-        out = []
-        for item in inputs:
-            if isinstance(item, (tuple, list)):
-                if self.task != "stance":
-                    raise KhabarError("this is a topic model: give single texts, not (claim, text) pairs")
-                out.append((norm(item[0]), norm(item[1])))
-            else:
-                if self.task == "stance":
-                    raise KhabarError("this is a stance model: give (claim, text) pairs, for example with --pair")
-                out.append(norm(item))
-        return out
-
-    def _label_set(self, train: Sequence[Example]) -> list[str]:
+    # -- learned state ---------------------------------------------------------------------
+    def start_fit(self, train: Sequence[Example]) -> None:
+        """Reset what a previous fit learned and set the label set and data fingerprint."""
         seen = sorted({ex.label for ex in train})
         if self.labels:
             extra = [lab for lab in seen if lab not in self.labels]
             if extra:
                 raise KhabarError(f"training labels {extra} are not in the configured label set {self.labels}")
-            return list(self.labels)
-        return seen
+        self.labels_ = list(self.labels) if self.labels else seen
+        self.data_fingerprint_ = data_fingerprint(train)
+        self.extra_manifest_ = {}
+
+    def check_fitted(self) -> None:
+        if not hasattr(self, "labels_"):
+            raise KhabarError(f"this {self.kind} model is not trained; call fit or load a model directory")
+
+    # -- normalization -------------------------------------------------------------------
+    def normalize_inputs(self, inputs: Inputs) -> list:
+        """Apply the model's own normalization to raw texts or (claim, text) pairs, after checking
+        each against the one input rule (`examples.model_input`)."""
+        norm = self.__dict__.get("normalizer_")
+        if norm is None:
+            norm = self.normalizer_ = self.normalize.build()
+        out = []
+        for i, item in enumerate(inputs):
+            parts = tuple(item) if isinstance(item, (tuple, list)) else (item,)
+            if len(parts) > 2:
+                raise KhabarError(f"input {i + 1}: expected a text or a (claim, text) pair, got {len(parts)} parts")
+            model_input(self.task, *parts, where=f"input {i + 1}")
+            out.append(tuple(norm(p) for p in parts) if len(parts) == 2 else norm(parts[0]))
+        return out
 
     # -- the interface ---------------------------------------------------------------------
     @abstractmethod
@@ -98,6 +103,7 @@ class Model(ABC):
             raise KhabarError(f"--device {device}: a {self.kind} model runs on the CPU only; use --device cpu")
 
     def predict(self, inputs: Inputs) -> list[str]:
+        """The most probable label of each input."""
         proba = self.predict_proba(inputs)
         return [self.labels_[i] for i in np.asarray(proba).argmax(axis=1)]
 
@@ -111,6 +117,8 @@ class Model(ABC):
         ...
 
     def save(self, directory: str) -> None:
+        """The weights and the manifest (khabar.json) in `directory`."""
+        self.check_fitted()
         os.makedirs(directory, exist_ok=True)
         self.save_weights(directory)
         with open(os.path.join(directory, MANIFEST), "w", encoding="utf-8") as fh:
@@ -132,7 +140,11 @@ class Model(ABC):
 
     @classmethod
     def load(cls, directory: str) -> "Model":
-        return load_model(directory)
+        """A saved model of this class (any kind when called on `Model`)."""
+        model = load_model(directory)
+        if not isinstance(model, cls):
+            raise KhabarError(f"{directory}: holds a {model.kind} model, not a {cls.kind} one")
+        return model
 
 
 def read_manifest(directory: str) -> dict:
@@ -148,13 +160,10 @@ def read_manifest(directory: str) -> dict:
 
 def rebuild_config(manifest: dict, directory: str):
     """(params, train, normalize) dataclasses from a manifest, validated like a config."""
-    from ..config import NormalizeConfig
-    from . import params_class, train_class
-
-    kind = manifest.get("kind")
     source = os.path.join(directory, MANIFEST)
-    params = schema.build(params_class(kind), manifest.get("params", {}), "params", source)
-    train = schema.build(train_class(kind), manifest.get("train", {}), "train", source)
+    kind = _manifest_kind(manifest, source)
+    params = schema.build(kind.params, manifest.get("params", {}), "params", source)
+    train = schema.build(kind.train, manifest.get("train", {}), "train", source)
     normalize = schema.build(NormalizeConfig, manifest.get("normalize", {}), "normalize", source)
     return params, train, normalize
 
@@ -171,7 +180,7 @@ def resolve_model_dir(path: str) -> str:
                   if not d.startswith(".") and os.path.isfile(os.path.join(path, d, "model", MANIFEST)))
     if runs:
         newest = os.path.join(path, runs[-1], "model")
-        print(f"khabar: using the newest run {os.path.join(path, runs[-1])}", file=sys.stderr)
+        say(f"using the newest run {os.path.join(path, runs[-1])}")
         return newest
     raise KhabarError(f"{path}: not a khabar model or run directory (no {MANIFEST}); pass a run directory or its model/ folder")
 
@@ -180,10 +189,21 @@ def load_model(directory: str) -> Model:
     """Load any kind from a model dir, a run dir or an experiment folder (see resolve_model_dir)."""
     directory = resolve_model_dir(directory)
     manifest = read_manifest(directory)
-    from . import model_class
-
-    model = model_class(manifest.get("kind", "?")).load_weights(directory, manifest)
-    model.labels_ = list(manifest["labels"])
+    kind = _manifest_kind(manifest, os.path.join(directory, MANIFEST))
+    labels = manifest.get("labels")
+    if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(lab, str) for lab in labels):
+        raise KhabarError(f"{os.path.join(directory, MANIFEST)}: labels must be a list of at least two names; "
+                          "re-train or restore the file")
+    model = kind.model_class().load_weights(directory, manifest)
+    model.labels_ = list(labels)
     model.data_fingerprint_ = manifest.get("data_fingerprint", "")
-    model.extra_manifest_ = {k: v for k, v in manifest.items() if k in ("metrics",)}
+    # every note the manifest carries beyond the standard keys (metrics, how probabilities were made)
+    model.extra_manifest_ = {k: v for k, v in manifest.items() if k not in MANIFEST_KEYS}
     return model
+
+
+def _manifest_kind(manifest: dict, source: str):
+    try:
+        return get_kind(manifest.get("kind"))
+    except KhabarError as exc:
+        raise KhabarError(f"{source}: {exc}; this khabar cannot load it") from None

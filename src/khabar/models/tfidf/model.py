@@ -8,14 +8,13 @@ decision scores go through a softmax whose temperature is fitted on the dev spli
 cross-validated scores): monotone, so the label is exactly LinearSVC's. Which one ran is recorded
 in the manifest.
 
-Saved with skops, never pickle: loading checks every type in the file against `TRUSTED_TYPES`
+Saved with skops, never pickle: loading checks every type in the file against the kind's `trusted_types`
 and refuses a file that needs anything else.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections import Counter
 from typing import Sequence
@@ -26,42 +25,25 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from ..errors import KhabarError
-from ..examples import Example
-from .base import Inputs, Model, data_fingerprint, rebuild_config
+from ...errors import KhabarError
+from ...examples import Example, needs_pair
+from ...log import say
+from ..base import Inputs, Model, rebuild_config
+from . import KIND
 from .pair_features import PairFeatures
 from .temperature import TemperatureScaled, fit_temperature
-from .word_char_tfidf import WordCharTfidf
+from .word_char import WordCharTfidf
 
 WEIGHTS = "pipeline.skops"
-TRUSTED_TYPES = [
-    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
-    "builtins.slice", "builtins.set", "collections.defaultdict", "collections.OrderedDict",
-    "numpy.dtype", "numpy.ndarray", "numpy.float64", "numpy.int64", "numpy.int32", "numpy.str_",
-    "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
-    "scipy.sparse._csr.csr_matrix", "scipy.sparse._csc.csc_matrix", "scipy.sparse._dia.dia_matrix",
-    "scipy.sparse._csr.csr_array", "scipy.sparse._dia.dia_array",
-    "khabar.models.temperature.TemperatureScaled",
-    "sklearn.feature_extraction.text.TfidfVectorizer", "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.linear_model._logistic.LogisticRegression", "sklearn.linear_model._stochastic_gradient.SGDClassifier",
-    "sklearn.pipeline.FeatureUnion", "sklearn.pipeline.Pipeline", "sklearn.svm._classes.LinearSVC",
-    "sklearn.preprocessing._label.LabelEncoder", "sklearn.utils._bunch.Bunch",
-    "khabar.models.pair_features.PairFeatures", "khabar.models.word_char_tfidf.WordCharTfidf",
-    "sklearn.feature_extraction.text.CountVectorizer",
-]
-
-
-def _log(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
 
 
 class TfidfModel(Model):
-    kind = "tfidf"
+    kind = KIND.name
 
     # -- building ----------------------------------------------------------------------------
     def _features(self):
         p = self.params
-        if self.task == "stance":
+        if needs_pair(self.task):
             ngrams = tuple(p.word_ngrams or (1, 1))
             return PairFeatures(ngram_range=ngrams, min_df=1, sublinear_tf=p.sublinear_tf, best_sentences=p.best_sentences)
         return WordCharTfidf(
@@ -86,8 +68,7 @@ class TfidfModel(Model):
 
     # -- the interface -------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None) -> "TfidfModel":
-        self.labels_ = self._label_set(train)
-        self.data_fingerprint_ = data_fingerprint(train)
+        self.start_fit(train)
         counts = Counter(ex.label for ex in train)
         if len(counts) < 2:
             raise KhabarError(f"training data has {len(counts)} label(s) {sorted(counts)}; a classifier needs at least 2")
@@ -96,13 +77,13 @@ class TfidfModel(Model):
         y_train = [ex.label for ex in train]
         features = self._features()
         matrix = features.fit_transform(x_train)
-        _log(f"features: {matrix.shape[1]:,} columns from {len(train):,} examples ({time.perf_counter() - start:.1f}s)")
+        say(f"features: {matrix.shape[1]:,} columns from {len(train):,} examples ({time.perf_counter() - start:.1f}s)")
         classifier = self._classifier().fit(matrix, y_train)
         classifier, how = self._calibrate(classifier, features, matrix, y_train, dev)
         self.extra_manifest_["probabilities"] = how
         self.pipeline_ = Pipeline([("features", features), ("classifier", classifier)])
         self._check_classes()
-        _log(f"fitted {self.params.classifier} in {time.perf_counter() - start:.1f}s; probabilities: {how}")
+        say(f"fitted {self.params.classifier} in {time.perf_counter() - start:.1f}s; probabilities: {how}")
         return self
 
     def _calibrate(self, classifier, features, matrix, y_train, dev):
@@ -127,13 +108,14 @@ class TfidfModel(Model):
         if classes != sorted(self.labels_) or len(classes) != len(self.labels_):
             missing = sorted(set(self.labels_) - set(classes))
             raise KhabarError(f"labels {missing} have no training example; add examples or remove them from data.labels")
-        self._order = [classes.index(label) for label in self.labels_]
+        self.order_ = [classes.index(label) for label in self.labels_]
 
     def predict_proba(self, inputs: Inputs) -> np.ndarray:
+        self.check_fitted()
         if not len(inputs):
             return np.zeros((0, len(self.labels_)))
         proba = self.pipeline_.predict_proba(self.normalize_inputs(inputs))
-        return proba[:, self._order]
+        return proba[:, self.order_]
 
     # -- persistence -----------------------------------------------------------------------------
     def save_weights(self, directory: str) -> None:
@@ -148,13 +130,13 @@ class TfidfModel(Model):
         path = os.path.join(directory, WEIGHTS)
         if not os.path.isfile(path):
             raise KhabarError(f"{directory}: no {WEIGHTS}; the model directory is incomplete, re-train it")
-        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+        trusted = list(KIND.trusted_types)
+        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in trusted]
         if untrusted:
             raise KhabarError(f"{path}: refuses to load types outside khabar's trusted list: {', '.join(untrusted)}")
         params, train, normalize = rebuild_config(manifest, directory)
         model = cls(manifest["task"], params, train, normalize, manifest.get("labels"))
-        model.pipeline_ = sio.load(path, trusted=TRUSTED_TYPES)
+        model.pipeline_ = sio.load(path, trusted=trusted)
         model.labels_ = list(manifest["labels"])
         model._check_classes()
-        model.extra_manifest_["probabilities"] = manifest.get("probabilities", "")
         return model

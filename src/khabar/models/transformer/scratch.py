@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 from typing import Iterable, Optional, Sequence
 
-from ..errors import KhabarError
+from ...errors import KhabarError
+from ...log import quiet_libraries
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -107,15 +108,8 @@ def build_scratch_bert(
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         model = BertForSequenceClassification(config)
-    from transformers.utils import logging as hf_logging
-
     os.makedirs(directory, exist_ok=True)
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
+    with quiet_libraries():
         model.save_pretrained(directory)
         tokenizer.save_pretrained(directory)
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
     return directory

@@ -20,14 +20,11 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from . import data_formats
-from .errors import KhabarError
+from ..data.formats import FORMATS, format_of, peek_columns
+from ..errors import KhabarError
+from ..examples import model_input, needs_pair
+from ..models.base import load_model, read_manifest, resolve_model_dir
 from .predict import rank_top_k
-
-# data_formats' format of a file -> the Ray reader for it. Ray picks files by extension, so only
-# each format's own one is accepted: .parquet, .jsonl, .json (the JSON ones gzipped too), not .pq
-# or .ndjson. Ray reads .json as JSON-lines, like .jsonl.
-RAY_READERS = {"parquet": "parquet", "jsonl": "json", "json": "json"}
 
 
 def _import_ray():
@@ -67,8 +64,6 @@ class _Labeler:
     """One per Ray worker: loads the model at start, then labels batches (pyarrow tables)."""
 
     def __init__(self, model_dir, text_column, pair_column, id_column, top_k, device):
-        from .models.base import load_model
-
         self.model = load_model(model_dir)
         self.model.set_device(device)
         self.text_column, self.pair_column, self.id_column, self.top_k = text_column, pair_column, id_column, top_k
@@ -87,16 +82,22 @@ class _Labeler:
                 if not isinstance(text, str) or not text.strip():
                     where = f"id {ids[row].as_py()!r}" if ids is not None else f"a row of a batch of {len(texts)}"
                     raise KhabarError(f"{where}: empty or missing {column!r}; drop or fill such rows before labeling")
-        inputs = list(zip(*values)) if self.pair_column else values[0]  # stance: (claim, article)
+        # stance: (claim, article), under the one input rule every output follows
+        inputs = [model_input(self.model.task, *item, where=f"row {i + 1}")
+                  for i, item in enumerate(zip(*values))]
         proba = self.model.predict_proba(inputs) if inputs else np.zeros((0, len(self.model.labels_)))
         return label_table(ids, proba, self.model.labels_, self.top_k)
 
 
-def _format_of(path: str) -> str:
-    fmt = data_formats._format_of(path)
-    if fmt in RAY_READERS and path.lower().removesuffix(".gz").endswith(f".{fmt}"):
-        return RAY_READERS[fmt]
-    raise KhabarError(f"{path}: unknown format; give .parquet or JSON-lines (.jsonl, .json, .jsonl.gz) files")
+def ray_reader(path: str) -> str:
+    """The Ray Data reader for a file, from the format registry. Ray picks files by extension, so
+    only each format's own one is accepted (.parquet, .jsonl, .json, the JSON ones gzipped too;
+    not .pq or .ndjson)."""
+    fmt = format_of(path)
+    if fmt is not None and FORMATS[fmt].ray_reader and path.lower().removesuffix(".gz").endswith(f".{fmt}"):
+        return FORMATS[fmt].ray_reader
+    accepted = ", ".join(f".{name}" for name, f in FORMATS.items() if f.ray_reader)
+    raise KhabarError(f"{path}: unknown format for the ray engine; give {accepted} files (JSON ones may be .gz)")
 
 
 def _expand(input_paths: Union[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -119,7 +120,7 @@ def _expand(input_paths: Union[str, Sequence[str]]) -> dict[str, list[str]]:
         else:
             files = [path]
         for f in files:
-            groups[_format_of(f)].append(f)
+            groups[ray_reader(f)].append(f)
     return groups
 
 
@@ -151,14 +152,12 @@ def predict_with_ray(
     name and renamed when complete, so a failed run leaves nothing that looks finished.
     Returns {"rows", "files", "output_dir", "seconds"} (seconds exclude starting Ray).
     """
-    from .models.base import read_manifest, resolve_model_dir
-
     model_dir = os.fspath(model_dir)
     model_dir = resolve_model_dir(model_dir)
     task = read_manifest(model_dir).get("task")
-    if task == "stance" and not pair_column:
+    if needs_pair(task) and not pair_column:
         raise KhabarError("this is a stance model: name the claim column with text_column and the article column with pair_column")
-    if task != "stance" and pair_column:
+    if not needs_pair(task) and pair_column:
         raise KhabarError("this is a topic model: it reads one text column; drop pair_column")
     if batch_size < 1 or num_workers < 1 or top_k < 1:
         raise KhabarError("batch_size, num_workers and top_k must be at least 1")
@@ -249,5 +248,5 @@ def _columns(groups: dict[str, list[str]]) -> dict[str, list[str]]:
     for fmt, files in groups.items():
         local = [f for f in files if "://" not in f]
         if local:  # Ray's json reader takes JSON-lines: peek at the first record, not a JSON list
-            found[local[0]] = data_formats._peek_columns(local[0], "parquet" if fmt == "parquet" else "jsonl")
+            found[local[0]] = peek_columns(local[0], "parquet" if fmt == "parquet" else "jsonl")
     return found

@@ -5,6 +5,8 @@ request body is read and validated here rather than by FastAPI's automatic body 
 every limit (size, content type, batch size, text length, task) gives one clear JSON error naming
 the field, in the shape every other error has: `{"error": "..."}`. The schema still appears in the
 OpenAPI docs at /docs. Concurrent requests share model calls through `batching.MicroBatcher`.
+Which fields a request may use depends on the model's task; each item then passes the one input
+rule (`examples.model_input`), and predictions have the shape of `predict.ranked`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .errors import KhabarError
+from ..errors import KhabarError
+from ..examples import model_input, needs_pair
 
 try:
     from fastapi import FastAPI, Request
@@ -27,10 +30,10 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise KhabarError(f"khabar serve needs FastAPI and uvicorn ({exc.name} is missing): pip install 'khabar[serve]'") from None
 
+from ..models.base import Model, read_manifest, resolve_model_dir
 from .batching import MicroBatcher
-from .models.base import Model, read_manifest, resolve_model_dir
-from .predict import load_for_prediction, rank_top_k
-from .serve_settings import (
+from .predict import load_for_prediction, ranked
+from .settings import (
     DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_WAIT_MS, DEFAULT_MODEL_BATCH,
     DEFAULT_MODEL_WORKERS, check_limits,
 )
@@ -122,7 +125,7 @@ def _parse(body: bytes, content_type: str) -> PredictRequest:
 def _inputs(req: PredictRequest, task: str, max_batch: int, max_chars: int) -> list:
     """The model inputs a request asks for, or a 422 naming the offending field."""
     given = [name for name in ("text", "texts", "claim", "pairs") if getattr(req, name) is not None]
-    if task == "stance":
+    if needs_pair(task):
         if req.texts is not None or (req.text is not None and req.claim is None and req.pairs is None):
             raise _Reject(422, f"{'texts' if req.texts is not None else 'text'}: this is a stance model; "
                                "send {\"claim\": ..., \"text\": ...} or {\"pairs\": [[claim, text], ...]}")
@@ -150,17 +153,11 @@ def _inputs(req: PredictRequest, task: str, max_batch: int, max_chars: int) -> l
             where = f"{name}.{field}" if name and field else (name or field)
             if len(part) > max_chars:
                 raise _Reject(422, f"{where}: longer than {max_chars} characters")
-            if not part.strip():
-                raise _Reject(422, f"{where}: empty text")
+        try:
+            model_input(task, *parts, where=name or "body")
+        except KhabarError as exc:
+            raise _Reject(422, str(exc)) from None
     return [item for _, item in named]
-
-
-def _format(proba: np.ndarray, labels: list[str], top_k: int) -> list[dict]:
-    out = []
-    for order, probs in zip(*rank_top_k(proba, top_k)):
-        top = [{"label": labels[j], "probability": float(p)} for j, p in zip(order, probs)]
-        out.append({"label": top[0]["label"], "probability": top[0]["probability"], "top_k": top})
-    return out
 
 
 def create_app(
@@ -229,7 +226,7 @@ def create_app(
             return _error(exc.status, exc.message)
         except KhabarError as exc:  # the model refused the input
             return _error(422, str(exc))
-        return JSONResponse({"predictions": _format(np.asarray(proba), labels, req.top_k)})
+        return JSONResponse({"predictions": ranked(labels, np.asarray(proba), req.top_k)})
 
     @app.get("/health")
     async def health():

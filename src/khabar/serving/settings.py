@@ -3,7 +3,7 @@ without importing FastAPI (an optional extra)."""
 
 from __future__ import annotations
 
-from .errors import KhabarError
+from ..errors import KhabarError
 
 DEFAULT_MAX_BATCH = 64
 DEFAULT_MAX_TEXT_CHARS = 100_000

@@ -5,27 +5,26 @@ sub-folder per label of .txt files (how SANAD ships) and Hub datasets must end i
 records with identical checks. A user's mistake is one `KhabarError` line naming the file, the
 1-based data row (after the header) and the fix; nothing is skipped silently.
 
-The pieces live beside it: `data_formats` (reading one file), `data_rows` (row checks),
-`data_hub` (Hub datasets) and `data_splits` (splitting); this module keeps the public functions.
+The pieces live beside it: `formats` (the reader registry), `files` (bytes, UTF-8, JSON lines),
+`columns` (guessing column names), `rows` (row checks), `hub` (Hub datasets) and `splits`.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Optional
 
-from .config import DataConfig
-from .data_formats import _detect_format, _format_of, _guess_columns, _no_pair, _peek_columns, _read_table
-from .data_formats import _read_txt, _stem, _txt_files
-from .data_hub import _load_hub
-from .data_rows import SPLIT_NAMES, Located, _label, _rows, _unique
-from .data_splits import split_examples, splits_of
-from .errors import KhabarError
-from .examples import Example, Splits
-
-__all__ = ["guess_data_config", "load_examples", "load_splits", "read_unlabeled", "split_examples", "splits_of"]
+from ..errors import KhabarError
+from ..examples import TASKS, Example, Splits, needs_pair
+from ..log import say
+from .columns import guess_columns, no_pair_error
+from .files import read_txt, txt_files
+from .formats import detect_format, extensions_text, format_of, peek_columns, read_table, stem
+from .hub import load_hub
+from .rows import SPLIT_NAMES, Located, check_label, rows_to_examples, unique_ids
+from .spec import DataConfig
+from .splits import splits_of
 
 
 # ---------------------------------------------------------------- public functions
@@ -34,20 +33,20 @@ def load_examples(cfg: DataConfig, task: str, source: str = "<config>") -> list[
     """All labeled examples `cfg` names, checked row by row, in file order."""
     _check_task(cfg, task, source)
     if cfg.format == "hub" or (cfg.format == "auto" and cfg.path and cfg.path[0].startswith("hf:")):
-        located = _load_hub(cfg, task, source)
+        located = load_hub(cfg, task, source)
     else:
         located = []
         # train.csv + test.csv without a split column: the file names are the splits.
-        by_stem = [SPLIT_NAMES.get(_stem(p).lower()) for p in cfg.path]
+        by_stem = [SPLIT_NAMES.get(stem(p).lower()) for p in cfg.path]
         if None in by_stem or len(set(by_stem)) < 2:
             by_stem = [None] * len(cfg.path)
-        stems = [_stem(p) for p in cfg.path]
-        for path, stem, split in zip(cfg.path, stems, by_stem):
-            id_stem = stem if stems.count(stem) == 1 else os.path.splitext(path)[0]
+        stems = [stem(p) for p in cfg.path]
+        for path, name, split in zip(cfg.path, stems, by_stem):
+            id_stem = name if stems.count(name) == 1 else os.path.splitext(path)[0]
             located += _load_path(path, cfg, task, True, id_stem, split)
     if not located:
         raise KhabarError(f"{source}: data.path: no examples found in {', '.join(cfg.path) or 'an empty list'}")
-    return _unique(located)
+    return unique_ids(located)
 
 
 def load_splits(cfg: DataConfig, task: str, seed: int, source: str = "<config>") -> Splits:
@@ -60,25 +59,25 @@ def guess_data_config(path: str, task: str | None = None) -> tuple[DataConfig, s
     if path.startswith("hf:"):
         return DataConfig(path=[path], format="hub"), task or "topic"
     if not os.path.exists(path):
-        raise KhabarError(f"{path}: no such file or folder; pass a data file (csv, tsv, jsonl, json, parquet), "
+        raise KhabarError(f"{path}: no such file or folder; pass a data file ({extensions_text()}), "
                           "a folder with one sub-folder of .txt files per label, or hf:<dataset>")
     files = [path]
     if os.path.isdir(path):
-        if any(len(p.relative_to(path).parts) > 1 for p in _txt_files(path)):
+        if any(len(p.relative_to(path).parts) > 1 for p in txt_files(path)):
             return DataConfig(path=[path], format="folder"), task or "topic"
-        files = sorted(str(p) for p in Path(path).iterdir() if p.is_file() and _format_of(str(p)))
+        files = sorted(str(p) for p in Path(path).iterdir() if p.is_file() and format_of(str(p)))
         if not files:
             raise KhabarError(f"{path}: no .txt files in label sub-folders and no data files found; the folder "
                               f"format needs one sub-folder per label holding one .txt file per article")
-    fmt = _detect_format(files[0])
-    columns = _peek_columns(files[0], fmt)
-    cols, task = _guess_columns(files[0], columns, task)
-    if task == "stance" and cols["pair"] is None:
-        raise _no_pair(files[0], columns)
+    fmt = detect_format(files[0])
+    columns = peek_columns(files[0], fmt)
+    cols, task = guess_columns(columns, task)
+    if needs_pair(task) and cols["pair"] is None:
+        raise no_pair_error(files[0], columns)
     if cols["text"] is None:
         raise KhabarError(f"{files[0]}: no text column among the columns present ({', '.join(columns)}); "
                           f"rename one to text, or set data.text_column in a config (--text-column where offered)")
-    fmt = fmt if all(_format_of(f) == fmt for f in files) else "auto"
+    fmt = fmt if all(format_of(f) == fmt for f in files) else "auto"
     return DataConfig(path=files, format=fmt, text_column=cols["text"], pair_column=cols["pair"],
                       label_column=cols["label"] or "label", id_column=cols["id"], split_column=cols["split"],
                       source_column=cols["source"]), task
@@ -90,31 +89,31 @@ def read_unlabeled(path: str, task: str, text_column: str | None = None,
     if not os.path.exists(path):
         raise KhabarError(f"{path}: no such file or folder; pass a .txt file, a folder of .txt files, or a csv/tsv/jsonl file")
     is_txt = os.path.isdir(path) or path.lower().endswith(".txt")
-    if is_txt and task == "stance":
+    if is_txt and needs_pair(task):
         raise KhabarError(f"{path}: stance needs a claim and a text per row; pass a csv/tsv/jsonl file with both "
                           "columns (--text-column and --pair-column)")
     if os.path.isdir(path):
-        files = _txt_files(path)
+        files = txt_files(path)
         if not files:
             raise KhabarError(f"{path}: no .txt files found (searched sub-folders too); put one article per .txt file")
         return [_unlabeled_txt(f, f.relative_to(path).as_posix()) for f in files]
     if is_txt:
         return [_unlabeled_txt(Path(path), Path(path).name)]
-    fmt = _detect_format(path)
-    columns = _peek_columns(path, fmt)
-    cols, _ = _guess_columns(path, columns, task)
-    if task == "stance" and not pair_column and not cols["pair"]:
-        raise _no_pair(path, columns)
+    fmt = detect_format(path)
+    columns = peek_columns(path, fmt)
+    cols, _ = guess_columns(columns, task)
+    if needs_pair(task) and not pair_column and not cols["pair"]:
+        raise no_pair_error(path, columns)
     cfg = DataConfig(path=[path], format=fmt, text_column=text_column or cols["text"] or "text",
-                     pair_column=(pair_column or cols["pair"] or "text_pair") if task == "stance" else None,
+                     pair_column=(pair_column or cols["pair"] or "text_pair") if needs_pair(task) else None,
                      id_column=cols["id"], split_column=None)
     keys = {"text": "--text-column", "pair": "--pair-column"}
-    return _unique(_load_path(path, cfg, task, False, _stem(path), None, keys))
+    return unique_ids(_load_path(path, cfg, task, False, stem(path), None, keys))
 
 
 # ---------------------------------------------------------------- files and folders
 
-def _load_path(path: str, cfg: DataConfig, task: str, labeled: bool, stem: str,
+def _load_path(path: str, cfg: DataConfig, task: str, labeled: bool, id_stem: str,
                default_split: Optional[str], keys: dict | None = None) -> Located:
     if not os.path.exists(path):
         raise KhabarError(f"{path}: no such file or folder; check data.path (relative paths start from the "
@@ -123,18 +122,18 @@ def _load_path(path: str, cfg: DataConfig, task: str, labeled: bool, stem: str,
         return _load_folder(path, cfg, task)
     if cfg.format == "folder":
         raise KhabarError(f"{path}: data.format is folder but this is a file; set data.format: auto")
-    fmt = _detect_format(path) if cfg.format == "auto" else cfg.format
+    fmt = detect_format(path) if cfg.format == "auto" else cfg.format
     wanted = [cfg.text_column, cfg.pair_column, cfg.id_column, cfg.split_column, cfg.source_column]
-    columns, data = _read_table(path, fmt, wanted + ([cfg.label_column] if labeled else []))
-    return _rows(path, columns, data, cfg, task, labeled, stem, default_split, keys or {})
+    columns, data = read_table(path, fmt, wanted + ([cfg.label_column] if labeled else []))
+    return rows_to_examples(path, columns, data, cfg, task, labeled, id_stem, default_split, keys or {})
 
 
 def _load_folder(root: str, cfg: DataConfig, task: str) -> Located:
     """SANAD layout: root/<label>/<article>.txt, or root/<split>/<label>/<article>.txt."""
-    if task == "stance":
+    if needs_pair(task):
         raise KhabarError(f"{root}: a folder of .txt files holds single articles but task stance needs a claim and a "
                           "text; use a csv/jsonl file with data.text_column and data.pair_column")
-    files = _txt_files(root)
+    files = txt_files(root)
     if not files:
         raise KhabarError(f"{root}: no .txt files found; the folder format needs one sub-folder per label holding "
                           f"one .txt file per article (e.g. {root}/Sports/0001.txt)")
@@ -147,29 +146,29 @@ def _load_folder(root: str, cfg: DataConfig, task: str) -> Located:
         parts = f.relative_to(root).parts
         if len(parts) < depth:
             raise KhabarError(f"{f}: not inside a label sub-folder; move it to {root}/<label>/{parts[-1]}")
-        text = _read_txt(f)
+        text = read_txt(f)
         if not text:
             if cfg.skip_empty:
                 skipped += 1
                 continue
             raise KhabarError(f"{f}: empty text; fill or delete the file, or set data.skip_empty: true to skip such files")
-        label = _label(parts[depth - 2], str(f), cfg)
+        label = check_label(parts[depth - 2], str(f), cfg)
         split = SPLIT_NAMES[parts[0].lower()] if by_split else None
         out.append((Example(Path(*parts).as_posix(), text, label, split=split), str(f)))
     if skipped:
-        print(f"khabar: skipped {skipped} empty texts in {root}", file=sys.stderr)
+        say(f"skipped {skipped} empty texts in {root}")
     return out
 
 
 def _check_task(cfg: DataConfig, task: str, source: str) -> None:
-    if task not in ("topic", "stance"):
-        raise KhabarError(f"{source}: task must be topic or stance; got {task!r}")
-    if task == "stance" and not cfg.pair_column and cfg.format != "folder":
+    if task not in TASKS:
+        raise KhabarError(f"{source}: task must be one of {', '.join(TASKS)}; got {task!r}")
+    if needs_pair(task) and not cfg.pair_column and cfg.format != "folder":
         raise KhabarError(f"{source}: data.pair_column: required for task stance (the column with the article or second headline)")
 
 
 def _unlabeled_txt(path: Path, ex_id: str) -> Example:
-    text = _read_txt(path)
+    text = read_txt(path)
     if not text:
         raise KhabarError(f"{path}: empty text; fill the file or remove it")
     return Example(ex_id, text)

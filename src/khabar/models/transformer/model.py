@@ -5,7 +5,7 @@ warmup, weight decay, gradient accumulation, early stopping on dev macro-F1 with
 kept, mixed precision on a GPU, optional class weights. Checkpoints live in a temporary directory
 that is removed after `fit`; the model directory gets `save_pretrained` (safetensors) files.
 Under `torchrun` the Trainer trains data-parallel; rank 0 makes that directory and the starting
-checkpoint once and every rank uses them (see `khabar.distributed_training` for why).
+checkpoint once and every rank uses them (see `khabar.torchrun` for why).
 
 Inputs are tokenized once without special tokens by the fast (Rust) tokenizer, then cut by the
 long-article strategy (head, head_tail, chunks) and assembled with the tokenizer's own special
@@ -17,8 +17,8 @@ CPU threads: torch's default (one per core). On a machine whose cores are busy w
 `OMP_NUM_THREADS=1` is often several times faster, because a parallel region waits for its
 slowest thread.
 
-Beside it: `transformer_encode` (token rows and windows), `transformer_trainer` (the Trainer
-pieces), `transformer_checkpoint` (where a checkpoint comes from) and `transformer_messages`.
+Beside it: `encode` (token rows and windows), `trainer` (the Trainer pieces), `checkpoint`
+(where a checkpoint comes from), `scratch` (a BERT from nothing) and `params`.
 """
 
 from __future__ import annotations
@@ -30,40 +30,31 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .. import distributed_training
-from ..errors import KhabarError
-from ..examples import Example
-from .base import Inputs, Model, data_fingerprint, rebuild_config
-from .transformer_checkpoint import resolve_checkpoint
-from .transformer_encode import Encoded, _Template, encode_inputs, pool_by_owner
-from .transformer_messages import _quiet_transformers, _say
-from .transformer_params import SCRATCH, check_params
-from .transformer_trainer import _article_metrics, _RowDataset, _trainer_classes
+from scipy.special import softmax
 
-_PREDICT_PROGRESS_ROWS = 2000
+from ... import torchrun
+from ...errors import KhabarError
+from ...examples import Example, needs_pair
+from ...log import quiet_libraries, say
+from ..base import Inputs, Model, rebuild_config
+from . import KIND
+from .checkpoint import resolve_checkpoint
+from .encode import Encoded, Template, encode_inputs, pool_by_owner
+from .params import SCRATCH, check_params
+from .trainer import RowDataset, article_metrics, trainer_classes
 
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+#: prediction reports progress (every tenth) only for at least this many token rows
+PREDICT_PROGRESS_ROWS = 2000
 
 
 class TransformerModel(Model):
     """A sequence classifier fine-tuned with `Trainer`; topic (one text) or stance (claim, article)."""
 
-    kind = "transformer"
-    data_parallel = True  # `fit` may run under torchrun: every rank trains, see distributed_training
+    kind = KIND.name
 
     def __init__(self, task, params, train, normalize, labels=None):
         super().__init__(task, params, train, normalize, labels)
-        self.device = "auto"
-        self.model_ = None
-        self.tokenizer_ = None
-        self.history_: list[dict] = []
-        self.best_dev_macro_f1_: Optional[float] = None
-        self._torch_device = None
-        self.template_ = None  # where the tokenizer puts its special tokens, set with the tokenizer
+        self.device = "auto"  # where inference runs: a setting, not learned (see set_device)
 
     # -- loading ---------------------------------------------------------------------------
     def _load_pretrained(self, source: str, local_only: bool) -> None:
@@ -72,7 +63,7 @@ class TransformerModel(Model):
         label2id = {lab: i for i, lab in enumerate(self.labels_)}
         id2label = {i: lab for i, lab in enumerate(self.labels_)}
         try:
-            with _quiet_transformers():
+            with quiet_libraries():
                 tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
                 model = AutoModelForSequenceClassification.from_pretrained(
                     source, local_files_only=local_only, id2label=id2label, label2id=label2id,
@@ -99,12 +90,13 @@ class TransformerModel(Model):
             )
         self.model_ = model
         self.tokenizer_ = tokenizer
-        self.template_ = _Template.of(tokenizer, self.task == "stance")
+        self.template_ = Template.of(tokenizer, needs_pair(self.task))  # where its special tokens go
+        self.torch_device_ = None
 
     # -- tokenization and long articles ------------------------------------------------------
     def encode(self, inputs: Sequence) -> Encoded:
         """Token rows for already-normalized inputs, cut by `long_strategy` (claim never cut)."""
-        return encode_inputs(self.tokenizer_, inputs, self.task == "stance", self.params, self.template_)
+        return encode_inputs(self.tokenizer_, inputs, needs_pair(self.task), self.params, self.template_)
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None) -> "TransformerModel":
@@ -120,14 +112,15 @@ class TransformerModel(Model):
             raise KhabarError("no training examples; check the data path and the split column")
         tp = self.train_params
         started = time.time()
-        self.labels_ = self._label_set(train)
+        self.start_fit(train)
+        self.history_: list[dict] = []
+        self.best_dev_macro_f1_: Optional[float] = None
         if len(self.labels_) < 2:
             raise KhabarError(f"the training data has a single label ({', '.join(self.labels_)}); a classifier needs at least two")
         label_index = {lab: i for i, lab in enumerate(self.labels_)}
         unknown = sorted({ex.label for ex in dev} - set(label_index))
         if unknown:
             raise KhabarError(f"dev labels {unknown} never occur in training; add training examples or map them with data.label_map")
-        self.data_fingerprint_ = data_fingerprint(train)
         train_inputs = self.normalize_inputs([ex.inputs for ex in train])
         dev_inputs = self.normalize_inputs([ex.inputs for ex in dev]) if dev else []
         train_y = np.array([label_index[ex.label] for ex in train])
@@ -136,7 +129,7 @@ class TransformerModel(Model):
         cuda = torch.cuda.is_available()
         bf16, fp16 = self._precision(cuda)
         # under torchrun: one folder shared by all ranks, the starting checkpoint made once (rank 0)
-        workdir = distributed_training.shared_tempdir("khabar-transformer-")
+        workdir = torchrun.shared_tempdir("khabar-transformer-")
         try:
             set_seed(tp.seed)
 
@@ -145,17 +138,17 @@ class TransformerModel(Model):
                     found = self._build_scratch(train_inputs, os.path.join(workdir, "scratch")), True
                 else:
                     found = resolve_checkpoint(self.params.name_or_path)
-                _say(f"transformer: loading {found[0]}")
+                say(f"transformer: loading {found[0]}")
                 self._load_pretrained(*found)
                 return found
 
-            source, local_only = distributed_training.on_main(first_load, "preparing the starting checkpoint")
-            if not distributed_training.is_main():
+            source, local_only = torchrun.on_main(first_load, "preparing the starting checkpoint")
+            if not torchrun.is_main():
                 self._load_pretrained(source, local_only)
 
             enc_train = self.encode(train_inputs)
-            train_rows = _RowDataset(enc_train.rows(train_y))
-            _say(
+            train_rows = RowDataset(enc_train.rows(train_y))
+            say(
                 f"transformer: {len(train)} training articles -> {len(enc_train)} inputs of at most "
                 f"{self.params.max_length} tokens ({self.params.long_strategy}), labels {', '.join(self.labels_)}"
             )
@@ -163,10 +156,10 @@ class TransformerModel(Model):
             if dev:
                 enc_dev = self.encode(dev_inputs)
                 order = np.argsort(-enc_dev.lengths(), kind="stable")  # long first: less padding, same metric
-                eval_rows = _RowDataset(enc_dev.rows(dev_y, order))
-                compute_metrics = _article_metrics(enc_dev.owner[order], dev_y, len(self.labels_))
+                eval_rows = RowDataset(enc_dev.rows(dev_y, order))
+                compute_metrics = article_metrics(enc_dev.owner[order], dev_y, len(self.labels_))
             else:
-                _say("transformer: no dev examples: no early stopping, the last epoch is kept")
+                say("transformer: no dev examples: no early stopping, the last epoch is kept")
 
             args = TrainingArguments(
                 output_dir=os.path.join(workdir, "checkpoints"),
@@ -203,43 +196,44 @@ class TransformerModel(Model):
                 log_level="error",
                 log_level_replica="error",
             )
-            trainer_cls, progress_cls = _trainer_classes()
+            trainer_cls, progress_cls = trainer_classes()
             callbacks = [progress_cls()]
             if dev and tp.early_stopping_patience:
                 callbacks.append(EarlyStoppingCallback(early_stopping_patience=tp.early_stopping_patience))
             weights = None
             if self.params.class_weights:
                 weights = self.class_weights(np.array([row["labels"] for row in train_rows.rows]))
-                _say("transformer: class weights " + ", ".join(f"{lab} {w:.2f}" for lab, w in zip(self.labels_, weights)))
+                say("transformer: class weights " + ", ".join(f"{lab} {w:.2f}" for lab, w in zip(self.labels_, weights)))
             trainer = trainer_cls(
                 model=self.model_, args=args, train_dataset=train_rows, eval_dataset=eval_rows,
                 processing_class=self.tokenizer_, data_collator=DataCollatorWithPadding(self.tokenizer_),
                 compute_metrics=compute_metrics, callbacks=callbacks, class_weights=weights,
             )
             trainer.remove_callback(PrinterCallback)  # it prints raw log dicts to stdout; Progress prints to stderr
-            with _quiet_transformers():
+            with quiet_libraries():
                 trainer.train()
             self.history_ = [dict(entry) for entry in trainer.state.log_history]
             self.best_dev_macro_f1_ = trainer.state.best_metric
             self.model_ = trainer.model.eval()
             del trainer
-            distributed_training.barrier()  # every rank has loaded the best checkpoint before it goes
+            torchrun.barrier()  # every rank has loaded the best checkpoint before it goes
         finally:
-            if distributed_training.is_main():
+            if torchrun.is_main():
                 shutil.rmtree(workdir, ignore_errors=True)
-        self._torch_device = None
+        self.torch_device_ = None
         best = f", best dev macro-F1 {self.best_dev_macro_f1_:.4f}" if dev and self.best_dev_macro_f1_ is not None else ""
-        _say(f"transformer: trained in {time.time() - started:.0f}s{best}")
+        say(f"transformer: trained in {time.time() - started:.0f}s{best}")
         return self
 
     def class_weights(self, labels: np.ndarray) -> np.ndarray:
-        """Inverse class frequency, n / (k * count) over the k labels present (scikit-learn's "balanced"):
-        every present label carries the same total weight and the weights average to 1 over the
-        training rows. Labels absent from training get 1."""
-        counts = np.bincount(labels, minlength=len(self.labels_)).astype(np.float64)
+        """scikit-learn's "balanced" weights, n / (k * count) over the k labels present: every
+        present label carries the same total weight and the weights average to 1 over the training
+        rows. Labels absent from training get 1."""
+        from sklearn.utils.class_weight import compute_class_weight
+
         weights = np.ones(len(self.labels_))
-        present = counts > 0
-        weights[present] = len(labels) / (present.sum() * counts[present])
+        present = np.unique(labels)
+        weights[present] = compute_class_weight("balanced", classes=present, y=labels)
         return weights
 
     def _precision(self, cuda: bool) -> tuple[bool, bool]:
@@ -264,7 +258,7 @@ class TransformerModel(Model):
 
         s = self.params.scratch
         texts = [t for item in train_inputs for t in (item if isinstance(item, tuple) else (item,))]
-        _say(
+        say(
             f"transformer: building a scratch BERT ({s.layers} layers, hidden {s.hidden}); WordPiece vocabulary "
             f"of up to {s.vocab_size} from {len(texts)} training texts"
         )
@@ -285,28 +279,27 @@ class TransformerModel(Model):
                 f"--device cuda: torch {torch.__version__} sees no CUDA GPU; use --device cpu (or auto)"
             )
         self.device = device
-        self._torch_device = None
+        self.torch_device_ = None
         self._place()
 
     def _place(self):
         import torch
 
-        if self._torch_device is None:
+        if getattr(self, "torch_device_", None) is None:
             use_cuda = self.device == "cuda" or (self.device == "auto" and torch.cuda.is_available())
-            self._torch_device = torch.device("cuda" if use_cuda else "cpu")
-            if self.model_ is not None:
-                self.model_.to(self._torch_device)
-        return self._torch_device
+            self.torch_device_ = torch.device("cuda" if use_cuda else "cpu")
+            if getattr(self, "model_", None) is not None:
+                self.model_.to(self.torch_device_)
+        return self.torch_device_
 
     def predict_proba(self, inputs: Inputs) -> np.ndarray:
-        if self.model_ is None:
-            raise KhabarError("this transformer model is not trained; call fit or load a model directory")
+        self.check_fitted()
         inputs = list(inputs)
         if not inputs:
             return np.zeros((0, len(self.labels_)))
         enc = self.encode(self.normalize_inputs(inputs))
         logits = self.row_logits(enc)
-        return softmax(pool_by_owner(logits, enc.owner, len(inputs)))
+        return softmax(pool_by_owner(logits, enc.owner, len(inputs)), axis=1)
 
     def row_logits(self, enc: Encoded) -> np.ndarray:
         """Logits of every token row: sorted by length, padded per batch, under inference_mode."""
@@ -338,16 +331,14 @@ class TransformerModel(Model):
                     batch["token_type_ids"] = torch.from_numpy(types).to(device)
                 out[rows] = model(**batch).logits.float().cpu().numpy()
                 done = start + len(rows)
-                if len(order) >= _PREDICT_PROGRESS_ROWS and done - shown >= len(order) // 10:
+                if len(order) >= PREDICT_PROGRESS_ROWS and done - shown >= len(order) // 10:
                     shown = done
-                    _say(f"transformer: predicted {done}/{len(order)} inputs ({time.time() - started:.0f}s)")
+                    say(f"transformer: predicted {done}/{len(order)} inputs ({time.time() - started:.0f}s)")
         return out
 
     # -- persistence ------------------------------------------------------------------------------
     def save_weights(self, directory: str) -> None:
-        if self.model_ is None:
-            raise KhabarError("this transformer model is not trained; nothing to save")
-        with _quiet_transformers():
+        with quiet_libraries():
             self.model_.save_pretrained(directory)
             self.tokenizer_.save_pretrained(directory)
 
@@ -359,7 +350,7 @@ class TransformerModel(Model):
         labels = list(manifest.get("labels") or [])
         model = cls(manifest.get("task", "topic"), params, train, normalize, labels=labels)
         try:
-            with _quiet_transformers():
+            with quiet_libraries():
                 tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
                 net = AutoModelForSequenceClassification.from_pretrained(directory, local_files_only=True)
         except (OSError, ValueError) as exc:

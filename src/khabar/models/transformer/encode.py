@@ -14,8 +14,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .transformer_messages import _say
-from .transformer_params import TransformerParams
+from ...log import say
+from .params import TransformerParams
 
 
 @dataclass
@@ -55,7 +55,7 @@ def pool_by_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
 
 
 @dataclass
-class _Template:
+class Template:
     """Special tokens around one or two sequences: prefix A middle B suffix, with type ids."""
 
     prefix: list[int]
@@ -72,7 +72,7 @@ class _Template:
         return len(self.prefix) + len(self.middle) + len(self.suffix)
 
     @classmethod
-    def of(cls, tokenizer, pair: bool) -> "_Template":
+    def of(cls, tokenizer, pair: bool) -> "Template":
         backend = tokenizer.backend_tokenizer
         post = backend.post_processor
         if post is None:
@@ -109,13 +109,13 @@ class _Template:
         return ids, types
 
 
-def encode_inputs(tok, inputs: Sequence, pair: bool, params: TransformerParams, template: _Template) -> Encoded:
+def encode_inputs(tok, inputs: Sequence, pair: bool, params: TransformerParams, template: Template) -> Encoded:
     """Token rows for already-normalized inputs, cut by `long_strategy` (claim never cut).
 
     One batched Rust call tokenizes everything without special tokens; cutting and adding the
     special tokens then works on plain id lists (per-article `tokenizers.Encoding` operations
     drag every overflow piece of a long article along and were the slowest part).
-    `template` is `_Template.of(tok, pair)`, read once when the model gets its tokenizer.
+    `template` is `Template.of(tok, pair)`, read once when the model gets its tokenizer.
     """
     backend = tok.backend_tokenizer
     backend.no_truncation()
@@ -137,7 +137,7 @@ def encode_inputs(tok, inputs: Sequence, pair: bool, params: TransformerParams, 
             # a claim that leaves no room for the article cannot be kept whole: keep half the input
             claim = claim[: room // 2]
             if not warned:
-                _say(f"transformer: a claim too long for max_length {max_length} was cut to {room // 2} tokens")
+                say(f"transformer: a claim too long for max_length {max_length} was cut to {room // 2} tokens")
                 warned = True
         budget = room - (len(claim) if claim is not None else 0)
         for window in _windows(article, budget, params):

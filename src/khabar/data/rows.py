@@ -6,12 +6,12 @@ row is one `KhabarError` line naming the file or dataset, the 1-based data row a
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Optional
 
-from .config import DataConfig
-from .errors import KhabarError
-from .examples import Example
+from ..errors import KhabarError
+from ..examples import Example, needs_pair
+from ..log import say
+from .spec import DataConfig
 
 SPLIT_NAMES = {"train": "train", "training": "train", "dev": "dev", "development": "dev", "val": "dev",
                "valid": "dev", "validation": "dev", "test": "test", "testing": "test"}
@@ -19,9 +19,9 @@ SPLIT_NAMES = {"train": "train", "training": "train", "dev": "dev", "development
 Located = list[tuple[Example, str]]  # each example with where it came from, for error messages
 
 
-def _rows(where: str, columns: list[str], data: dict[str, list], cfg: DataConfig, task: str, labeled: bool,
+def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg: DataConfig, task: str, labeled: bool,
           stem: str, default_split: Optional[str], keys: dict) -> Located:
-    need = [("text", cfg.text_column)] + ([("pair", cfg.pair_column)] if task == "stance" else [])
+    need = [("text", cfg.text_column)] + ([("pair", cfg.pair_column)] if needs_pair(task) else [])
     need += ([("label", cfg.label_column)] if labeled else []) + [("source", cfg.source_column)] * bool(cfg.source_column)
     for role, col in need:
         if col not in columns:
@@ -41,26 +41,26 @@ def _rows(where: str, columns: list[str], data: dict[str, list], cfg: DataConfig
     skipped = 0
     for i in range(n):
         loc = f"{where}: row {i + 1}"
-        text = _cell(data[cfg.text_column][i], loc, cfg.text_column)
-        pair = _cell(pairs[i], loc, cfg.pair_column) if task == "stance" else None
-        if not text or (task == "stance" and not pair):
+        text = cell(data[cfg.text_column][i], loc, cfg.text_column)
+        pair = cell(pairs[i], loc, cfg.pair_column) if needs_pair(task) else None
+        if not text or (needs_pair(task) and not pair):
             if cfg.skip_empty and labeled:
                 skipped += 1
                 continue
             col = cfg.text_column if not text else cfg.pair_column
             fix = ", or set data.skip_empty: true to skip such rows" if labeled else ""
             raise KhabarError(f"{loc}: empty text in column {col!r}; fill it or remove the row{fix}")
-        label = _label(_cell(labels[i], loc, cfg.label_column), loc, cfg) if labeled else None
-        split = _split_name(_cell(splits[i], loc, cfg.split_column), loc) if splits is not None else default_split
-        ex_id = (_cell(ids[i], loc, cfg.id_column) if ids is not None else "") or f"{stem}-{i + 1}"
-        source = (_cell(sources[i], loc, cfg.source_column) if sources is not None else "") or None
+        label = check_label(cell(labels[i], loc, cfg.label_column), loc, cfg) if labeled else None
+        split = split_name(cell(splits[i], loc, cfg.split_column), loc) if splits is not None else default_split
+        ex_id = (cell(ids[i], loc, cfg.id_column) if ids is not None else "") or f"{stem}-{i + 1}"
+        source = (cell(sources[i], loc, cfg.source_column) if sources is not None else "") or None
         out.append((Example(ex_id, text, label, pair, source, split), loc))
     if skipped:
-        print(f"khabar: skipped {skipped} empty texts in {where}", file=sys.stderr)
+        say(f"skipped {skipped} empty texts in {where}")
     return out
 
 
-def _unique(located: Located) -> list[Example]:
+def unique_ids(located: Located) -> list[Example]:
     seen: dict[str, str] = {}
     for ex, loc in located:
         if ex.id in seen:
@@ -70,7 +70,7 @@ def _unique(located: Located) -> list[Example]:
     return [ex for ex, _ in located]
 
 
-def _cell(value: Any, loc: str, column: Optional[str]) -> str:
+def cell(value: Any, loc: str, column: Optional[str]) -> str:
     if value is None:
         return ""
     if isinstance(value, (str, int, float)):
@@ -78,7 +78,7 @@ def _cell(value: Any, loc: str, column: Optional[str]) -> str:
     raise KhabarError(f"{loc}: column {column!r} holds {type(value).__name__}, expected text; fix the row")
 
 
-def _label(raw: str, loc: str, cfg: DataConfig) -> str:
+def check_label(raw: str, loc: str, cfg: DataConfig) -> str:
     if not raw:
         raise KhabarError(f"{loc}: missing label in column {cfg.label_column!r}; fill it or remove the row")
     label = cfg.label_map.get(raw, raw)
@@ -88,7 +88,7 @@ def _label(raw: str, loc: str, cfg: DataConfig) -> str:
     return label
 
 
-def _split_name(raw: str, loc: str) -> str:
+def split_name(raw: str, loc: str) -> str:
     if raw.lower() not in SPLIT_NAMES:
         raise KhabarError(f"{loc}: split {raw!r} is not train, dev or test (validation/valid mean dev); fix the value")
     return SPLIT_NAMES[raw.lower()]

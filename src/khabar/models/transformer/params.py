@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
-from ..errors import KhabarError
+from ...errors import KhabarError
 
 #: `model.name_or_path` value that builds a small random BERT instead of loading a checkpoint.
 SCRATCH = "scratch"

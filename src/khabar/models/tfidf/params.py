@@ -1,12 +1,15 @@
 """Hyper-parameters of the TF-IDF kind, as typed dataclasses the config loader validates.
 
 Kept apart from the model code so that reading a config never imports a training library.
+`check_params` holds the cross-field checks a dataclass cannot express.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal, Optional
+
+from ...errors import KhabarError
 
 
 @dataclass
@@ -38,3 +41,13 @@ class TfidfParams:
     max_iter: int = field(default=2000, metadata={"min": 1})
     pair_features: bool = True
     best_sentences: int = field(default=3, metadata={"min": 1})
+
+
+def check_params(params: TfidfParams, where: str = "model") -> None:
+    """N-gram ranges are [min, max] with 1 <= min <= max, and at least one family stays on."""
+    for name in ("word_ngrams", "char_ngrams"):
+        rng = getattr(params, name)
+        if rng is not None and (len(rng) != 2 or not 1 <= rng[0] <= rng[1]):
+            raise KhabarError(f"{where}.{name}: expected [min, max] with 1 <= min <= max, or null; got {rng}")
+    if params.word_ngrams is None and params.char_ngrams is None:
+        raise KhabarError(f"{where}: word_ngrams and char_ngrams are both null; keep at least one")

@@ -17,7 +17,7 @@ import yaml
 from scipy.stats import binomtest
 from sklearn.metrics import f1_score
 
-from .errors import KhabarError
+from ..errors import KhabarError
 
 COLUMNS = ("name", "run", "task", "kind", "data", "test.accuracy", "test.macro_f1", "dev.macro_f1", "train.seconds", "date")
 

@@ -10,9 +10,9 @@ import dataclasses
 import random
 from collections import Counter
 
-from .config import SplitRatios
-from .errors import KhabarError
-from .examples import Example, Splits
+from .spec import SplitRatios
+from ..errors import KhabarError
+from ..examples import Example, Splits
 
 
 def splits_of(examples: list[Example], ratios: SplitRatios, seed: int, source: str = "<config>") -> tuple[Splits, bool]:

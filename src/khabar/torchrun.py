@@ -1,4 +1,7 @@
-"""What `khabar train` needs to run data-parallel under `torchrun` (one process per rank).
+"""What khabar needs to run data-parallel under `torchrun` (one process per rank).
+
+Why at the top of the package: the transformer kind (its `fit`), `runs.train` and `log` all need
+to know the rank and to run work once, so it sits below all of them.
 
 Hugging Face's Trainer does the data parallelism itself once `torchrun` has set RANK and
 WORLD_SIZE: it wraps the model in DistributedDataParallel and gives each rank its share of every
@@ -37,7 +40,7 @@ WAIT_TIMEOUT = timedelta(hours=24)
 COLLECTIVE_TIMEOUT = timedelta(seconds=1800)
 
 T = TypeVar("T")
-_state: dict = {}  # "wait": the gloo waiting group; "owner": True when khabar created the default group
+STATE: dict = {}  # "wait": the gloo waiting group; "owner": True when khabar created the default group
 
 
 def world_size() -> int:
@@ -56,13 +59,13 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def _wait_group():
+def wait_group():
     """The process group (created on first use, by every rank at the same point) and the waiting group."""
     import torch
     import torch.distributed as dist
 
-    if "wait" in _state and dist.is_initialized():
-        return _state["wait"]
+    if "wait" in STATE and dist.is_initialized():
+        return STATE["wait"]
     missing = [v for v in ("RANK", "MASTER_ADDR", "MASTER_PORT") if v not in os.environ]
     if missing:
         raise KhabarError(f"WORLD_SIZE={world_size()} but {', '.join(missing)} not set; start data-parallel runs "
@@ -74,9 +77,9 @@ def _wait_group():
         if cuda:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group("nccl" if cuda else "gloo", timeout=COLLECTIVE_TIMEOUT)
-        _state["owner"] = True  # the Trainer (accelerate) joins this group instead of making its own
-    _state["wait"] = dist.new_group(backend="gloo", timeout=WAIT_TIMEOUT)
-    return _state["wait"]
+        STATE["owner"] = True  # the Trainer (accelerate) joins this group instead of making its own
+    STATE["wait"] = dist.new_group(backend="gloo", timeout=WAIT_TIMEOUT)
+    return STATE["wait"]
 
 
 def on_main(fn: Callable[[], T], what: str) -> T:
@@ -88,7 +91,7 @@ def on_main(fn: Callable[[], T], what: str) -> T:
         return fn()
     import torch.distributed as dist
 
-    group = _wait_group()
+    group = wait_group()
     box = [None]
     if is_main():
         try:
@@ -111,7 +114,7 @@ def barrier() -> None:
     if is_distributed():
         import torch.distributed as dist
 
-        dist.barrier(group=_wait_group())
+        dist.barrier(group=wait_group())
 
 
 def shared_tempdir(prefix: str) -> str:
@@ -121,7 +124,7 @@ def shared_tempdir(prefix: str) -> str:
         import torch.distributed as dist
 
         seen = [None] * world_size()
-        dist.all_gather_object(seen, os.path.isdir(path), group=_wait_group())
+        dist.all_gather_object(seen, os.path.isdir(path), group=wait_group())
         blind = [r for r, ok in enumerate(seen) if not ok]
         if blind:
             if is_main():
@@ -135,10 +138,10 @@ def shared_tempdir(prefix: str) -> str:
 
 def shutdown() -> None:
     """Leave the process group if khabar created it (the end of a `khabar train` run)."""
-    if "wait" not in _state:
+    if "wait" not in STATE:
         return
     import torch.distributed as dist
 
     if dist.is_initialized():
-        dist.destroy_process_group(None if _state.get("owner") else _state["wait"])
-    _state.clear()
+        dist.destroy_process_group(None if STATE.get("owner") else STATE["wait"])
+    STATE.clear()

@@ -2,7 +2,7 @@
 
 Why apart: token rows as a dataset, dev metrics per article (window logits mean-pooled, then
 macro-F1 and accuracy), a loss that is right under gradient accumulation and with class weights,
-and progress lines. torch and transformers are imported only when `_trainer_classes` is called.
+and progress lines. torch and transformers are imported only when `trainer_classes` is called.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import time
 
 import numpy as np
 
-from .transformer_encode import pool_by_owner
-from .transformer_messages import _say
+from ...log import say
+from .encode import pool_by_owner
 
 
-class _RowDataset:
+class RowDataset:
     """A list of feature dicts as a map-style dataset for `Trainer`."""
 
     def __init__(self, rows: list[dict]):
@@ -28,27 +28,27 @@ class _RowDataset:
         return self.rows[i]
 
 
-def _macro_f1_accuracy(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> tuple[float, float]:
+def macro_f1_accuracy(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> tuple[float, float]:
     from sklearn.metrics import accuracy_score, f1_score
 
     f1 = f1_score(gold, pred, labels=list(range(n_labels)), average="macro", zero_division=0)
     return float(f1), float(accuracy_score(gold, pred))
 
 
-def _article_metrics(owner: np.ndarray, gold: np.ndarray, n_labels: int):
+def article_metrics(owner: np.ndarray, gold: np.ndarray, n_labels: int):
     """`compute_metrics` for Trainer: window logits mean-pooled per article, then macro-F1 and accuracy."""
 
     def compute_metrics(prediction) -> dict:
         logits = prediction.predictions
         logits = logits[0] if isinstance(logits, (tuple, list)) else logits
         pooled = pool_by_owner(np.asarray(logits, dtype=np.float64), owner, len(gold))
-        f1, acc = _macro_f1_accuracy(gold, pooled.argmax(axis=1), n_labels)
+        f1, acc = macro_f1_accuracy(gold, pooled.argmax(axis=1), n_labels)
         return {"macro_f1": f1, "accuracy": acc}
 
     return compute_metrics
 
 
-def _trainer_classes():
+def trainer_classes():
     """The Trainer subclass khabar trains with, and the progress callback (imported lazily)."""
     import torch
     from transformers import Trainer, TrainerCallback
@@ -85,18 +85,18 @@ def _trainer_classes():
             self.start = time.time()
 
         def on_train_begin(self, args, state, control, **kwargs):
-            _say(f"transformer: {state.max_steps} optimisation steps, up to {args.num_train_epochs:g} epochs")
+            say(f"transformer: {state.max_steps} optimisation steps, up to {args.num_train_epochs:g} epochs")
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             logs = logs or {}
             took = time.time() - self.start
             if "loss" in logs:
-                _say(
+                say(
                     f"transformer: step {state.global_step}/{state.max_steps} epoch {state.epoch or 0:.2f} "
                     f"loss {logs['loss']:.4f} lr {logs.get('learning_rate', 0):.2e} ({took:.0f}s)"
                 )
             if "eval_macro_f1" in logs:
-                _say(
+                say(
                     f"transformer: epoch {state.epoch or 0:.2f} dev macro-F1 {logs['eval_macro_f1']:.4f} "
                     f"accuracy {logs.get('eval_accuracy', 0):.4f} ({took:.0f}s)"
                 )

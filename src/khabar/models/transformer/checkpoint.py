@@ -1,30 +1,17 @@
 """Where a transformer checkpoint is loaded from: a local folder, the local cache, or the Hub.
 
 Why apart: without network, transformers retries for minutes before it fails. This module asks
-the Hub at most once, with a short timeout, and ends with one `KhabarError` line saying how to
-get the checkpoint onto the machine.
+`khabar.hub` first (offline mode, then one bounded connection), asks the Hub itself only when it
+is reachable, and ends with one `KhabarError` line saying how to get the checkpoint onto the machine.
 """
 
 from __future__ import annotations
 
 import os
 
-from ..errors import KhabarError
-from .transformer_messages import _quiet_transformers
-
-#: Seconds to wait for the Hub before declaring it unreachable (only when a name is not cached).
-HUB_TIMEOUT = 5.0
-
-
-def _hub_offline_env() -> bool:
-    if any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
-        return True
-    try:
-        from huggingface_hub import constants
-
-        return bool(constants.HF_HUB_OFFLINE)
-    except Exception:  # pragma: no cover - very old huggingface_hub
-        return False
+from ... import hub
+from ...errors import KhabarError
+from ...log import quiet_libraries
 
 
 def resolve_checkpoint(name_or_path: str) -> tuple[str, bool]:
@@ -56,20 +43,25 @@ def resolve_checkpoint(name_or_path: str) -> tuple[str, bool]:
     from transformers import AutoConfig
 
     try:
-        with _quiet_transformers():
+        with quiet_libraries():
             AutoConfig.from_pretrained(name_or_path, local_files_only=True)
         return name_or_path, True
     except Exception:
         pass
-    if _hub_offline_env():
+    if hub.offline_mode():
         raise KhabarError(
             f"model.name_or_path: {name_or_path} is not in the local Hugging Face cache and HF_HUB_OFFLINE "
             f"is set; {fix}"
         )
+    if not hub.reachable():
+        raise KhabarError(
+            f"model.name_or_path: {name_or_path} is not in the local Hugging Face cache and the Hub cannot be "
+            f"reached (no connection within {hub.HUB_TIMEOUT:g}s); {fix}"
+        )
     from huggingface_hub import model_info
 
     try:
-        model_info(name_or_path, timeout=HUB_TIMEOUT)
+        model_info(name_or_path, timeout=hub.HUB_TIMEOUT)
     except Exception as exc:  # no network, DNS failure, timeout, unknown or gated repository
         name = type(exc).__name__
         if "NotFound" in name or "Gated" in name or "Validation" in name:

@@ -10,22 +10,24 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from .data import guess_data_config, load_examples, splits_of
+from ..examples import needs_pair
+from ..normalize import PRESETS, build_normalizer
+from .load import guess_data_config, load_examples
+from .spec import DataConfig
+from .splits import splits_of
 
 SAMPLE = 2000  # texts normalized per preset: enough for a stable share, fast on any corpus
 SPLITS = ("train", "dev", "test")
 
 
-def compute_stats(target: str, task: str | None = None) -> dict:
-    """Stats of an experiment config's data (.yaml/.yml) or of a data path, as plain data."""
-    if target.lower().endswith((".yaml", ".yml")):
-        from .config import load_config
+def stats_of_path(path: str, task: str | None = None) -> dict:
+    """Stats of a bare data path, its columns and task guessed (see `data.columns`)."""
+    data, task = guess_data_config(path, task)
+    return compute_stats(data, task, 0, path)
 
-        config = load_config(target)
-        data, task, seed = config.data, config.task, getattr(config.train, "seed", 0)
-    else:
-        data, task = guess_data_config(target, task)
-        seed = 0
+
+def compute_stats(data: DataConfig, task: str, seed: int, target: str) -> dict:
+    """Stats of the examples `data` names, as plain data; `target` names them in messages."""
     examples = load_examples(data, task, target)
     splits, named = splits_of(examples, data.split, seed, target)
     parts = dict(splits.items())
@@ -34,7 +36,7 @@ def compute_stats(target: str, task: str | None = None) -> dict:
     for row in counts.values():
         row["total"] = sum(row.values())
     lengths = {"text": _lengths([ex.text for ex in examples])}
-    if task == "stance":
+    if needs_pair(task):
         lengths["text_pair"] = _lengths([ex.text_pair for ex in examples])
     return {
         "target": target, "task": task, "paths": list(data.path), "n_examples": len(examples),
@@ -59,8 +61,6 @@ def _lengths(texts: list[str]) -> dict:
 
 def _duplicates(parts: dict) -> dict:
     """Same normalized text (claim and text for stance) within a split and across splits."""
-    from .normalize import PRESETS, build_normalizer
-
     norm = build_normalizer("standard" if "standard" in PRESETS else list(PRESETS)[-1])
 
     def key(ex):
@@ -77,8 +77,6 @@ def _duplicates(parts: dict) -> dict:
 
 def _normalization(examples: list) -> dict:
     """Share of characters each preset changes, on at most SAMPLE texts (seeded sample)."""
-    from .normalize import PRESETS, build_normalizer
-
     texts = [t for ex in examples for t in (ex.text, ex.text_pair) if t]
     if len(texts) > SAMPLE:
         texts = random.Random(0).sample(texts, SAMPLE)

@@ -1,0 +1,45 @@
+"""The `data:` section of a config: where labeled examples come from and how their columns are named.
+
+It lives with the loaders that read it (not in `khabar.config`), so the data package never imports
+upwards; `khabar.config` assembles it with the other sections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .formats import format_choices
+
+
+@dataclass
+class SplitRatios:
+    """Ratios for a seeded, stratified split when the data has no split column."""
+
+    train: float = field(default=0.8, metadata={"exclusive_min": 0.0, "max": 1.0})
+    dev: float = field(default=0.1, metadata={"min": 0.0, "max": 1.0})
+    test: float = field(default=0.1, metadata={"min": 0.0, "max": 1.0})
+
+
+@dataclass
+class DataConfig:
+    """Where labeled examples come from and how their columns are named.
+
+    `path`: one or more files (see `data.formats.FORMATS`: csv, tsv, jsonl, json, parquet, text ones
+    optionally .gz), a folder with a sub-folder per label of .txt files, or `hf:<dataset name>` for
+    the Hugging Face Hub. Relative paths are relative to the directory khabar runs in.
+    """
+
+    path: list[str]
+    format: str = field(default="auto", metadata={"choices": format_choices()})
+    text_column: str = "text"
+    pair_column: Optional[str] = None
+    label_column: str = "label"
+    id_column: Optional[str] = "id"
+    split_column: Optional[str] = "split"
+    source_column: Optional[str] = None
+    labels: Optional[list[str]] = None
+    label_map: dict[str, str] = field(default_factory=dict)
+    split: SplitRatios = field(default_factory=SplitRatios)
+    skip_empty: bool = False
+    hub_config: Optional[str] = None

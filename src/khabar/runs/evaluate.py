@@ -1,0 +1,115 @@
+"""Metrics on labeled news, one function for every model kind.
+
+`evaluate_model` returns plain data (metrics, per-class figures, confusion matrix, per-source
+metrics, predictions); `run_dir.write_results` turns it into metrics.json, predictions.jsonl,
+confusion_matrix.png and report.md (see `report`). Examples whose gold label the model does not know (another
+source's extra topics) are counted and reported apart, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Mapping, Sequence
+
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from ..errors import KhabarError
+from ..examples import Example
+from ..serving.predict import predict_proba_in_batches, rank_top_k
+
+TOP_K = 3
+
+
+def compute_metrics(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict:
+    """Accuracy, macro/weighted F1, per-class figures and the confusion matrix (rows = gold)."""
+    labels = list(labels)
+    if not gold:
+        return {"n": 0, "accuracy": None, "macro_f1": None, "weighted_f1": None, "per_class": {}, "labels": labels, "confusion": []}
+    precision, recall, f1, support = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)
+    present = [lab for lab in labels if lab in set(gold)]
+    return {
+        "n": len(gold),
+        "accuracy": float(accuracy_score(gold, predicted)),
+        # macro over the labels present in gold: a source without a topic is not punished for it
+        "macro_f1": float(f1_score(gold, predicted, labels=present, average="macro", zero_division=0)),
+        "weighted_f1": float(f1_score(gold, predicted, labels=present, average="weighted", zero_division=0)),
+        "per_class": {
+            lab: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for lab, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
+        "labels": labels,
+        "confusion": confusion_matrix(gold, predicted, labels=labels).tolist(),
+    }
+
+
+def parse_label_map(text: str | None) -> dict[str, str]:
+    """`a=b,c=d` -> {"a": "b", "c": "d"}."""
+    mapping = {}
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        src, sep, dst = item.partition("=")
+        if not sep or not src.strip() or not dst.strip():
+            raise KhabarError(f"--label-map {item!r}: expected source=target pairs, for example sport=Sports,economy=Finance")
+        mapping[src.strip()] = dst.strip()
+    return mapping
+
+
+def evaluate_model(model, examples: Sequence[Example], label_map: Mapping[str, str] | None = None,
+                   batch_size: int = 256) -> dict:
+    """Predict on labeled examples and measure; the model's labels define what counts."""
+    label_map = dict(label_map or {})
+    unknown_targets = sorted(set(label_map.values()) - set(model.labels_))
+    if unknown_targets:
+        raise KhabarError(f"--label-map maps to {unknown_targets}, which the model does not know; its labels are {model.labels_}")
+    proba = predict_proba_in_batches(model, [ex.inputs for ex in examples], batch_size)
+    predictions = []
+    for ex, order, probs in zip(examples, *rank_top_k(proba, TOP_K)):
+        gold = label_map.get(ex.label, ex.label)
+        predictions.append({
+            "id": ex.id, "gold": gold, "original_label": ex.label, "predicted": model.labels_[order[0]],
+            "probability": float(probs[0]), "top_k": [[model.labels_[i], float(p)] for i, p in zip(order, probs)],
+            "source": ex.source, "known": gold in model.labels_,
+        })
+    return summarize(predictions, model.labels_)
+
+
+def summarize(predictions: list[dict], labels: Sequence[str]) -> dict:
+    """Metrics from prediction records (also used on a run's saved predictions.jsonl)."""
+    known = [p for p in predictions if p["known"]]
+    result = compute_metrics([p["gold"] for p in known], [p["predicted"] for p in known], labels)
+    by_source = defaultdict(list)
+    for p in known:
+        if p.get("source"):
+            by_source[p["source"]].append(p)
+    if len(by_source) > 1:
+        result["by_source"] = {
+            source: {k: v for k, v in compute_metrics([p["gold"] for p in ps], [p["predicted"] for p in ps], labels).items()
+                     if k in ("n", "accuracy", "macro_f1")}
+            for source, ps in sorted(by_source.items())
+        }
+    unknown = [p for p in predictions if not p["known"]]
+    if unknown:
+        result["unknown_labels"] = {
+            label: {"n": n, "predicted_as": dict(Counter(p["predicted"] for p in unknown if p["gold"] == label).most_common())}
+            for label, n in Counter(p["gold"] for p in unknown).most_common()
+        }
+    result["predictions"] = predictions
+    return result
+
+
+def headline(result: dict) -> dict:
+    """The figures a table shows: accuracy, macro-F1, weighted-F1, n."""
+    return {k: result.get(k) for k in ("accuracy", "macro_f1", "weighted_f1", "n")}
+
+
+def flat_metrics(result: dict, prefix: str) -> dict:
+    """Flat keys (`test.accuracy`, `test.f1.Sports`, `test.source.x.accuracy`) for metrics.json."""
+    flat = {f"{prefix}.{k}": v for k, v in headline(result).items()}
+    for label, figures in result.get("per_class", {}).items():
+        for name, value in figures.items():
+            flat[f"{prefix}.{name}.{label}"] = value
+    for source, figures in result.get("by_source", {}).items():
+        for name in ("accuracy", "macro_f1", "n"):
+            flat[f"{prefix}.source.{source}.{name}"] = figures[name]
+    for label, info in result.get("unknown_labels", {}).items():
+        flat[f"{prefix}.unknown_label.{label}"] = info["n"]
+    return flat

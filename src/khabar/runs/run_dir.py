@@ -1,0 +1,103 @@
+"""The one writer of result folders: a training run (`experiments/<name>/<run>/`) and the folder of
+`khabar evaluate --out`.
+
+Why one: both must be all-or-nothing. Files are written into a hidden temporary folder beside the
+target (unique to this process, so two runs never share it) and moved into place when complete; a
+failure removes only that temporary folder. A killed run therefore never looks finished, and a
+run's name (`<date>-<time>-<4 hex>`) is unique even for two trainings started in the same second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Iterator, Mapping, Sequence
+
+from ..errors import KhabarError
+from ..examples import Example
+from .evaluate import flat_metrics
+from .report import plot_confusion, report_markdown
+
+INCOMPLETE = ".incomplete"
+
+
+def new_run_dir(parent: str) -> str:
+    """A fresh run path under `parent`: its date and time, then a random suffix."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    while True:
+        path = os.path.join(parent, f"{stamp}-{secrets.token_hex(2)}")
+        if not os.path.exists(path):
+            return path
+
+
+@contextmanager
+def staged(final: str) -> Iterator[str]:
+    """Yield a temporary folder beside `final`; on success its files end in `final`, else it is removed.
+
+    A new `final` is one rename. An existing `final` (evaluate --out into a folder used before)
+    gets each file replaced one by one, each replacement atomic; other files there stay.
+    """
+    parent = os.path.dirname(os.path.abspath(final))
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.normpath(final))}.", suffix=INCOMPLETE, dir=parent)
+    except OSError as exc:
+        raise KhabarError(f"{parent}: cannot write here ({exc.strerror}); choose a writable folder") from None
+    try:
+        yield tmp
+        if not os.path.exists(final):
+            os.rename(tmp, final)
+            return
+        if not os.path.isdir(final):
+            raise KhabarError(f"{final}: exists and is not a folder; choose another output path")
+        for name in os.listdir(tmp):
+            target = os.path.join(final, name)
+            if os.path.isdir(target) and not os.path.islink(target):
+                shutil.rmtree(target)
+            os.replace(os.path.join(tmp, name), target)
+        os.rmdir(tmp)
+    finally:
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_json(path: str, data) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def write_predictions(predictions: list[dict], path: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for p in predictions:
+            fh.write(json.dumps(p, ensure_ascii=False) + "\n")
+
+
+def example_texts(groups: Sequence[Sequence[Example]]) -> dict[str, str]:
+    """id -> the text a report shows for it (claim || text for stance)."""
+    return {ex.id: ex.text if ex.text_pair is None else f"{ex.text} || {ex.text_pair}" for items in groups for ex in items}
+
+
+def write_results(directory: str, title: str, results: Mapping[str, dict], metrics: dict,
+                  texts: Mapping[str, str], examples_shown: int = 8) -> None:
+    """metrics.json, predictions.jsonl and confusion_matrix.png of the main result (test, else dev,
+    else the only one), and report.md with every result: what a run and `evaluate --out` share."""
+    write_json(os.path.join(directory, "metrics.json"), metrics)
+    main = next((name for name in ("test", "dev") if name in results), next(iter(results), None))
+    if main is not None:
+        write_predictions(results[main]["predictions"], os.path.join(directory, "predictions.jsonl"))
+        plot_confusion(results[main], os.path.join(directory, "confusion_matrix.png"), f"{title}: {main}")
+    with open(os.path.join(directory, "report.md"), "w", encoding="utf-8") as fh:
+        fh.write(report_markdown(title, list(results.items()), texts, examples_shown))
+
+
+def write_evaluation(result: dict, out_dir: str, title: str, examples: Sequence[Example], prefix: str = "eval") -> dict:
+    """`khabar evaluate --out`: the files of one evaluation, all or nothing; returns the flat metrics."""
+    flat = flat_metrics(result, prefix)
+    with staged(out_dir) as tmp:
+        write_results(tmp, title, {prefix: result}, flat, example_texts([examples]))
+    return flat

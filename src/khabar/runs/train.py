@@ -1,0 +1,161 @@
+"""config -> data -> fit -> evaluate -> run directory.
+
+`fit_from_config` is the library entry: a validated config in, the fitted model and the splits out,
+nothing written (the benchmarks call it). `train` adds evaluation and the run directory, written by
+`run_dir` (under a temporary name, renamed when complete, so a killed run never looks finished).
+
+Under `torchrun` (WORLD_SIZE > 1; kinds that declare `data_parallel` only) every rank loads the
+data and trains, and only rank 0 prints progress, evaluates and writes the run directory; the
+other ranks wait for it (up to `torchrun.WAIT_TIMEOUT`, 24 h, not the 30-minute default of a gloo
+barrier) and return rank 0's result, so no rank exits before the run is complete. Evaluating on
+rank 0 alone keeps `predict` free of collectives, which would hang if only one rank called them.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import yaml
+
+from .. import __version__, torchrun
+from ..config import Config, load_config
+from ..data import load_examples, load_splits
+from ..errors import KhabarError
+from ..examples import Splits
+from ..log import Progress
+from ..models.base import Model, data_fingerprint
+from ..models.registry import get_kind
+from .evaluate import evaluate_model, flat_metrics, headline
+from .run_dir import example_texts, new_run_dir, staged, write_json, write_results
+
+
+@dataclass
+class RunResult:
+    run_dir: str
+    metrics: dict
+    headline: dict  # split name -> {accuracy, macro_f1, weighted_f1, n}
+    rank: int = 0  # under torchrun: this process's rank (every rank gets rank 0's result)
+
+
+def train_from_config(path: str, overrides: list[str] | None = None, progress: Progress | None = None) -> RunResult:
+    """`khabar train CONFIG --set key=value ...`: load, validate, fit, evaluate and write a run."""
+    return train(load_config(path, overrides), progress)
+
+
+def fit_from_config(config: Config, progress: Progress | None = None) -> tuple[Model, Splits]:
+    """The model of `config`, fitted on its train split (dev for early stopping and calibration),
+    and the splits. Writes nothing: what `train` and the benchmarks share."""
+    log = progress or Progress()
+    kind = get_kind(config.model_kind)
+    if torchrun.is_distributed() and not kind.data_parallel:
+        raise KhabarError(
+            f"{config.source}: model.kind {config.model_kind} trains in one process; run khabar train without "
+            f"torchrun (WORLD_SIZE={torchrun.world_size()})"
+        )
+    splits = load_splits(config.data, config.task, config.train.seed, config.source)
+    log("data: " + ", ".join(f"{name} {len(items)}" for name, items in splits.items()))
+    model = kind.model_class()(config.task, config.model, config.train, config.normalize, labels=config.data.labels)
+    fit_start = time.perf_counter()
+    model.fit(splits.train, splits.dev or None)
+    model.fit_seconds_ = time.perf_counter() - fit_start
+    log(f"fitted in {model.fit_seconds_:.1f}s: {len(model.labels_)} labels")
+    return model, splits
+
+
+def train(config: Config, progress: Progress | None = None) -> RunResult:
+    log = progress or Progress()
+    log(f"config {config.source}: {config.name} ({config.task}, {config.model_kind})")
+    try:
+        extras = [(extra, _extra_examples(extra, config)) for extra in config.eval.extra]
+        model, splits = fit_from_config(config, log)
+        result = torchrun.on_main(
+            lambda: _evaluate_and_write(config, model, splits, extras, log), "evaluating and writing the run")
+    finally:
+        torchrun.shutdown()
+    result.rank = torchrun.rank()
+    return result
+
+
+def _evaluate_and_write(config, model, splits, extras, log) -> RunResult:
+    results, metrics = {}, {"train.seconds": round(model.fit_seconds_, 3), "train.n": len(splits.train)}
+    for name, items in (("dev", splits.dev), ("test", splits.test)):
+        if items:
+            eval_start = time.perf_counter()
+            results[name] = evaluate_model(model, items)
+            seconds = time.perf_counter() - eval_start
+            metrics.update(flat_metrics(results[name], name))
+            metrics[f"{name}.predict_per_second"] = round(len(items) / max(seconds, 1e-9), 1)
+            log(f"evaluated {name}: accuracy {results[name]['accuracy']:.4f}, macro-F1 {results[name]['macro_f1']:.4f}")
+    for extra, examples in extras:
+        results[extra.name] = evaluate_model(model, examples, extra.label_map)
+        metrics.update(flat_metrics(results[extra.name], extra.name))
+        log(f"evaluated {extra.name}: accuracy {results[extra.name]['accuracy'] or 0:.4f} on {results[extra.name]['n']} known-label examples")
+
+    run_dir = _write_run(config, model, splits, results, metrics, extras)
+    log(f"run written: {run_dir}")
+    return RunResult(run_dir, metrics, {name: headline(r) for name, r in results.items()})
+
+
+def _extra_examples(extra, config: Config):
+    examples = load_examples(extra.data, config.task, f"{config.source}: eval.extra {extra.name}")
+    if extra.only_split:
+        examples = [ex for ex in examples if ex.split == extra.only_split]
+    return examples
+
+
+def _write_run(config, model, splits, results, metrics, extras) -> str:
+    final = new_run_dir(os.path.join(config.output_dir, config.name))
+    with staged(final) as tmp:
+        model.extra_manifest_["metrics"] = {name: headline(r) for name, r in results.items()}
+        model.save(os.path.join(tmp, "model"))
+        with open(os.path.join(tmp, "config.yaml"), "w", encoding="utf-8") as fh:
+            yaml.safe_dump(config.to_dict(), fh, allow_unicode=True, sort_keys=False)
+        texts = example_texts([splits.dev, splits.test] + [e for _, e in extras])
+        write_results(tmp, f"{config.name} ({config.task}, {config.model_kind})", results, metrics, texts,
+                      config.eval.misclassified_examples)
+        write_json(os.path.join(tmp, "provenance.json"), _provenance(config, splits, model))
+    return final
+
+
+def _provenance(config, splits, model) -> dict:
+    return {
+        "khabar_version": __version__,
+        "config_file": config.source,
+        "seed": config.train.seed,
+        "data_fingerprint": {name: data_fingerprint(items) for name, items in splits.items()},
+        "model_kind": config.model_kind,
+        "task": config.task,
+        "labels": model.labels_,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": _versions(),
+        "argv": sys.argv,
+    }
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("scikit-learn", "numpy", "scipy", "datasets", "transformers", "torch", "pyarabic", "skops", "tokenizers"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
