@@ -9,14 +9,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
+#: the benchmark corpora: $KHABAR_SHARED_DATA, by default ../shared/data beside the repository
+SHARED = Path(os.environ.get("KHABAR_SHARED_DATA") or ROOT.parent / "shared" / "data").resolve()
 
 
 def shared_path(relative: str) -> Path:
-    """A corpus under ../shared/data, or exit 1 with a clear 'skipped' line when it is absent."""
+    """A corpus under the shared data folder, or exit 1 with a clear 'skipped' line when it is absent."""
     path = SHARED / relative
     if not path.exists():
-        print(f"skipped: {path} not found (the benchmark corpora live in ../shared/data beside the repository)")
+        print(f"skipped: {path} not found (the benchmark corpora live in $KHABAR_SHARED_DATA, "
+              "by default ../shared/data beside the repository)")
         sys.exit(1)
     return path
 

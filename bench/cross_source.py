@@ -16,10 +16,10 @@ import os
 
 from _common import ROOT, machine_line, shared_path
 
-from khabar.config import DataConfig, load_config
-from khabar.data import load_examples, load_splits
-from khabar.evaluate import evaluate_model
-from khabar.models import model_class
+from khabar.config import load_config
+from khabar.data import DataConfig, load_examples
+from khabar.runs.evaluate import evaluate_model
+from khabar.runs.train import fit_from_config
 
 LABEL_MAP = {"sport": "Sports", "economy": "Finance", "culture": "Culture", "technology": "Tech"}
 
@@ -32,8 +32,7 @@ def main() -> None:
     shared_path("sanad_khaleej.jsonl.gz")
     os.chdir(ROOT)
     config = load_config(args.config)
-    splits = load_splits(config.data, config.task, config.train.seed, config.source)
-    model = model_class(config.model_kind)(config.task, config.model, config.train, config.normalize).fit(splits.train, splits.dev)
+    model, splits = fit_from_config(config)
     print(machine_line())
     shared = set(LABEL_MAP.values())
     in_domain = evaluate_model(model, [ex for ex in splits.test if ex.label in shared])

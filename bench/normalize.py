@@ -21,10 +21,11 @@ import gzip
 import json
 import platform
 import sys
+import os
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sanad_khaleej.jsonl.gz"
+DATA = Path(os.environ.get("KHABAR_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data") / "sanad_khaleej.jsonl.gz"
 TARGET = 1.0
 
 

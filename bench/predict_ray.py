@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SANAD = os.path.join(ROOT, "..", "shared", "data", "sanad_khaleej.jsonl.gz")
+SANAD = os.path.join(os.environ.get("KHABAR_SHARED_DATA") or os.path.join(ROOT, "..", "shared", "data"), "sanad_khaleej.jsonl.gz")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -52,7 +52,7 @@ def plain(model_dir: str, shards: list[str], out_dir: str, batch_size: int) -> f
     """What `khabar predict` does in one process, with the same Parquet in and out as Ray."""
     import pyarrow.parquet as pq
 
-    from khabar.distributed import label_table
+    from khabar.serving.ray import label_table
     from khabar.models.base import load_model
 
     started = time.perf_counter()
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if not os.path.exists(args.data):
-        print(f"predict_ray: skipped: {args.data} not found (the benchmark corpora live in ../shared/data)")
+        print(f"predict_ray: skipped: {args.data} not found (the benchmark corpora live in $KHABAR_SHARED_DATA, default ../shared/data)")
         return 0
     try:
         import ray  # noqa: F401
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     from _common import machine_line
     from serve_load import train_models
 
-    from khabar.distributed import predict_with_ray
+    from khabar.serving.ray import predict_with_ray
 
     env = machine_line() + f"; load average {os.getloadavg()[0]:.2f}"
     print(env, flush=True)

@@ -43,19 +43,14 @@ HOST = "127.0.0.1"  # never anything else: this is a load generator
 def train_models(workdir: str, kinds: list[str]) -> dict:
     """Model directories trained on the sample corpus with the configs the project ships."""
     from khabar.config import load_config
-    from khabar.data import load_splits
-    from khabar.models import model_class
+    from khabar.runs.train import fit_from_config
 
     configs = {"tfidf": "sample_topic_tfidf.yaml", "bert": "sample_topic_bert.yaml"}
     dirs = {}
     for kind in kinds:
         config = load_config(os.path.join(ROOT, "configs", configs[kind]))
-        splits = load_splits(config.data, config.task, config.train.seed, config.source)
-        model = model_class(config.model_kind)(config.task, config.model, config.train, config.normalize,
-                                                labels=config.data.labels)
-        started = time.perf_counter()
-        model.fit(splits.train, splits.dev or None)
-        print(f"trained {kind} in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+        model, _ = fit_from_config(config)
+        print(f"trained {kind} in {model.fit_seconds_:.0f}s", file=sys.stderr)
         dirs[kind] = os.path.join(workdir, kind)
         model.save(dirs[kind])
     return dirs
@@ -93,11 +88,11 @@ def start_server(model_dir: str, port: int, micro_batching: bool, model_batch: i
                  workers: int = 2, pure_python_http: bool = False):
     """`khabar serve` in a subprocess; `pure_python_http` swaps in uvicorn's h11 parser and the
     asyncio loop (its fallbacks without httptools/uvloop), to show what the serve extra buys."""
-    code = ("import sys; from khabar.serve import serve; "
+    code = ("import sys; from khabar.serving.http import serve; "
             f"serve(sys.argv[1], host={HOST!r}, port={port}, micro_batching={micro_batching}, "
             f"model_batch={model_batch}, max_wait_ms={max_wait_ms}, model_workers={workers}, log_level='warning')")
     if pure_python_http:
-        code = ("import sys, uvicorn; from khabar.serve import create_app; "
+        code = ("import sys, uvicorn; from khabar.serving.http import create_app; "
                 f"uvicorn.run(create_app(sys.argv[1]), host={HOST!r}, port={port}, log_level='warning', "
                 "http='h11', loop='asyncio')")
     proc = subprocess.Popen([sys.executable, "-c", code, model_dir], cwd=ROOT)

@@ -21,7 +21,8 @@ from sklearn.svm import LinearSVC
 
 from khabar.config import load_config
 from khabar.data import load_splits
-from khabar.models import model_class
+from khabar.log import Progress
+from khabar.runs.train import fit_from_config
 
 
 def show(name, gold, predicted, seconds=None):
@@ -52,10 +53,8 @@ def main() -> None:
     seconds = time.perf_counter() - start
     show("peer: TF-IDF(s1 + s2 glued) + LinearSVC()", gold,
          peer.predict(glue.transform([f"{ex.text} {ex.text_pair}" for ex in splits.test])), seconds)
-    model = model_class(config.model_kind)(config.task, config.model, config.train, config.normalize)
-    start = time.perf_counter()
-    model.fit(splits.train, splits.dev)
-    seconds = time.perf_counter() - start
+    model, _ = fit_from_config(config, Progress(), splits=splits)
+    seconds = model.fit_seconds_
     macro = show(f"khabar {config.name}", gold, model.predict([ex.inputs for ex in splits.test]), seconds)
     print(f"target macro-F1 >= 0.60: {macro:.4f} {verdict(macro >= 0.60)}")
 

@@ -22,7 +22,8 @@ from sklearn.svm import LinearSVC
 
 from khabar.config import load_config
 from khabar.data import load_splits
-from khabar.models import model_class
+from khabar.log import Progress
+from khabar.runs.train import fit_from_config
 
 
 def peer(name, vectorizer, train, test):
@@ -55,10 +56,8 @@ def main() -> None:
         peers.append(peer("peer 2: char_wb(2,5) TF-IDF + LinearSVC()",
                           TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)), splits.train, splits.test))
 
-    model = model_class(config.model_kind)(config.task, config.model, config.train, config.normalize)
-    start = time.perf_counter()
-    model.fit(splits.train, splits.dev)
-    fit = time.perf_counter() - start
+    model, _ = fit_from_config(config, Progress(), splits=splits)
+    fit = model.fit_seconds_
     start = time.perf_counter()
     predicted = model.predict([ex.text for ex in splits.test])
     per_second = len(splits.test) / (time.perf_counter() - start)

@@ -11,7 +11,7 @@ macro-F1 on the WHOLE test split (splits as given in the file) and the wall time
 
     .venv/bin/python bench/topic_sanad_tiny_bert.py [--budget-minutes 30]
 
-Reads ../shared/data/sanad_khaleej.jsonl.gz; prints `skipped: ...` and exits 1 when it is absent.
+Reads sanad_khaleej.jsonl.gz from $KHABAR_SHARED_DATA (default ../shared/data); prints `skipped: ...` and exits 1 when it is absent.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import time
 from collections import defaultdict
 from datetime import datetime, timezone
 
-from _common import cpu_model  # bench/ is on sys.path when a script here runs
+from _common import SHARED, cpu_model  # bench/ is on sys.path when a script here runs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "sanad_khaleej.jsonl.gz"))
+DATA = str(SHARED / "sanad_khaleej.jsonl.gz")
 
 SLOWDOWN = 1.8  # safety factor from calibration to real steps
 SIZE = dict(layers=4, hidden=256, heads=4, intermediate=1024, vocab_size=16000, max_position_embeddings=512)
@@ -107,22 +107,11 @@ def main() -> int:
     import transformers
     from sklearn.metrics import accuracy_score, f1_score
 
-    from khabar.config import NormalizeConfig
-    from khabar.models.transformer import TransformerModel
-    from khabar.models.transformer_params import ScratchParams, TransformerParams, TransformerTrain
+    from khabar.normalize import NormalizeConfig
+    from khabar.models.transformer.model import TransformerModel
+    from khabar.models.transformer.params import ScratchParams, TransformerParams, TransformerTrain
 
-    try:
-        import khabar.normalize  # noqa: F401
-
-        normalize = NormalizeConfig(preset="standard")
-    except ImportError:
-        print("khabar.normalize is missing: running without normalization", file=sys.stderr)
-        import types
-
-        stub = types.ModuleType("khabar.normalize")
-        stub.build_normalizer = lambda preset, steps=None: (lambda text: text)
-        sys.modules["khabar.normalize"] = stub
-        normalize = NormalizeConfig(preset="none")
+    normalize = NormalizeConfig(preset="standard")
 
     splits = read_splits(DATA)
     labels = sorted({ex.label for ex in splits["train"]})

@@ -11,7 +11,7 @@ see identical token ids and must give identical labels.
 
     .venv/bin/python bench/transformer_infer.py [--n 1000] [--batch-size 32] [--repeats 3] [--threads N]
 
-Reads ../shared/data/sanad_khaleej.jsonl.gz; prints `skipped: ...` and exits 1 when it is absent.
+Reads sanad_khaleej.jsonl.gz from $KHABAR_SHARED_DATA (default ../shared/data); prints `skipped: ...` and exits 1 when it is absent.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from _common import cpu_model  # bench/ is on sys.path when a script here runs
+from _common import SHARED, cpu_model  # bench/ is on sys.path when a script here runs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "sanad_khaleej.jsonl.gz"))
+DATA = str(SHARED / "sanad_khaleej.jsonl.gz")
 TARGET = 1.5
 
 
@@ -47,19 +47,9 @@ def read_sanad(path: str, n_test: int, n_vocab: int, seed: int = 13):
 
 
 def normalizer_config():
-    from khabar.config import NormalizeConfig
+    from khabar.normalize import NormalizeConfig
 
-    try:
-        import khabar.normalize  # noqa: F401
-
-        return NormalizeConfig(preset="standard")
-    except ImportError:  # normalize.py not there yet: no normalization on either side
-        import types
-
-        stub = types.ModuleType("khabar.normalize")
-        stub.build_normalizer = lambda preset, steps=None: (lambda text: text)
-        sys.modules["khabar.normalize"] = stub
-        return NormalizeConfig(preset="none")
+    return NormalizeConfig(preset="standard")
 
 
 def main() -> int:
@@ -79,9 +69,9 @@ def main() -> int:
     import transformers
 
     from khabar.models.base import load_model
-    from khabar.models.scratch import build_scratch_bert
-    from khabar.models.transformer import TransformerModel
-    from khabar.models.transformer_params import TransformerParams, TransformerTrain
+    from khabar.models.transformer.scratch import build_scratch_bert
+    from khabar.models.transformer.model import TransformerModel
+    from khabar.models.transformer.params import TransformerParams, TransformerTrain
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -96,8 +96,9 @@ def read_yaml_with_base(path: str, seen: tuple[str, ...] = ()) -> dict:
     """The config at `path` merged onto the one its `base:` names, recursively.
 
     Mappings merge key by key (the child wins); lists and scalars are replaced whole. When the
-    child's `model.kind` differs from the base's, the base's `model:` and `train:` sections are
-    dropped: their keys belong to the other kind.
+    child's `model.kind` differs from the base's, the base's `model:`, `train:` and `normalize:`
+    sections are dropped: their keys belong to the other kind, and so does the choice of
+    normalization (the new kind's default applies unless the child names a preset).
     """
     raw = read_yaml(path)
     base = raw.pop("base", None)
@@ -114,8 +115,8 @@ def read_yaml_with_base(path: str, seen: tuple[str, ...] = ()) -> dict:
     child_kind = (raw.get("model") or {}).get("kind") if isinstance(raw.get("model"), dict) else None
     parent_kind = (parent.get("model") or {}).get("kind") if isinstance(parent.get("model"), dict) else None
     if child_kind is not None and child_kind != parent_kind:
-        parent.pop("model", None)
-        parent.pop("train", None)
+        for section in ("model", "train", "normalize"):
+            parent.pop(section, None)
     return merge(parent, raw)
 
 

@@ -48,9 +48,12 @@ def train_from_config(path: str, overrides: list[str] | None = None, progress: P
     return train(load_config(path, overrides), progress)
 
 
-def fit_from_config(config: Config, progress: Progress | None = None) -> tuple[Model, Splits]:
+def fit_from_config(config: Config, progress: Progress | None = None,
+                    splits: Splits | None = None) -> tuple[Model, Splits]:
     """The model of `config`, fitted on its train split (dev for early stopping and calibration),
-    and the splits. Writes nothing: what `train` and the benchmarks share."""
+    and the splits. Writes nothing: what `train` and the benchmarks share. `splits`: already
+    loaded with `data.load_splits(config.data, ...)`, so a caller that needs them first (a
+    benchmark fitting peers on the same data) reads the corpus once."""
     log = progress or Progress()
     kind = get_kind(config.model_kind)
     if torchrun.is_distributed() and not kind.data_parallel:
@@ -58,7 +61,8 @@ def fit_from_config(config: Config, progress: Progress | None = None) -> tuple[M
             f"{config.source}: model.kind {config.model_kind} trains in one process; run khabar train without "
             f"torchrun (WORLD_SIZE={torchrun.world_size()})"
         )
-    splits = load_splits(config.data, config.task, config.train.seed, config.source)
+    if splits is None:
+        splits = load_splits(config.data, config.task, config.train.seed, config.source)
     log("data: " + ", ".join(f"{name} {len(items)}" for name, items in splits.items()))
     model = kind.model_class()(config.task, config.model, config.train, config.normalize, labels=config.data.labels)
     fit_start = time.perf_counter()
