@@ -1,16 +1,23 @@
 """`khabar` command line: thin wrappers over library functions that return data.
 
-Every user mistake surfaces as `KhabarError`, printed as one line with exit status 2.
+Every user mistake surfaces as one line `khabar: error: ...` with exit status 2: a `KhabarError`
+from the library, or a flag argparse refuses (`Parser.error`). Every numeric flag is checked where
+it is declared, by `whole(...)` or `number(...)`; every output location is checked before any
+work starts. SIGTERM ends a command like Ctrl-C does, so temporary files are removed either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import signal
 import sys
 
 from . import __version__
 from .data.formats import extensions_text
 from .errors import KhabarError
+from .normalize import PRESETS
 from .serving import settings as serve_settings
 
 EXAMPLES = """\
@@ -25,8 +32,49 @@ commands, each with an example:
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, whose refusals are one line with exit status 2 like every other khabar error."""
+
+    def error(self, message: str):
+        self.exit(2, f"khabar: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def whole(low: int, high: int | None = None):
+    """An argparse type: a whole number in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def number(low: float, high: float | None = None):
+    """An argparse type: a finite number in [low, high]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < low or (high is not None and value > high):
+            bound = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"must be a number {bound}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="khabar",
         description="Classify Arabic news by topic and stance: normalize, train, evaluate, predict, compare.",
         epilog=EXAMPLES,
@@ -71,14 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pair-column", default=None, help="CSV/JSON-lines column with the article (stance)")
     p.add_argument("--format", default="jsonl", choices=["jsonl", "csv"], help="output format (default: jsonl)")
     p.add_argument("--output", "-o", default=None, help="write here instead of standard output")
-    p.add_argument("--top-k", type=int, default=3, help="how many labels to list per article (default: 3)")
-    p.add_argument("--batch-size", type=int, default=64, help="articles per model call (default: 64)")
+    p.add_argument("--top-k", type=whole(1), default=3, help="how many labels to list per article (default: 3)")
+    p.add_argument("--batch-size", type=whole(1), default=64, help="articles per model call (default: 64)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="ray: label Parquet/JSON-lines shards with Ray Data, writing Parquet shards to --output "
                         "(pip install 'khabar[ray]')")
     p.add_argument("--address", default=None, help="--engine ray: a running cluster (auto, ray://head:10001)")
-    p.add_argument("--workers", type=int, default=2, help="--engine ray: model replicas (default: 2)")
+    p.add_argument("--workers", type=whole(1), default=2, help="--engine ray: model replicas (default: 2)")
     p.add_argument("--id-column", default="id", help="--engine ray: the id column (default: id)")
     p.set_defaults(handler=_cmd_predict)
 
@@ -88,22 +136,22 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example: khabar serve experiments/sample_topic_tfidf --port 8000")
     p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory, its model/ folder, or an experiment folder")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    p.add_argument("--max-batch", type=int, default=serve_settings.DEFAULT_MAX_BATCH,
+    p.add_argument("--port", type=whole(1, 65535), default=8000, help="port (default: 8000)")
+    p.add_argument("--max-batch", type=whole(1), default=serve_settings.DEFAULT_MAX_BATCH,
                    help="most items in one request (default: %(default)s)")
-    p.add_argument("--model-batch", type=int, default=serve_settings.DEFAULT_MODEL_BATCH,
+    p.add_argument("--model-batch", type=whole(1), default=serve_settings.DEFAULT_MODEL_BATCH,
                    help="most items grouped into one model call (default: %(default)s; a larger request runs whole)")
-    p.add_argument("--max-wait-ms", type=float, default=serve_settings.DEFAULT_MAX_WAIT_MS,
+    p.add_argument("--max-wait-ms", type=number(0, 60_000), default=serve_settings.DEFAULT_MAX_WAIT_MS,
                    help="how long a request waits for company (default: %(default)s)")
     p.add_argument("--no-micro-batching", action="store_true", help="one model call per request")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
-    p.add_argument("--workers", type=int, default=serve_settings.DEFAULT_MODEL_WORKERS,
+    p.add_argument("--workers", type=whole(1), default=serve_settings.DEFAULT_MODEL_WORKERS,
                    help="grouped model calls that may run at once (default: %(default)s: one computes while the next gathers)")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=whole(1), default=None,
                    help="torch threads per model call for a transformer (default: cores - 1, shared by the workers)")
-    p.add_argument("--max-text-chars", type=int, default=serve_settings.DEFAULT_MAX_TEXT_CHARS,
+    p.add_argument("--max-text-chars", type=whole(1), default=serve_settings.DEFAULT_MAX_TEXT_CHARS,
                    help="longest text (or claim) accepted, in characters; longer gets 422 (default: %(default)s)")
-    p.add_argument("--max-body-bytes", type=int, default=serve_settings.DEFAULT_MAX_BODY_BYTES,
+    p.add_argument("--max-body-bytes", type=whole(1), default=serve_settings.DEFAULT_MAX_BODY_BYTES,
                    help="largest request body; larger gets 413 (default: %(default)s, 16 MiB)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="uvicorn's log level (default: info; warning hides the per-request access lines)")
@@ -116,14 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="*", metavar="RUN|DIR", help="run directories or folders of runs (default: experiments)")
     p.add_argument("--metric", default="test.macro_f1", help="sort by this metric (default: test.macro_f1)")
     p.add_argument("--out", default=None, help="where comparison.md/.csv/.png go (default: experiments/_compare)")
-    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: 1000)")
+    p.add_argument("--resamples", type=whole(1), default=1000, help="bootstrap resamples (default: 1000)")
     p.set_defaults(handler=_cmd_compare)
 
     p = sub.add_parser("normalize", help="stream text through a normalization preset, line by line",
                        description="Normalize Arabic text line by line, to see what a preset does.",
                        epilog="example: echo 'أَهْلاً بِكُمْ' | khabar normalize --preset standard")
     p.add_argument("file", nargs="?", default="-", help="a UTF-8 text file, or - for standard input (default)")
-    p.add_argument("--preset", default="standard", help="none, light, standard or arabert (default: standard)")
+    p.add_argument("--preset", default="standard", help=f"{', '.join(PRESETS)} (default: standard)")
+    p.add_argument("--output", "-o", default=None, help="write here instead of standard output (all or nothing)")
     p.add_argument("--step", action="append", default=[], metavar="NAME=on|off",
                    help="switch one step on or off on top of the preset (repeatable)")
     p.add_argument("--list", action="store_true", help="list presets and steps, then exit")
@@ -151,7 +200,9 @@ def _parse_steps(items: list[str]) -> dict[str, bool]:
 
 
 def _cmd_normalize(args) -> int:
-    from .normalize import PRESETS, STEPS, build_normalizer
+    from .data.files import decode_lines
+    from .normalize import STEPS, build_normalizer
+    from .runs.run_dir import check_writable
 
     if args.list:
         for name, steps in PRESETS.items():
@@ -159,19 +210,37 @@ def _cmd_normalize(args) -> int:
         print("steps:   " + ", ".join(STEPS))
         return 0
     norm = build_normalizer(args.preset, _parse_steps(args.step))
-    if args.file == "-":
-        stream = sys.stdin
-    else:
-        try:
-            stream = open(args.file, encoding="utf-8")
-        except OSError as exc:
-            raise KhabarError(f"{args.file}: cannot open ({exc.strerror}); pass a readable UTF-8 text file or -")
-    try:
-        for number, line in enumerate(stream, 1):
-            sys.stdout.write(norm(line.rstrip("\n")) + "\n")
-    except UnicodeDecodeError:
-        raise KhabarError(f"{args.file}: line {number}: not valid UTF-8; re-encode the file as UTF-8") from None
+    if args.output:
+        check_writable(args.output, "--output", folder=False)
+    name = "<stdin>" if args.file == "-" else args.file
+    # read and decode everything first: a bad byte anywhere ends before a line is written
+    lines = decode_lines(_read_input(args.file), name)
+    _write_text((norm(line) + "\n" for line in lines), args.output)
     return 0
+
+
+def _read_input(path: str) -> bytes:
+    """The bytes of a file, or of standard input for '-' (decoded later, strictly)."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise KhabarError(f"{path}: cannot open ({exc.strerror}); pass a readable UTF-8 text file or -") from None
+
+
+def _write_text(chunks, output: str | None) -> None:
+    """Standard output, or a file written all or nothing."""
+    if not output:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    from .runs.run_dir import staged_file
+
+    with staged_file(output) as fh:
+        for chunk in chunks:
+            fh.write(chunk)
 
 
 def _cmd_train(args) -> int:
@@ -191,9 +260,11 @@ def _cmd_train(args) -> int:
 def _cmd_evaluate(args) -> int:
     from .data import DataConfig, guess_data_config, load_examples
     from .runs.evaluate import evaluate_model, parse_label_map
-    from .runs.run_dir import write_evaluation
+    from .runs.run_dir import check_writable, write_evaluation
     from .serving.predict import load_for_prediction
 
+    if args.out:
+        check_writable(args.out, "--out")
     model = load_for_prediction(args.model, args.device)
     try:
         cfg, _ = guess_data_config(args.data, model.task)
@@ -239,6 +310,10 @@ def _cmd_predict(args) -> int:
         raise KhabarError("nothing to label: give --text \"...\", a file or folder, or - for standard input")
     if args.text is not None and args.input is not None:
         raise KhabarError("give either --text or an input file, not both")
+    if args.output:
+        from .runs.run_dir import check_writable
+
+        check_writable(args.output, "--output", folder=False)
     model = P.load_for_prediction(args.model, args.device)
     if args.text is not None:
         examples = P.examples_from_strings(model.task, args.text, args.pair)
@@ -250,7 +325,9 @@ def _cmd_predict(args) -> int:
         examples = read_unlabeled(args.input, model.task, args.text_column, args.pair_column)
     records = P.predict_examples(model, examples, args.top_k, args.batch_size)
     if args.output:
-        with _atomic_output(args.output) as fh:
+        from .runs.run_dir import staged_file
+
+        with staged_file(args.output) as fh:
             P.write_records(records, args.format, fh)
     else:
         P.write_records(records, args.format)
@@ -282,36 +359,15 @@ def _cmd_serve(args) -> int:
     return 0
 
 
-def _atomic_output(path: str):
-    """Write to a temporary file and rename on success: nothing half-written on error."""
-    import contextlib
-    import os
-
-    @contextlib.contextmanager
-    def writer():
-        tmp = f"{path}.incomplete"
-        try:
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                yield fh
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise KhabarError(f"{path}: cannot write ({exc.strerror}); choose a writable --output path") from None
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-
-    return writer()
-
-
 def _cmd_compare(args) -> int:
-    import os
-
     from .runs.compare import compare_runs, format_table, write_comparison
+    from .runs.run_dir import check_writable
 
-    result = compare_runs(args.runs, args.metric, args.resamples)
-    print(format_table(result))
     out = args.out or os.path.join(args.runs[0] if len(args.runs) == 1 and not os.path.isfile(
         os.path.join(args.runs[0], "metrics.json")) else "experiments", "_compare")
+    check_writable(out, "--out")
+    result = compare_runs(args.runs, args.metric, args.resamples)
+    print(format_table(result))
     for path in write_comparison(result, out):
         print(f"written: {path}")
     return 0
@@ -331,12 +387,26 @@ def _cmd_data_stats(args) -> int:
     return 0
 
 
+class Terminated(BaseException):
+    """SIGTERM (a scheduler, `docker stop`, torchrun stopping its workers) as an exception, so that
+    every `finally` runs: temporary run folders and Trainer checkpoints are removed as on Ctrl-C."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
-        return 2 if args.command is None else 2
+        return 2
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.handler(args) or 0
     except KhabarError as exc:
@@ -345,8 +415,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("khabar: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("khabar: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except BrokenPipeError:
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

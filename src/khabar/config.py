@@ -170,6 +170,10 @@ def config_from_dict(raw: dict, source: str = "<config>") -> Config:
 
 
 def _check_cross_fields(top: TopLevel, source: str) -> None:
+    name = top.name
+    if not name.strip() or name != os.path.basename(name) or name.startswith(".") or "\\" in name or "\0" in name:
+        raise KhabarError(f"{source}: name: {name!r} must be a plain folder name (no '/', '\\', leading '.'), "
+                          "since runs go to output_dir/<name>/; e.g. name: sanad_topic_tfidf")
     check_normalize_options(top.normalize.preset, top.normalize.steps, f"{source}: normalize")
     if needs_pair(top.task) and top.data.format == "folder":
         raise KhabarError(f"{source}: data.format: a folder per label holds single articles; for {top.task} use a "

@@ -9,7 +9,7 @@ Each step below is one function whose docstring says what it changes and why. `S
 them in the canonical order they always run in; `PRESETS` names useful sets of them:
 
 - `none`: no change.
-- `light`: lossless for meaning: NFKC, diacritics, tatweel, whitespace.
+- `light`: lossless for meaning: NFKC, invisible characters, diacritics, tatweel, whitespace.
 - `standard`: light plus letter unification (alef, alef maqsura, teh marbuta), digits to ASCII,
   URL / e-mail / @mention placeholders and capped letter repetition. The default.
 - `arabert`: what `ArabertPreprocessor("bert-base-arabertv02").preprocess` does (arabert 1.0.1,
@@ -70,6 +70,10 @@ _TABLES: dict[str, dict[str, str]] = {
     "teh_marbuta": {"ة": "ه"},
     "hamza": dict.fromkeys("ؤئ", "ء"),
     "digits": {**dict(zip("٠١٢٣٤٥٦٧٨٩", "0123456789")), **dict(zip("۰۱۲۳۴۵۶۷۸۹", "0123456789"))},
+    # zero-width joiners and non-joiners, soft hyphen, bidirectional marks and embeddings,
+    # word joiner, byte order mark: removed; a zero-width space separates words, so it becomes one
+    "invisible": {**dict.fromkeys(_chars(0x200C, 0x200D, 0x00AD, 0x200E, 0x200F, 0x061C, (0x202A, 0x202E),
+                                         (0x2066, 0x2069), 0x2060, 0xFEFF), ""), "\u200b": " "},
 }
 
 
@@ -108,6 +112,11 @@ def _table_step(name: str, doc: str) -> Callable[[str], str]:
     return step
 
 
+invisible = _table_step("invisible", """Remove characters that do not show: zero-width (non-)joiners,
+    soft hyphens, bidirectional marks and embeddings (U+200E/F, U+061C, U+202A-202E, U+2066-2069),
+    word joiners and byte order marks; a zero-width space (U+200B) becomes a space. Pasted and
+    web text carries them inside words (a joiner between two letters of كلمة), which would make one
+    word two features. Not in the arabert preset, which matches AraBERT's own preprocessing.""")
 diacritics = _table_step("diacritics", """Remove Arabic diacritics: harakat, tanween, shadda, sukun,
     dagger alef (U+0670), Quranic marks (U+0610-061A, U+06D6-06ED) and Extended-A marks.
     News is mostly written without them; where they appear (a quote, a verse, a name) they would
@@ -334,6 +343,7 @@ STEPS: dict[str, Callable[[str], str]] = {
     "html": html,
     "arabert_unescape": arabert_unescape,
     "nfkc": nfkc,
+    "invisible": invisible,
     "diacritics": diacritics,
     "arabert_tashkeel": arabert_tashkeel,
     "tatweel": tatweel,
@@ -352,8 +362,8 @@ STEPS: dict[str, Callable[[str], str]] = {
 
 PRESETS: dict[str, tuple[str, ...]] = {
     "none": (),
-    "light": ("nfkc", "diacritics", "tatweel", "whitespace"),
-    "standard": ("nfkc", "diacritics", "tatweel", "alef", "alef_maqsura", "teh_marbuta", "digits",
+    "light": ("nfkc", "invisible", "diacritics", "tatweel", "whitespace"),
+    "standard": ("nfkc", "invisible", "diacritics", "tatweel", "alef", "alef_maqsura", "teh_marbuta", "digits",
                  "urls", "repeats", "whitespace"),
     "arabert": ("arabert_unescape", "arabert_tashkeel", "tatweel", "arabert_markup",
                 "arabert_tokens", "whitespace"),

@@ -101,3 +101,21 @@ def reason(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     text = lines[0] if lines else type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def decode_lines(raw: bytes, name: str) -> list[str]:
+    """Bytes (a file, standard input) as text lines, strictly UTF-8 whatever the locale.
+
+    Python decodes standard input with `surrogateescape` under a C locale, which lets garbage
+    through as text; here a bad byte ends in one line naming its line number. A BOM is dropped;
+    lines end at \\n (a \\r before it is dropped); no other character splits a line.
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise KhabarError(f"{name}: line {line}: not valid UTF-8; {UTF8_FIX}") from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line starts no new one
+    return [line[:-1] if line.endswith("\r") else line for line in lines]

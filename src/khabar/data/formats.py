@@ -184,6 +184,7 @@ def _open_json(path: str, cache: str):
 def _open_jsonl(path: str, cache: str):
     from datasets import Dataset
 
+    _jsonl_peek(path)  # the first record must be an object: datasets reads a list line as a "text" column
     return Dataset.from_json(path, keep_in_memory=True, cache_dir=cache)
 
 

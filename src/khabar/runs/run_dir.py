@@ -26,6 +26,29 @@ from .report import plot_confusion, report_markdown
 INCOMPLETE = ".incomplete"
 
 
+def check_writable(path: str, what: str, folder: bool = True) -> None:
+    """Fail now, before any work, when `path` (a folder to create or fill, or with `folder=False`
+    a file to write) cannot be written: one line naming `what` (a flag or config key) and the path.
+
+    Nothing is created: the nearest existing folder on the way is probed with a temporary file
+    (permission bits alone do not tell, e.g. for root or on a read-only file system).
+    """
+    if folder and os.path.exists(path) and not os.path.isdir(path):
+        raise KhabarError(f"{what} {path}: exists and is not a folder; choose another path")
+    if not folder and os.path.isdir(path):
+        raise KhabarError(f"{what} {path}: is a folder; give the path of a file to write")
+    probe = os.path.abspath(path if folder else os.path.dirname(os.path.abspath(path)))
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise KhabarError(f"{what} {path}: {probe} is a file, not a folder; choose another path")
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise KhabarError(f"{what} {path}: cannot write in {probe} ({exc.strerror}); choose a writable folder") from None
+
+
 def new_run_dir(parent: str) -> str:
     """A fresh run path under `parent`: its date and time, then a random suffix."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -64,6 +87,27 @@ def staged(final: str) -> Iterator[str]:
     finally:
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def staged_file(path: str, what: str = "--output"):
+    """A text file written under a temporary name beside `path` and renamed when complete: a
+    failure leaves nothing (and never a half-written `path`)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=INCOMPLETE, dir=folder)
+    except OSError as exc:
+        raise KhabarError(f"{what} {path}: cannot write ({exc.strerror}); choose a writable path") from None
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise KhabarError(f"{what} {path}: cannot write ({exc.strerror}); choose a writable path") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def write_json(path: str, data) -> None:

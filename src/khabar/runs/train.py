@@ -32,7 +32,7 @@ from ..log import Progress
 from ..models.base import Model, data_fingerprint
 from ..models.registry import get_kind
 from .evaluate import evaluate_model, flat_metrics, headline
-from .run_dir import example_texts, new_run_dir, staged, write_json, write_results
+from .run_dir import check_writable, example_texts, new_run_dir, staged, write_json, write_results
 
 
 @dataclass
@@ -75,6 +75,7 @@ def fit_from_config(config: Config, progress: Progress | None = None,
 def train(config: Config, progress: Progress | None = None) -> RunResult:
     log = progress or Progress()
     log(f"config {config.source}: {config.name} ({config.task}, {config.model_kind})")
+    check_writable(os.path.join(config.output_dir, config.name), f"{config.source}: output_dir")  # before any work
     try:
         extras = [(extra, _extra_examples(extra, config)) for extra in config.eval.extra]
         model, splits = fit_from_config(config, log)

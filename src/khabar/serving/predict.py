@@ -15,6 +15,7 @@ from typing import IO, Iterable, Sequence
 
 import numpy as np
 
+from ..data.files import decode_lines
 from ..errors import KhabarError
 from ..examples import Example, model_input, needs_pair
 from ..models.base import Model, load_model
@@ -36,15 +37,20 @@ def examples_from_strings(task: str, text: str, pair: str | None) -> list[Exampl
     return [Example(id="text-1", text=text, text_pair=pair)]
 
 
-def examples_from_stream(task: str, stream: IO[str], name: str = "<stdin>") -> list[Example]:
-    """Standard input: one article per non-empty line (stance: claim<TAB>text per line)."""
+def examples_from_stream(task: str, stream, name: str = "<stdin>") -> list[Example]:
+    """Standard input: one article per non-empty line (stance: claim<TAB>text per line).
+
+    The stream is read as bytes (a text stream's `.buffer`) and decoded strictly, whatever the
+    locale: under a C locale Python would let undecodable bytes through as surrogates.
+    """
+    raw = getattr(stream, "buffer", stream).read()
+    if isinstance(raw, str):
+        try:
+            raw = raw.encode("utf-8")
+        except UnicodeEncodeError:
+            raise KhabarError(f"{name}: not valid UTF-8; re-encode the input as UTF-8") from None
     examples = []
-    try:
-        lines = list(stream)
-    except UnicodeDecodeError:
-        raise KhabarError(f"{name}: not valid UTF-8; re-encode the input as UTF-8") from None
-    for number, line in enumerate(lines, 1):
-        line = line.rstrip("\n")
+    for number, line in enumerate(decode_lines(raw, name), 1):
         if not line.strip():
             continue
         if needs_pair(task):
