@@ -26,6 +26,7 @@ commands, each with an example:
   evaluate    khabar evaluate experiments/sample_topic_tfidf/20261125-101500 --data other.jsonl --label-map sport=Sports
   predict     khabar predict experiments/sample_topic_tfidf/20261125-101500 --text "فاز المنتخب بالمباراة"
   compare     khabar compare experiments/
+  tune        khabar tune configs/sanad_topic_tfidf_tune.yaml --trials 30 --final
   serve       khabar serve experiments/sample_topic_tfidf --port 8000
   normalize   khabar normalize --preset arabert article.txt
   data stats  khabar data stats configs/sample_topic_tfidf.yaml
@@ -91,6 +92,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value by its dotted key (repeatable), e.g. --set model.C=0.5")
     p.set_defaults(handler=_cmd_train)
+
+    p = sub.add_parser("tune", help="search hyperparameters on the dev split (Optuna), resumable",
+                       description="Run or continue an Optuna study over the config's tune.space: each trial fits "
+                                   "on train and is scored on dev (the test split is never seen). Writes "
+                                   "<output_dir>/<name>/tune/: the study, best.yaml, trials.csv/.md, history.png, "
+                                   "importance.png. Run it again to continue; several processes may share a study.",
+                       epilog="example: khabar tune configs/sample_topic_tfidf_tune.yaml --trials 10 --final")
+    p.add_argument("config", help="a config with a tune: block (or one whose base: has it)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value by its dotted key (repeatable)")
+    p.add_argument("--trials", type=whole(1), default=None, help="trials in the whole study (default: tune.trials)")
+    p.add_argument("--timeout", type=number(0.001), default=None, help="stop starting trials after this many seconds")
+    p.add_argument("--storage", default=None,
+                   help="an Optuna storage: a journal file path, or a URL such as sqlite:///study.db or "
+                        "postgresql://host/db for several machines (default: a journal file in the tune folder)")
+    p.add_argument("--study", default=None, help="the study's name (default: the config's name)")
+    p.add_argument("--jobs", type=whole(1), default=1, help="trials at once in this process (default: 1)")
+    p.add_argument("--final", action="store_true", help="then train the best config once: a normal run, test evaluated")
+    p.set_defaults(handler=_cmd_tune)
 
     p = sub.add_parser("evaluate", help="evaluate a trained model on any labeled data",
                        description="Evaluate a run or model directory on labeled data, also from another news source.",
@@ -254,6 +274,19 @@ def _cmd_train(args) -> int:
         acc, f1 = figures["accuracy"], figures["macro_f1"]
         print(f"{name:<12}{'' if acc is None else f'{acc:.4f}':>10}{'' if f1 is None else f'{f1:.4f}':>10}{figures['n']:>8}")
     print(f"run: {result.run_dir}")
+    return 0
+
+
+def _cmd_tune(args) -> int:
+    from .runs.tune import format_trials, tune
+
+    result = tune(args.config, args.overrides, trials=args.trials, timeout=args.timeout, storage=args.storage,
+                  study_name=args.study, jobs=args.jobs, final=args.final)
+    print(format_trials(result.trials, result.metric))
+    print(f"best dev {result.metric} {result.best_value:.4f}: " + ", ".join(f"{k}={v}" for k, v in result.best_params.items()))
+    print(f"best config: {result.best_config}")
+    if result.final is not None:
+        print(f"final run: {result.final.run_dir}")
     return 0
 
 

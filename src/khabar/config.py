@@ -54,6 +54,7 @@ class Config:
     eval: EvalConfig = field(default_factory=EvalConfig)
     output_dir: str = "experiments"
     source: str = ""
+    tune: dict[str, Any] = field(default_factory=dict)  # the search space of `khabar tune` (runs.search_space)
 
     def to_dict(self) -> dict:
         """The resolved config, as it would be written back to YAML."""
@@ -82,6 +83,7 @@ class TopLevel:
     train: dict[str, Any] = field(default_factory=dict)
     eval: EvalConfig = field(default_factory=EvalConfig)
     output_dir: str = "experiments"
+    tune: dict[str, Any] = field(default_factory=dict)
 
 
 def load_config(path: str, overrides: list[str] | None = None) -> Config:
@@ -165,7 +167,7 @@ def config_from_dict(raw: dict, source: str = "<config>") -> Config:
     _check_cross_fields(top, source)
     return Config(
         name=top.name, task=top.task, data=top.data, model_kind=kind.name, model=model, train=train,
-        normalize=top.normalize, eval=top.eval, output_dir=top.output_dir, source=source,
+        normalize=top.normalize, eval=top.eval, output_dir=top.output_dir, source=source, tune=top.tune,
     )
 
 
@@ -195,11 +197,16 @@ def apply_override(raw: dict, item: str, source: str) -> None:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
         value = text
+    set_key(raw, key.strip(), value, f"--set {key.strip()}", source)
+
+
+def set_key(raw: dict, dotted: str, value: Any, what: str, source: str) -> None:
+    """raw[a][b][c] = value for `a.b.c`, creating mappings on the way; `what` names the key in errors."""
     node = raw
-    parts = key.strip().split(".")
+    parts = dotted.split(".")
     for part in parts[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise KhabarError(f"--set {key}: {part} is not a mapping in {source}")
+            raise KhabarError(f"{what}: {part} is not a mapping in {source}")
         node = child
     node[parts[-1]] = value

@@ -15,10 +15,24 @@ from contextlib import ExitStack, contextmanager
 from . import torchrun
 
 
+MUTED = [0]  # > 0 inside `muted()`: notices and progress lines are dropped (every thread)
+
+
 def say(message: str) -> None:
     """One notice line on stderr: `khabar: message` (rank 0 only under torchrun)."""
-    if torchrun.is_main():
+    if torchrun.is_main() and not MUTED[0]:
         print(f"khabar: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def muted():
+    """No notices or progress lines inside the block, in any thread: for work repeated many times
+    (a hyperparameter search fits dozens of models) whose caller reports a summary instead."""
+    MUTED[0] += 1
+    try:
+        yield
+    finally:
+        MUTED[0] -= 1
 
 
 class Progress:
@@ -29,7 +43,7 @@ class Progress:
         self.stream = stream
 
     def __call__(self, message: str) -> None:
-        if torchrun.is_main():
+        if torchrun.is_main() and not MUTED[0]:
             print(f"[{time.perf_counter() - self.start:7.1f}s] {message}", file=self.stream or sys.stderr, flush=True)
 
 
