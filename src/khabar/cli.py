@@ -40,38 +40,31 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"khabar: error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def whole(low: int, high: int | None = None):
-    """An argparse type: a whole number in [low, high]."""
+def bounded(cast, noun: str, low, high=None):
+    """An argparse type: a finite `cast` value (int or float) in [low, high]."""
 
-    def parse(text: str) -> int:
+    def parse(text: str):
         try:
-            value = int(text)
+            value = cast(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            bound = f"from {low} to {high}" if high is not None else f"at least {low}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if not math.isfinite(value) or value < low or (high is not None and value > high):
+            bound = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
         return value
 
-    parse.__name__ = "whole number"
+    parse.__name__ = noun
     return parse
+
+
+def whole(low: int, high: int | None = None):
+    """An argparse type: a whole number in [low, high]."""
+    return bounded(int, "a whole number", low, high)
 
 
 def number(low: float, high: float | None = None):
     """An argparse type: a finite number in [low, high]."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not math.isfinite(value) or value < low or (high is not None and value > high):
-            bound = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
-            raise argparse.ArgumentTypeError(f"must be a number {bound}, got {text}")
-        return value
-
-    parse.__name__ = "number"
-    return parse
+    return bounded(float, "a number", low, high)
 
 
 def build_parser() -> argparse.ArgumentParser:
