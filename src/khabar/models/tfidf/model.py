@@ -9,7 +9,10 @@ cross-validated scores): monotone, so the label is exactly LinearSVC's. Which on
 in the manifest.
 
 Saved with skops, never pickle: loading checks every type in the file against the kind's `trusted_types`
-and refuses a file that needs anything else.
+and refuses a file that needs anything else. Trusted types can still carry hostile parameters (a
+vectorizer with `input="filename"` opens the files its input's words name), so the loaded pipeline
+is walked and every estimator in it checked against what khabar itself writes (`check_pipeline`),
+its classes against the manifest's labels, and it must answer one test input.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sklearn.svm import LinearSVC
 from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import say
-from ..base import Inputs, Model, rebuild_config
+from ..base import MANIFEST, RESTORE, Inputs, Model, rebuild_config
 from . import KIND
 from .pair_features import PairFeatures
 from .temperature import TemperatureScaled, fit_temperature
@@ -129,14 +132,133 @@ class TfidfModel(Model):
 
         path = os.path.join(directory, WEIGHTS)
         if not os.path.isfile(path):
-            raise KhabarError(f"{directory}: no {WEIGHTS}; the model directory is incomplete, re-train it")
+            raise KhabarError(f"{path}: missing; the model directory is incomplete, {RESTORE}")
         trusted = list(KIND.trusted_types)
-        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in trusted]
+        params, train, normalize = rebuild_config(manifest, directory)
+        try:
+            untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in trusted]
+        except Exception as exc:  # a damaged file fails in zipfile, json or skops itself: all the same to the user
+            raise KhabarError(f"{path}: not a readable skops file ({_reason(exc)}); {RESTORE}") from None
         if untrusted:
             raise KhabarError(f"{path}: refuses to load types outside khabar's trusted list: {', '.join(untrusted)}")
-        params, train, normalize = rebuild_config(manifest, directory)
+        try:
+            pipeline = sio.load(path, trusted=trusted)
+        except Exception as exc:
+            raise KhabarError(f"{path}: not a readable skops file ({_reason(exc)}); {RESTORE}") from None
+        check_pipeline(pipeline, path)
         model = cls(manifest["task"], params, train, normalize, manifest.get("labels"))
-        model.pipeline_ = sio.load(path, trusted=trusted)
+        model.pipeline_ = pipeline
         model.labels_ = list(manifest["labels"])
-        model._check_classes()
+        model._check_loaded(path)
         return model
+
+    def _check_loaded(self, path: str) -> None:
+        """The weights' classes are the manifest's labels, and the pipeline answers one input."""
+        classes = [str(c) for c in np.asarray(self.pipeline_.classes_).ravel()]
+        if sorted(classes) != sorted(self.labels_):
+            raise KhabarError(f"{os.path.dirname(path)}: {MANIFEST} labels {self.labels_} differ from the weights' "
+                              f"classes {sorted(classes)} ({WEIGHTS}); {RESTORE}")
+        self.order_ = [classes.index(label) for label in self.labels_]
+        probe = ("خبر", "خبر") if needs_pair(self.task) else "خبر"
+        try:
+            proba = self.predict_proba([probe])
+        except Exception as exc:
+            raise KhabarError(f"{path}: the pipeline fails on a test input ({_reason(exc)}); {RESTORE}") from None
+        if proba.shape != (1, len(self.labels_)) or not np.all(np.isfinite(proba)):
+            raise KhabarError(f"{path}: the pipeline gives no valid probabilities for a test input; {RESTORE}")
+
+
+def _reason(exc: Exception) -> str:
+    text = " ".join(str(exc).split())[:120]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# -- what khabar writes: checked on every loaded pipeline ----------------------------------------------
+#: text-vectorizer parameters that make scikit-learn read files, run code or decode differently
+VECTORIZER_RULES = {
+    "input": lambda v: v == "content",
+    "encoding": lambda v: v == "utf-8",
+    "decode_error": lambda v: v == "strict",
+    "analyzer": lambda v: isinstance(v, str) and v in ("word", "char", "char_wb"),
+    "preprocessor": lambda v: v is None,
+    "tokenizer": lambda v: v is None,
+    "strip_accents": lambda v: v is None or (isinstance(v, str) and v in ("ascii", "unicode")),
+    "token_pattern": lambda v: v is None or isinstance(v, str),
+}
+_PLAIN = (str, bytes, int, float, bool, type(None), slice, np.ndarray, np.generic, np.dtype)
+
+
+def check_pipeline(pipeline, path: str) -> None:
+    """Every estimator reachable from a loaded pipeline, checked against what khabar writes.
+
+    Walks every attribute (and list, tuple, set or dict in one) that holds an object with
+    `get_params`, not only the steps khabar names, so a vectorizer hidden anywhere is seen. Raises
+    one `KhabarError` line naming the estimator's place and the parameter.
+    """
+    if not isinstance(pipeline, Pipeline) or not pipeline.steps:
+        raise KhabarError(f"{path}: holds a {type(pipeline).__name__}, not the scikit-learn Pipeline khabar saves; {RESTORE}")
+    final = pipeline.steps[-1][1]
+    if not hasattr(final, "predict_proba") or not hasattr(final, "classes_"):
+        raise KhabarError(f"{path}: the pipeline's last step {type(final).__name__} gives no probabilities; {RESTORE}")
+    for where, est in _estimators(pipeline):
+        _check_estimator(est, f"{path}: {where}")
+
+
+def _estimators(root):
+    """(place, estimator) for every object with get_params reachable from `root`, each once."""
+    seen = set()
+    stack = [("pipeline", root)]
+    while stack:
+        where, obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        yield where, obj
+        for name, value in list(getattr(obj, "__dict__", {}).items()):
+            for place, child in _children(value, f"{where}.{name}"):
+                if hasattr(child, "get_params") and not isinstance(child, type):
+                    stack.append((place, child))
+
+
+def _children(value, where):
+    """(place, object) of `value` itself and of what its containers hold, containers walked recursively."""
+    todo, seen = [(where, value)], set()
+    while todo:
+        place, item = todo.pop()
+        if not isinstance(item, (dict, list, tuple, set, frozenset)):
+            yield place, item
+            continue
+        if id(item) in seen:  # a container that holds itself
+            continue
+        seen.add(id(item))
+        values = item.values() if isinstance(item, dict) else item
+        if all(issubclass(t, _PLAIN) for t in set(map(type, values))):  # e.g. a vocabulary: one pass in C
+            continue
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        todo.extend((f"{place}[{k!r}]", v) for k, v in pairs if not isinstance(v, _PLAIN))
+
+
+def _check_estimator(est, where: str) -> None:
+    try:
+        params = est.get_params(deep=False)
+    except Exception as exc:
+        raise KhabarError(f"{where}: {type(est).__name__} has unreadable parameters ({_reason(exc)}); {RESTORE}") from None
+    name = type(est).__name__
+    for key, value in params.items():
+        rule = VECTORIZER_RULES.get(key)
+        if rule is not None and ("input" in params or "analyzer" in params) and not rule(value):
+            raise KhabarError(f"{where}: {name} has {key}={_short(value)}, which khabar never writes "
+                              f"(a hostile or damaged file); {RESTORE}")
+        if callable(value) and not isinstance(value, type) and not hasattr(value, "get_params"):
+            raise KhabarError(f"{where}: {name} parameter {key} is a callable ({_short(value)}); khabar saves none; {RESTORE}")
+    if isinstance(est, Pipeline) and params.get("memory") is not None:
+        raise KhabarError(f"{where}: Pipeline has memory={_short(params['memory'])}, which khabar never writes; {RESTORE}")
+    if hasattr(est, "temperature_"):
+        t = est.temperature_
+        if not isinstance(t, (int, float, np.floating, np.integer)) or not np.isfinite(t) or t <= 0:
+            raise KhabarError(f"{where}: {name} has temperature {_short(t)}; a softmax temperature is a positive number; {RESTORE}")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

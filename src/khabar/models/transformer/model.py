@@ -36,7 +36,7 @@ from ... import torchrun
 from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import quiet_libraries, say
-from ..base import Inputs, Model, rebuild_config
+from ..base import MANIFEST, RESTORE, Inputs, Model, rebuild_config
 from . import KIND
 from .checkpoint import resolve_checkpoint
 from .encode import Encoded, Template, encode_inputs, pool_by_owner
@@ -45,6 +45,10 @@ from .trainer import RowDataset, article_metrics, trainer_classes
 
 #: prediction reports progress (every tenth) only for at least this many token rows
 PREDICT_PROGRESS_ROWS = 2000
+#: what a saved model directory must hold: without tokenizer.json, transformers silently builds
+#: another tokenizer from what is left and the model answers wrongly with no error
+REQUIRED_FILES = ("config.json", "tokenizer.json")
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")  # one file, or the index of shards
 
 
 class TransformerModel(Model):
@@ -344,20 +348,81 @@ class TransformerModel(Model):
 
     @classmethod
     def load_weights(cls, directory: str, manifest: dict) -> "TransformerModel":
+        """`from_pretrained` on safetensors only (never pickle), after `load_model` verified the files."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        for name in REQUIRED_FILES:
+            if not os.path.isfile(os.path.join(directory, name)):
+                raise KhabarError(f"{os.path.join(directory, name)}: missing; the model directory is incomplete, {RESTORE}")
+        if not any(os.path.isfile(os.path.join(directory, name)) for name in WEIGHT_FILES):
+            raise KhabarError(f"{os.path.join(directory, WEIGHT_FILES[0])}: missing (khabar saves and loads safetensors "
+                              f"weights only); {RESTORE}")
         params, train, normalize = rebuild_config(manifest, directory)
-        labels = list(manifest.get("labels") or [])
-        model = cls(manifest.get("task", "topic"), params, train, normalize, labels=labels)
+        labels = list(manifest["labels"])
+        model = cls(manifest["task"], params, train, normalize, labels=labels)
         try:
             with quiet_libraries():
                 tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
-                net = AutoModelForSequenceClassification.from_pretrained(directory, local_files_only=True)
-        except (OSError, ValueError) as exc:
-            raise KhabarError(f"{directory}: cannot load the transformer weights ({' '.join(str(exc).split())[:160]}); re-train or restore the folder") from None
-        saved = [net.config.id2label[i] for i in range(net.config.num_labels)]
+        except Exception as exc:  # damaged JSON, a tokenizer class that needs remote code...: one line naming the file
+            raise KhabarError(_load_error(directory, TOKENIZER_FILES, "cannot load the tokenizer", exc)) from None
+        try:
+            with quiet_libraries():
+                net = AutoModelForSequenceClassification.from_pretrained(directory, local_files_only=True, use_safetensors=True)
+        except Exception as exc:  # a damaged safetensors header, shapes that disagree with config.json...
+            raise KhabarError(_load_error(directory, NETWORK_FILES, "config.json and model.safetensors do not fit together",
+                                          exc)) from None
+        saved = [net.config.id2label.get(i) for i in range(net.config.num_labels)]
         if saved != labels:
-            raise KhabarError(f"{directory}: config.json labels {saved} differ from khabar.json labels {labels}; re-train or restore the folder")
+            raise KhabarError(f"{directory}: config.json labels {saved} differ from {MANIFEST} labels {labels}; {RESTORE}")
+        if len(tokenizer) > net.config.vocab_size:
+            raise KhabarError(f"{directory}: tokenizer.json has {len(tokenizer)} tokens but the network embeds "
+                              f"{net.config.vocab_size} (config.json): the files do not belong together; {RESTORE}")
         model.labels_ = labels
         model._set_model(net.eval(), tokenizer)
         return model
+
+
+#: what AutoTokenizer reads (config.json too: it names the model type)
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "config.json")
+NETWORK_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json")
+
+
+def _damaged_file(directory: str, names: Sequence[str]) -> Optional[str]:
+    """After a failed `from_pretrained`: the first of `names` that is unreadable on its own (JSON that
+    does not parse to an object, a tokenizer.json the tokenizers library rejects, a safetensors file
+    whose header does not cover it), so the error can name it. Costs nothing on a good load."""
+    import json
+
+    for name in names:
+        path = os.path.join(directory, name)
+        if not os.path.isfile(path):
+            continue
+        try:
+            if name == "tokenizer.json":
+                from tokenizers import Tokenizer
+
+                Tokenizer.from_file(path)
+            elif name.endswith(".safetensors"):
+                from safetensors import safe_open
+
+                with safe_open(path, framework="pt") as fh:
+                    list(fh.keys())
+            else:
+                with open(path, encoding="utf-8") as fh:
+                    if not isinstance(json.load(fh), dict):
+                        return name
+        except Exception:
+            return name
+    return None
+
+
+def _load_error(directory: str, names: Sequence[str], otherwise: str, exc: Exception) -> str:
+    """One line for a failed `from_pretrained`: the file that is damaged on its own, else `otherwise`."""
+    culprit = _damaged_file(directory, names)
+    if culprit is not None:
+        return f"{os.path.join(directory, culprit)}: damaged ({_reason(exc)}); {RESTORE}"
+    return f"{directory}: {otherwise} ({_reason(exc)}); {RESTORE}"
+
+
+def _reason(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:160] or type(exc).__name__
