@@ -73,6 +73,9 @@ class Model(ABC):
         self.train_params = train
         self.normalize = normalize
         self.labels = list(labels) if labels else None
+        # a setting, not learned: kinds that train in epochs call it after each dev evaluation with
+        # (epoch, {"macro_f1": ..., "accuracy": ...}); it may raise to stop the fit (tune's pruning)
+        self.epoch_callback = None
 
     # -- learned state ---------------------------------------------------------------------
     def start_fit(self, train: Sequence[Example]) -> None:
@@ -91,9 +94,15 @@ class Model(ABC):
             raise KhabarError(f"this {self.kind} model is not trained; call fit or load a model directory")
 
     # -- normalization -------------------------------------------------------------------
-    def normalize_inputs(self, inputs: Inputs) -> list:
+    def normalize_inputs(self, inputs: Inputs, training: bool = False) -> list:
         """Apply the model's own normalization to raw texts or (claim, text) pairs, after checking
-        each against the one input rule (`examples.model_input`)."""
+        each against the one input rule (`examples.model_input`).
+
+        A text to label that normalization leaves empty (only zero-width characters, only
+        diacritics) is refused: the model would answer with its prior, a confident-looking guess
+        about nothing. Training data (`training=True`) keeps such rare rows, which teach nothing
+        and harm nothing.
+        """
         norm = self.__dict__.get("normalizer_")
         if norm is None:
             norm = self.normalizer_ = self.normalize.build()
@@ -103,7 +112,11 @@ class Model(ABC):
             if len(parts) > 2:
                 raise KhabarError(f"input {i + 1}: expected a text or a (claim, text) pair, got {len(parts)} parts")
             model_input(self.task, *parts, where=f"input {i + 1}")
-            out.append(tuple(norm(p) for p in parts) if len(parts) == 2 else norm(parts[0]))
+            done = tuple(norm(p) for p in parts)
+            if not training and not all(p.strip() for p in done):
+                raise KhabarError(f"input {i + 1}: no text left after normalization (the {self.normalize.preset} "
+                                  "preset; e.g. only invisible characters or diacritics); give the text to label")
+            out.append(done if len(done) == 2 else done[0])
         return out
 
     # -- the interface ---------------------------------------------------------------------

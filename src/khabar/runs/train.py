@@ -49,11 +49,12 @@ def train_from_config(path: str, overrides: list[str] | None = None, progress: P
 
 
 def fit_from_config(config: Config, progress: Progress | None = None,
-                    splits: Splits | None = None) -> tuple[Model, Splits]:
+                    splits: Splits | None = None, epoch_callback=None) -> tuple[Model, Splits]:
     """The model of `config`, fitted on its train split (dev for early stopping and calibration),
     and the splits. Writes nothing: what `train` and the benchmarks share. `splits`: already
     loaded with `data.load_splits(config.data, ...)`, so a caller that needs them first (a
-    benchmark fitting peers on the same data) reads the corpus once."""
+    benchmark fitting peers on the same data) reads the corpus once. `epoch_callback`: see
+    `Model.epoch_callback` (kinds that train in epochs report each dev evaluation to it)."""
     log = progress or Progress()
     kind = get_kind(config.model_kind)
     if torchrun.is_distributed() and not kind.data_parallel:
@@ -65,6 +66,7 @@ def fit_from_config(config: Config, progress: Progress | None = None,
         splits = load_splits(config.data, config.task, config.train.seed, config.source)
     log("data: " + ", ".join(f"{name} {len(items)}" for name, items in splits.items()))
     model = kind.model_class()(config.task, config.model, config.train, config.normalize, labels=config.data.labels)
+    model.epoch_callback = epoch_callback
     fit_start = time.perf_counter()
     model.fit(splits.train, splits.dev or None)
     model.fit_seconds_ = time.perf_counter() - fit_start

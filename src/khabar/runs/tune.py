@@ -81,8 +81,11 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
             config = config_from_dict(trial_raw(raw, params, path), path)
             splits = fixed_splits or _without_test(load_splits(config.data, config.task, config.train.seed, config.source))
             with muted():
-                model, _ = fit_from_config(config, splits=splits)
+                model, _ = fit_from_config(config, splits=splits, epoch_callback=_pruner(trial, metric))
                 score = evaluate_model(model, splits.dev)[metric]
+        except optuna.TrialPruned as exc:
+            trial.set_user_attr("reason", str(exc))
+            raise
         except Exception as exc:
             trial.set_user_attr("reason", " ".join(f"{type(exc).__name__}: {exc}".split())[:300])
             raise
@@ -118,6 +121,21 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
     if final:
         result.final = train(best_config)
     return result
+
+
+def _pruner(trial, metric: str):
+    """For kinds that train in epochs: report each epoch's dev figure to Optuna and stop a trial
+    the median pruner finds behind the others at the same epoch."""
+    import optuna
+
+    def on_dev(epoch: float, figures: dict) -> None:
+        if figures.get(metric) is None:
+            return
+        trial.report(float(figures[metric]), step=max(0, round(epoch)))
+        if trial.should_prune():
+            raise optuna.TrialPruned(f"dev {metric} {figures[metric]:.4f} at epoch {epoch:g} is below the median")
+
+    return on_dev
 
 
 def _storage(url: str | None, folder: str):

@@ -76,10 +76,14 @@ class TfidfModel(Model):
         if len(counts) < 2:
             raise KhabarError(f"training data has {len(counts)} label(s) {sorted(counts)}; a classifier needs at least 2")
         start = time.perf_counter()
-        x_train = self.normalize_inputs([ex.inputs for ex in train])
+        x_train = self.normalize_inputs([ex.inputs for ex in train], training=True)
         y_train = [ex.label for ex in train]
         features = self._features()
-        matrix = features.fit_transform(x_train)
+        try:
+            matrix = features.fit_transform(x_train)
+        except ValueError as exc:  # scikit-learn's vectorizers: no terms left, min_df above max_df, ...
+            raise KhabarError(f"model: the features cannot be built on these {len(train)} training examples "
+                              f"({exc}); lower model.min_df, raise model.max_df or add data") from None
         say(f"features: {matrix.shape[1]:,} columns from {len(train):,} examples ({time.perf_counter() - start:.1f}s)")
         classifier = self._classifier().fit(matrix, y_train)
         classifier, how = self._calibrate(classifier, features, matrix, y_train, dev)
@@ -94,7 +98,7 @@ class TfidfModel(Model):
             return classifier, "native"
         dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
         if len({ex.label for ex in dev_in}) >= 2:
-            x_dev = features.transform(self.normalize_inputs([ex.inputs for ex in dev_in]))
+            x_dev = features.transform(self.normalize_inputs([ex.inputs for ex in dev_in], training=True))
             scaled = TemperatureScaled(classifier).fit(x_dev, [ex.label for ex in dev_in])
             return scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted on the dev split"
         folds = min(3, min(Counter(y_train).values()))

@@ -125,8 +125,8 @@ class TransformerModel(Model):
         unknown = sorted({ex.label for ex in dev} - set(label_index))
         if unknown:
             raise KhabarError(f"dev labels {unknown} never occur in training; add training examples or map them with data.label_map")
-        train_inputs = self.normalize_inputs([ex.inputs for ex in train])
-        dev_inputs = self.normalize_inputs([ex.inputs for ex in dev]) if dev else []
+        train_inputs = self.normalize_inputs([ex.inputs for ex in train], training=True)
+        dev_inputs = self.normalize_inputs([ex.inputs for ex in dev], training=True) if dev else []
         train_y = np.array([label_index[ex.label] for ex in train])
         dev_y = np.array([label_index[ex.label] for ex in dev])
 
@@ -201,7 +201,7 @@ class TransformerModel(Model):
                 log_level_replica="error",
             )
             trainer_cls, progress_cls = trainer_classes()
-            callbacks = [progress_cls()]
+            callbacks = [progress_cls(self.epoch_callback)]
             if dev and tp.early_stopping_patience:
                 callbacks.append(EarlyStoppingCallback(early_stopping_patience=tp.early_stopping_patience))
             weights = None

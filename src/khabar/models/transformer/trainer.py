@@ -81,8 +81,11 @@ def trainer_classes():
             return (loss, outputs) if return_outputs else loss
 
     class Progress(TrainerCallback):
-        def __init__(self):
+        """Progress lines, and the model's `epoch_callback` after each dev evaluation."""
+
+        def __init__(self, on_dev=None):
             self.start = time.time()
+            self.on_dev = on_dev
 
         def on_train_begin(self, args, state, control, **kwargs):
             say(f"transformer: {state.max_steps} optimisation steps, up to {args.num_train_epochs:g} epochs")
@@ -100,5 +103,8 @@ def trainer_classes():
                     f"transformer: epoch {state.epoch or 0:.2f} dev macro-F1 {logs['eval_macro_f1']:.4f} "
                     f"accuracy {logs.get('eval_accuracy', 0):.4f} ({took:.0f}s)"
                 )
+                if self.on_dev is not None:
+                    self.on_dev(state.epoch or 0.0, {"macro_f1": logs["eval_macro_f1"],
+                                                     "accuracy": logs.get("eval_accuracy")})
 
     return KhabarTrainer, Progress
