@@ -29,7 +29,8 @@ class MicroBatcher:
     torch's threads so). A request is never split: one of more than `max_batch` items runs alone,
     so `max_batch=1` means one request per call (how `khabar serve` runs without micro-batching).
     If a grouped call fails, each request in it is retried on its own, so one bad request fails
-    alone instead of taking its neighbours down.
+    alone instead of taking its neighbours down. (`khabar serve` checks every item before it
+    submits it, so under the server a failing call is a model bug, answered 500, not bad input.)
     """
 
     def __init__(self, fn: Callable[[list], Any], *, max_batch: int = 64, max_wait_ms: float = 5.0,
@@ -131,7 +132,7 @@ class MicroBatcher:
                     return
                 for request_items, fut in batch:  # isolate the failing request
                     try:
-                                _settle(fut, await loop.run_in_executor(self._executor, self.fn, request_items))
+                        _settle(fut, await loop.run_in_executor(self._executor, self.fn, request_items))
                     except Exception as single_exc:  # noqa: BLE001
                         _settle(fut, exc=single_exc)
                 return
