@@ -176,6 +176,8 @@ ROWS = [
     ("serve-wait-nan", lambda ws, r: (["serve", r["topic"], "--max-wait-ms", "nan"], None, ["--max-wait-ms"])),
     ("serve-workers-0", lambda ws, r: (["serve", r["topic"], "--workers", "0"], None, ["--workers"])),
     ("serve-threads-0", lambda ws, r: (["serve", r["topic"], "--threads", "0"], None, ["--threads"])),
+    ("serve-timeout-body-0", lambda ws, r: (["serve", r["topic"], "--timeout-body", "0"], None, ["--timeout-body"])),
+    ("serve-limit-concurrency-0", lambda ws, r: (["serve", r["topic"], "--limit-concurrency", "0"], None, ["--limit-concurrency"])),
     ("serve-not-a-model", lambda ws, r: (["serve", str(ws)], None, ["khabar.json"])),
     # ---- data stats
     ("stats-missing-path", lambda ws, r: (["data", "stats", str(ws / "none.jsonl")], None, ["none.jsonl"])),

@@ -166,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="longest text (or claim) accepted, in characters; longer gets 422 (default: %(default)s)")
     p.add_argument("--max-body-bytes", type=whole(1), default=serve_settings.DEFAULT_MAX_BODY_BYTES,
                    help="largest request body; larger gets 413 (default: %(default)s, 16 MiB)")
+    p.add_argument("--timeout-body", type=number(0.001), default=serve_settings.DEFAULT_TIMEOUT_BODY,
+                   help="seconds a client has to send a whole body; slower gets 408 (default: %(default)s)")
+    p.add_argument("--timeout-headers", type=number(0.001), default=serve_settings.DEFAULT_TIMEOUT_HEADERS,
+                   help="seconds a client has to send its headers; slower gets 408 (default: %(default)s)")
+    p.add_argument("--timeout-keep-alive", type=number(0.001), default=serve_settings.DEFAULT_TIMEOUT_KEEP_ALIVE,
+                   help="seconds an idle connection stays open (default: %(default)s)")
+    p.add_argument("--limit-concurrency", type=whole(1), default=serve_settings.DEFAULT_LIMIT_CONCURRENCY,
+                   help="most connections at once; more get 503 (default: %(default)s)")
+    p.add_argument("--max-header-bytes", type=whole(1024), default=serve_settings.DEFAULT_MAX_HEADER_BYTES,
+                   help="largest request head; larger gets 431 (default: %(default)s)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="uvicorn's log level (default: info; warning hides the per-request access lines)")
     p.set_defaults(handler=_cmd_serve)
@@ -381,7 +391,10 @@ def _cmd_serve(args) -> int:
     serve(args.model, host=args.host, port=args.port, max_batch=args.max_batch,
           max_wait_ms=args.max_wait_ms, micro_batching=not args.no_micro_batching, device=args.device,
           threads=args.threads, max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes,
-          log_level=args.log_level, model_workers=args.workers, model_batch=args.model_batch)
+          log_level=args.log_level, model_workers=args.workers, model_batch=args.model_batch,
+          timeout_body=args.timeout_body, timeout_headers=args.timeout_headers,
+          timeout_keep_alive=args.timeout_keep_alive, limit_concurrency=args.limit_concurrency,
+          max_header_bytes=args.max_header_bytes)
     return 0
 
 
