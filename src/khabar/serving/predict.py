@@ -3,13 +3,19 @@
 The model directory carries its own normalization, so this module never normalizes: it loads the
 model, reads inputs under the one input rule (`examples.model_input`), calls `predict_proba` in
 batches, ranks the labels (`rank_top_k`, the one ranking of every output: CLI, HTTP, Ray and
-evaluation) and shapes records (id, label, probability, top-k).
+evaluation) and shapes records (id, label, probability, abstained, top-k).
+
+Two ways to trust a prediction less, shared by every output: `restrict_proba` keeps only the
+labels that apply to a source (renormalized over them), and `min_confidence` makes a prediction
+abstain (label None) when its top probability is below it; `stored_threshold` is the threshold a
+model carries from training (chosen on dev, see `runs.calibration`), the default everywhere.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import numbers
 import sys
 from typing import IO, Iterable, Sequence
 
@@ -67,17 +73,23 @@ def examples_from_stream(task: str, stream, name: str = "<stdin>") -> list[Examp
     return examples
 
 
-def predict_examples(model: Model, examples: Sequence[Example], top_k: int = 3, batch_size: int = 64) -> list[dict]:
-    """Records with the id, the label, its probability and the top-k labels."""
+def predict_examples(model: Model, examples: Sequence[Example], top_k: int = 3, batch_size: int = 64,
+                     min_confidence: float | None = None, labels: Sequence[str] | None = None) -> list[dict]:
+    """Records with the id, the label (None when abstaining below `min_confidence`), its
+    probability, whether it abstained and the top-k labels; `labels` restricts the prediction to
+    that subset of the model's labels (see `restrict_proba`). `min_confidence` is used as given:
+    callers that want the model's stored threshold pass `resolve_min_confidence(model, flag)`."""
     if top_k < 1:
         raise KhabarError(f"--top-k {top_k}: must be at least 1")
     if batch_size < 1:
         raise KhabarError(f"--batch-size {batch_size}: must be at least 1")
+    check_min_confidence(min_confidence, "--min-confidence")
+    restrict_proba(np.zeros((0, len(model.labels_))), model.labels_, labels)  # refuse a bad subset before any work
     records = []
     for start in range(0, len(examples), batch_size):
         batch = examples[start:start + batch_size]
-        proba = model.predict_proba([ex.inputs for ex in batch])
-        records.extend(records_from_proba(model.labels_, [ex.id for ex in batch], proba, top_k))
+        proba, names = restrict_proba(model.predict_proba([ex.inputs for ex in batch]), model.labels_, labels)
+        records.extend(records_from_proba(names, [ex.id for ex in batch], proba, top_k, min_confidence))
     return records
 
 
@@ -96,31 +108,110 @@ def rank_top_k(proba: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return order, np.take_along_axis(proba, order, axis=1)
 
 
-def ranked(labels: Sequence[str], proba: np.ndarray, top_k: int = 3, digits: int | None = None) -> list[dict]:
-    """{label, probability, top_k: [{label, probability}, ...]} per row, best first: the prediction
-    shape every output shares (`digits` rounds the probabilities)."""
+def check_min_confidence(value: float | None, what: str = "min_confidence") -> float | None:
+    """`value` when it is a probability (0 to 1) or None; else one line naming `what`."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+        raise KhabarError(f"{what} {value!r}: must be a probability from 0 to 1 (0 never abstains)")
+    return float(value)
+
+
+def stored_threshold(model: Model) -> float | None:
+    """The abstain threshold the model carries (chosen at training time, `khabar.json`'s
+    `abstain.min_confidence`), or None when it has none: the default of every output."""
+    note = getattr(model, "extra_manifest_", {}).get("abstain")
+    if not isinstance(note, dict):
+        return None
+    value = note.get("min_confidence")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+        return None
+    return float(value)
+
+
+def resolve_min_confidence(model: Model, given: float | None) -> float | None:
+    """What a prediction uses: the caller's value when given (0 switches abstaining off), else the
+    model's stored threshold."""
+    given = check_min_confidence(given, "--min-confidence")
+    return stored_threshold(model) if given is None else given
+
+
+def parse_labels(text: str | None, what: str = "--labels") -> list[str] | None:
+    """`A,B,C` -> ["A", "B", "C"] (None for None); blanks and repeats dropped."""
+    if text is None:
+        return None
+    out = []
+    for item in (part.strip() for part in text.split(",")):
+        if item and item not in out:
+            out.append(item)
+    if not out:
+        raise KhabarError(f"{what} {text!r}: expected label names separated by commas, e.g. {what} Sports,Finance")
+    return out
+
+
+def restrict_proba(proba: np.ndarray, labels: Sequence[str], subset: Sequence[str] | None,
+                   what: str = "--labels") -> tuple[np.ndarray, list[str]]:
+    """Keep only the columns of `subset` (in the model's label order) and renormalize each row
+    over them: the prediction among the labels that apply. `subset` None: unchanged.
+
+    A label the model does not know is one `KhabarError` line naming it and the model's labels.
+    """
+    labels = list(labels)
+    if subset is None:
+        return np.asarray(proba, dtype=np.float64), labels
+    subset = list(dict.fromkeys(subset))
+    unknown = [lab for lab in subset if lab not in labels]
+    if unknown:
+        raise KhabarError(f"{what}: {', '.join(map(repr, unknown))} not among the model's labels "
+                          f"({', '.join(labels)}); name labels the model knows")
+    if len(subset) < 2:
+        raise KhabarError(f"{what}: {subset}: name at least two labels (one label leaves nothing to choose)")
+    keep = [i for i, lab in enumerate(labels) if lab in subset]
+    part = np.asarray(proba, dtype=np.float64).reshape(-1, len(labels))[:, keep]
+    total = part.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        part = np.where(total > 0, part / np.where(total > 0, total, 1.0), 1.0 / len(keep))
+    return part, [labels[i] for i in keep]
+
+
+def ranked(labels: Sequence[str], proba: np.ndarray, top_k: int = 3, digits: int | None = None,
+           min_confidence: float | None = None) -> list[dict]:
+    """{label, probability, abstained, top_k: [{label, probability}, ...]} per row, best first: the
+    prediction shape every output shares (`digits` rounds the probabilities).
+
+    Below `min_confidence` (the top probability < it) the row abstains: label None, abstained
+    true; probability and top_k still tell what the model thought. None or 0 never abstains.
+    """
+    threshold = check_min_confidence(min_confidence) or 0.0
     out = []
     for order, probs in zip(*rank_top_k(proba, top_k)):
         values = [float(p) if digits is None else round(float(p), digits) for p in probs]
         top = [{"label": labels[i], "probability": p} for i, p in zip(order, values)]
-        out.append({"label": top[0]["label"], "probability": top[0]["probability"], "top_k": top})
+        abstained = bool(float(probs[0]) < threshold)
+        out.append({"label": None if abstained else top[0]["label"], "probability": top[0]["probability"],
+                    "abstained": abstained, "top_k": top})
     return out
 
 
-def records_from_proba(labels: Sequence[str], ids: Sequence[str], proba: np.ndarray, top_k: int = 3) -> list[dict]:
+def records_from_proba(labels: Sequence[str], ids: Sequence[str], proba: np.ndarray, top_k: int = 3,
+                       min_confidence: float | None = None) -> list[dict]:
     """`ranked` rows with their ids first, probabilities to 6 digits: what `khabar predict` writes."""
-    return [{"id": identifier, **row} for identifier, row in zip(ids, ranked(labels, proba, top_k, digits=6))]
+    rows = ranked(labels, proba, top_k, digits=6, min_confidence=min_confidence)
+    return [{"id": identifier, **row} for identifier, row in zip(ids, rows)]
 
 
 def write_records(records: Iterable[dict], fmt: str, stream: IO[str] | None = None) -> None:
-    """JSON-lines (default) or CSV with id, label, probability and top-k as `label:p;...`."""
+    """JSON-lines (default) or CSV with id, label (empty when abstaining), probability, abstained
+    (true/false) and top-k as `label:p;...`."""
     stream = stream or sys.stdout
     if fmt == "jsonl":
         for record in records:
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         return
     writer = csv.writer(stream)
-    writer.writerow(["id", "label", "probability", "top_k"])
+    writer.writerow(["id", "label", "probability", "abstained", "top_k"])
     for record in records:
         top = ";".join(f"{t['label']}:{t['probability']:.4f}" for t in record["top_k"])
-        writer.writerow([record["id"], record["label"], f"{record['probability']:.6f}", top])
+        abstained = bool(record.get("abstained"))
+        writer.writerow([record["id"], "" if record["label"] is None else record["label"],
+                         f"{record['probability']:.6f}", "true" if abstained else "false", top])

@@ -24,7 +24,7 @@ from ..data.formats import FORMATS, format_of, peek_columns
 from ..errors import KhabarError
 from ..examples import model_input, needs_pair
 from ..models.base import load_model, read_manifest, resolve_model_dir
-from .predict import rank_top_k
+from .predict import check_min_confidence, rank_top_k, resolve_min_confidence, restrict_proba
 
 
 def _import_ray():
@@ -42,11 +42,13 @@ def _import_ray():
     return ray
 
 
-def label_table(ids, proba: np.ndarray, labels: Sequence[str], top_k: int = 3):
-    """A pyarrow table of predictions: id (when given), label, probability, top_k (list of
-    {label, probability}, best first). Shared by every engine so their outputs match."""
+def label_table(ids, proba: np.ndarray, labels: Sequence[str], top_k: int = 3, min_confidence: Optional[float] = None):
+    """A pyarrow table of predictions: id (when given), label (null when abstaining below
+    `min_confidence`), probability, abstained (bool), top_k (list of {label, probability}, best
+    first). The rows of `predict.ranked`, as columns: shared by every engine so their outputs match."""
     import pyarrow as pa
 
+    threshold = check_min_confidence(min_confidence) or 0.0
     order, top_probs = rank_top_k(proba, min(top_k, len(labels)))
     k = order.shape[1]
     names = np.asarray(labels, dtype=object)
@@ -54,19 +56,24 @@ def label_table(ids, proba: np.ndarray, labels: Sequence[str], top_k: int = 3):
         pa.array(np.arange(0, len(proba) * k + 1, k, dtype=np.int32)),
         pa.StructArray.from_arrays([pa.array(names[order].ravel(), pa.string()), pa.array(top_probs.ravel())],
                                    names=["label", "probability"]))
+    best = top_probs[:, 0] if k else np.zeros(0)
+    abstained = best < threshold
+    label = names[order[:, 0]] if k else np.zeros(0, dtype=object)
     columns = {} if ids is None else {"id": ids}
-    columns.update(label=pa.array(names[order[:, 0]] if k else [], pa.string()),
-                   probability=pa.array(top_probs[:, 0] if k else []), top_k=top)
+    columns.update(label=pa.array([None if a else lab for lab, a in zip(label, abstained)], pa.string()),
+                   probability=pa.array(best, pa.float64()), abstained=pa.array(abstained, pa.bool_()), top_k=top)
     return pa.table(columns)
 
 
 class _Labeler:
     """One per Ray worker: loads the model at start, then labels batches (pyarrow tables)."""
 
-    def __init__(self, model_dir, text_column, pair_column, id_column, top_k, device):
+    def __init__(self, model_dir, text_column, pair_column, id_column, top_k, device, min_confidence=None, labels=None):
         self.model = load_model(model_dir)
         self.model.set_device(device)
         self.text_column, self.pair_column, self.id_column, self.top_k = text_column, pair_column, id_column, top_k
+        self.min_confidence = resolve_min_confidence(self.model, min_confidence)  # the model's stored one by default
+        self.labels = labels
 
     def __call__(self, batch):
         needed = [c for c in (self.id_column, self.text_column, self.pair_column) if c]
@@ -86,7 +93,8 @@ class _Labeler:
         inputs = [model_input(self.model.task, *item, where=f"row {i + 1}")
                   for i, item in enumerate(zip(*values))]
         proba = self.model.predict_proba(inputs) if inputs else np.zeros((0, len(self.model.labels_)))
-        return label_table(ids, proba, self.model.labels_, self.top_k)
+        proba, names = restrict_proba(proba, self.model.labels_, self.labels)
+        return label_table(ids, proba, names, self.top_k, self.min_confidence)
 
 
 def ray_reader(path: str) -> str:
@@ -138,6 +146,8 @@ def predict_with_ray(
     address: Optional[str] = None,
     device: str = "cpu",
     progress: bool = True,
+    min_confidence: Optional[float] = None,
+    labels: Optional[Sequence[str]] = None,
 ) -> dict:
     """Label Parquet / JSON-lines shards with one model per Ray worker; write Parquet shards.
 
@@ -148,19 +158,27 @@ def predict_with_ray(
     this machine (or uses the one this process already started). On a cluster, `model_dir`, the
     inputs and `output_dir` must be reachable from every node at the same path (shared storage,
     or s3:// / gs:// URIs for the data).
-    Output rows: id, label, probability, top_k. A local `output_dir` is written under a temporary
+    `min_confidence`: abstain (label null, abstained true) below this top probability; None uses
+    the model's stored threshold (`predict.stored_threshold`), 0 never abstains. `labels`: restrict
+    the prediction to this subset of the model's labels, renormalized (`predict.restrict_proba`).
+    Output rows: id, label, probability, abstained, top_k. A local `output_dir` is written under a temporary
     name and renamed when complete, so a failed run leaves nothing that looks finished.
     Returns {"rows", "files", "output_dir", "seconds"} (seconds exclude starting Ray).
     """
     model_dir = os.fspath(model_dir)
     model_dir = resolve_model_dir(model_dir)
-    task = read_manifest(model_dir).get("task")
+    manifest = read_manifest(model_dir)
+    task = manifest.get("task")
     if needs_pair(task) and not pair_column:
         raise KhabarError("this is a stance model: name the claim column with text_column and the article column with pair_column")
     if not needs_pair(task) and pair_column:
         raise KhabarError("this is a topic model: it reads one text column; drop pair_column")
     if batch_size < 1 or num_workers < 1 or top_k < 1:
         raise KhabarError("batch_size, num_workers and top_k must be at least 1")
+    check_min_confidence(min_confidence, "--min-confidence")
+    if labels is not None:  # refused here, in one line, rather than inside a worker
+        labels = list(labels)
+        restrict_proba(np.zeros((0, len(manifest["labels"]))), manifest["labels"], labels)
     groups = _expand(input_paths)
     for path, names in _columns(groups).items():
         missing = [c for c in (id_column, text_column, pair_column) if c and c not in names]
@@ -197,7 +215,8 @@ def predict_with_ray(
             _Labeler, batch_size=batch_size, batch_format="pyarrow",
             compute=ray.data.ActorPoolStrategy(size=num_workers), num_cpus=_worker_cpus(ray, num_workers),
             fn_constructor_kwargs=dict(model_dir=os.path.abspath(model_dir), text_column=text_column,
-                                       pair_column=pair_column, id_column=id_column, top_k=top_k, device=device))
+                                       pair_column=pair_column, id_column=id_column, top_k=top_k, device=device,
+                                       min_confidence=min_confidence, labels=labels))
         try:
             labeled.write_parquet(partial)
         except Exception as exc:  # a user's mistake raised inside a worker comes back wrapped
