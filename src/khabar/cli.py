@@ -25,6 +25,7 @@ commands, each with an example:
   train       khabar train configs/sample_topic_tfidf.yaml --set model.C=0.5
   evaluate    khabar evaluate experiments/sample_topic_tfidf/20261125-101500 --data other.jsonl --label-map sport=Sports
   predict     khabar predict experiments/sample_topic_tfidf/20261125-101500 --text "فاز المنتخب بالمباراة"
+  card        khabar card experiments/sample_topic_tfidf/20261125-101500
   compare     khabar compare experiments/
   tune        khabar tune configs/sanad_topic_tfidf_tune.yaml --trials 30 --final
   serve       khabar serve experiments/sample_topic_tfidf --port 8000
@@ -116,7 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pair-column", default=None, help="column with the article (stance; default: guessed)")
     p.add_argument("--label-column", default=None, help="column with the label (default: guessed)")
     p.add_argument("--split", default=None, choices=["train", "dev", "test"], help="only the rows of this split")
-    p.add_argument("--out", default=None, help="also write metrics.json, report.md, confusion_matrix.png here")
+    p.add_argument("--labels", default=None, metavar="A,B,...",
+                   help="restrict the prediction to these of the model's labels (probabilities renormalized over "
+                        "them); the data's other labels are reported apart")
+    p.add_argument("--min-confidence", type=number(0, 1), default=None, metavar="P",
+                   help="also report coverage and accuracy when abstaining below P (default: the model's stored "
+                        "threshold, if any; 0: none)")
+    p.add_argument("--out", default=None,
+                   help="also write metrics.json, report.md, confusion_matrix.png, reliability_eval.png here")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
     p.set_defaults(handler=_cmd_evaluate)
 
@@ -133,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="jsonl", choices=["jsonl", "csv"], help="output format (default: jsonl)")
     p.add_argument("--output", "-o", default=None, help="write here instead of standard output")
     p.add_argument("--top-k", type=whole(1), default=3, help="how many labels to list per article (default: 3)")
+    p.add_argument("--min-confidence", type=number(0, 1), default=None, metavar="P",
+                   help="abstain (label null, abstained true) when the top probability is below P, from 0 to 1 "
+                        "(default: the threshold stored in the model, if any; 0 never abstains)")
+    p.add_argument("--labels", default=None, metavar="A,B,...",
+                   help="restrict the prediction to these of the model's labels, probabilities renormalized over them")
     p.add_argument("--batch-size", type=whole(1), default=64, help="articles per model call (default: 64)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
     p.add_argument("--engine", default="local", choices=["local", "ray"],
@@ -157,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-wait-ms", type=number(0, 60_000), default=serve_settings.DEFAULT_MAX_WAIT_MS,
                    help="how long a request waits for company (default: %(default)s)")
     p.add_argument("--no-micro-batching", action="store_true", help="one model call per request")
+    p.add_argument("--min-confidence", type=number(0, 1), default=None, metavar="P",
+                   help="abstain (label null, abstained true) when the top probability is below P, from 0 to 1 "
+                        "(default: the threshold stored in the model, if any; 0 never abstains)")
+    p.add_argument("--labels", default=None, metavar="A,B,...",
+                   help="restrict every prediction to these of the model's labels, probabilities renormalized over them")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
     p.add_argument("--workers", type=whole(1), default=serve_settings.DEFAULT_MODEL_WORKERS,
                    help="grouped model calls that may run at once (default: %(default)s: one computes while the next gathers)")
@@ -179,6 +197,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="uvicorn's log level (default: info; warning hides the per-request access lines)")
     p.set_defaults(handler=_cmd_serve)
+
+    p = sub.add_parser("card", help="write (again) the model card, model/README.md, of a run",
+                       description="Regenerate the Hugging Face model card (model/README.md) of a run or model "
+                                   "directory from its manifest, metrics.json, config.yaml and provenance.json, and "
+                                   "record it in khabar.json's file list. The model's other files are checked first.",
+                       epilog="example: khabar card experiments/sample_topic_tfidf/20261125-101500")
+    p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory, its model/ folder, or an experiment folder")
+    p.add_argument("--print", dest="show", action="store_true", help="also print the card")
+    p.set_defaults(handler=_cmd_card)
 
     p = sub.add_parser("compare", help="compare experiment runs in one table, with significance",
                        description="Gather run directories into one table (terminal, Markdown, CSV, bar chart) and "
@@ -297,11 +324,14 @@ def _cmd_evaluate(args) -> int:
     from .data import DataConfig, guess_data_config, load_examples
     from .runs.evaluate import evaluate_model, parse_label_map
     from .runs.run_dir import check_writable, write_evaluation
-    from .serving.predict import load_for_prediction
+    from .serving.predict import check_labels, load_for_prediction, parse_labels, resolve_min_confidence
 
     if args.out:
         check_writable(args.out, "--out")
+    subset = parse_labels(args.labels)
     model = load_for_prediction(args.model, args.device)
+    check_labels(model.labels_, subset)  # a wrong label: before reading data
+    threshold = resolve_min_confidence(model, args.min_confidence)
     try:
         cfg, _ = guess_data_config(args.data, model.task)
     except KhabarError:
@@ -314,7 +344,7 @@ def _cmd_evaluate(args) -> int:
     examples = load_examples(cfg, model.task, args.data)
     if args.split:
         examples = [ex for ex in examples if ex.split == args.split]
-    result = evaluate_model(model, examples, parse_label_map(args.label_map))
+    result = evaluate_model(model, examples, parse_label_map(args.label_map), labels=subset, min_confidence=threshold)
     _print_evaluation(result)
     if args.out:
         write_evaluation(result, args.out, f"{args.model} on {args.data}", examples)
@@ -333,8 +363,18 @@ def _print_evaluation(result: dict) -> None:
         print("no example has a label the model knows; pass --label-map to map the data's labels to the model's")
     for source, f in result.get("by_source", {}).items():
         print(f"source {source}: n {f['n']}  accuracy {f['accuracy']:.4f}  macro-F1 {f['macro_f1']:.4f}")
+    outside = "outside --labels" if result.get("restricted_to") else "unknown to the model"
     for label, info in result.get("unknown_labels", {}).items():
-        print(f"label {label!r} unknown to the model: {info['n']} examples, predicted as {info['predicted_as']}")
+        print(f"label {label!r} {outside}: {info['n']} examples, predicted as {info['predicted_as']}")
+    figures = result.get("selective") or {}
+    risk = figures.get("risk_coverage")
+    if risk:
+        cells = "  ".join(f"{int(k.split('_')[1])}% {v['accuracy']:.4f}" for k, v in risk.items() if isinstance(v, dict))
+        print(f"accuracy at coverage: {cells}  AURC {risk['aurc']:.4f}  ECE {figures['calibration']['ece']:.4f}")
+    abstain = figures.get("abstain")
+    if abstain:
+        acc = "none kept" if abstain["accuracy"] is None else f"accuracy {abstain['accuracy']:.4f}"
+        print(f"abstaining below {abstain['min_confidence']:.4f}: coverage {abstain['coverage']:.4f} ({abstain['n']} kept), {acc}")
 
 
 def _cmd_predict(args) -> int:
@@ -350,7 +390,10 @@ def _cmd_predict(args) -> int:
         from .runs.run_dir import check_writable
 
         check_writable(args.output, "--output", folder=False)
+    subset = P.parse_labels(args.labels)
     model = P.load_for_prediction(args.model, args.device)
+    P.check_labels(model.labels_, subset)  # a wrong label: before reading input
+    threshold = P.resolve_min_confidence(model, args.min_confidence)
     if args.text is not None:
         examples = P.examples_from_strings(model.task, args.text, args.pair)
     elif args.input == "-":
@@ -359,7 +402,7 @@ def _cmd_predict(args) -> int:
         from .data import read_unlabeled
 
         examples = read_unlabeled(args.input, model.task, args.text_column, args.pair_column)
-    records = P.predict_examples(model, examples, args.top_k, args.batch_size)
+    records = P.predict_examples(model, examples, args.top_k, args.batch_size, min_confidence=threshold, labels=subset)
     if args.output:
         from .runs.run_dir import staged_file
 
@@ -372,6 +415,7 @@ def _cmd_predict(args) -> int:
 
 def _predict_with_ray(args) -> int:
     from .models.base import resolve_model_dir
+    from .serving.predict import parse_labels
     from .serving.ray import predict_with_ray
 
     if args.input in (None, "-") or not args.output:
@@ -380,21 +424,37 @@ def _predict_with_ray(args) -> int:
     result = predict_with_ray(resolve_model_dir(args.model), args.input, args.output, text_column=args.text_column or "text",
                               pair_column=args.pair_column, id_column=args.id_column, batch_size=args.batch_size,
                               num_workers=args.workers, top_k=args.top_k, address=args.address,
-                              device="cpu" if args.device == "auto" else args.device)
+                              device="cpu" if args.device == "auto" else args.device,
+                              min_confidence=args.min_confidence, labels=parse_labels(args.labels))
     print(f"labeled {result['rows']:,} rows in {result['seconds']:.1f}s -> {result['output_dir']} ({len(result['files'])} files)")
     return 0
 
 
 def _cmd_serve(args) -> int:
     from .serving.http import serve
+    from .serving.predict import parse_labels
 
-    serve(args.model, host=args.host, port=args.port, max_batch=args.max_batch,
+    # passed only when given, so a server without these keywords still starts without them
+    trust = {key: value for key, value in (("labels", parse_labels(args.labels)),
+                                           ("min_confidence", args.min_confidence)) if value is not None}
+    serve(args.model, **trust, host=args.host, port=args.port, max_batch=args.max_batch,
           max_wait_ms=args.max_wait_ms, micro_batching=not args.no_micro_batching, device=args.device,
           threads=args.threads, max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes,
           log_level=args.log_level, model_workers=args.workers, model_batch=args.model_batch,
           timeout_body=args.timeout_body, timeout_headers=args.timeout_headers,
           timeout_keep_alive=args.timeout_keep_alive, limit_concurrency=args.limit_concurrency,
           max_header_bytes=args.max_header_bytes)
+    return 0
+
+
+def _cmd_card(args) -> int:
+    from .runs.card import regenerate
+
+    path = regenerate(args.model)
+    if args.show:
+        with open(path, encoding="utf-8") as fh:
+            sys.stdout.write(fh.read())
+    print(f"written: {path}")
     return 0
 
 

@@ -31,6 +31,32 @@ class ExtraEval:
     data: DataConfig
     label_map: dict[str, str] = field(default_factory=dict)
     only_split: Optional[Literal["train", "dev", "test"]] = None
+    # restrict the prediction to these of the model's labels (renormalized): the topics this source covers
+    labels: Optional[list[str]] = None
+
+
+@dataclass
+class PredictConfig:
+    """The reject option stored in the model: abstain (label null) below a top probability.
+
+    `min_confidence` fixes the threshold; `target_precision` chooses it on the dev split (the
+    lowest threshold whose kept dev predictions are right at least that often). One or neither.
+    """
+
+    min_confidence: Optional[float] = field(default=None, metadata={"min": 0.0, "max": 1.0})
+    target_precision: Optional[float] = field(default=None, metadata={"exclusive_min": 0.0, "max": 1.0})
+
+
+@dataclass
+class CardConfig:
+    """What the model card (model/README.md) says that the data cannot tell: licence, datasets,
+    intended use and limitations (added to the ones khabar derives, e.g. one training source)."""
+
+    license: str = "unknown"
+    datasets: list[str] = field(default_factory=list)
+    description: str = ""
+    intended_use: str = ""
+    limitations: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,6 +78,8 @@ class Config:
     train: Any
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    predict: PredictConfig = field(default_factory=PredictConfig)
+    card: CardConfig = field(default_factory=CardConfig)
     output_dir: str = "experiments"
     source: str = ""
     tune: dict[str, Any] = field(default_factory=dict)  # the search space of `khabar tune` (runs.search_space)
@@ -66,6 +94,8 @@ class Config:
             "model": {"kind": self.model_kind, **schema.to_dict(self.model)},
             "train": schema.to_dict(self.train),
             "eval": schema.to_dict(self.eval),
+            "predict": schema.to_dict(self.predict),
+            "card": schema.to_dict(self.card),
             "output_dir": self.output_dir,
         }
         return out
@@ -82,6 +112,8 @@ class TopLevel:
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
     train: dict[str, Any] = field(default_factory=dict)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    predict: PredictConfig = field(default_factory=PredictConfig)
+    card: CardConfig = field(default_factory=CardConfig)
     output_dir: str = "experiments"
     tune: dict[str, Any] = field(default_factory=dict)
 
@@ -167,7 +199,8 @@ def config_from_dict(raw: dict, source: str = "<config>") -> Config:
     _check_cross_fields(top, source)
     return Config(
         name=top.name, task=top.task, data=top.data, model_kind=kind.name, model=model, train=train,
-        normalize=top.normalize, eval=top.eval, output_dir=top.output_dir, source=source, tune=top.tune,
+        normalize=top.normalize, eval=top.eval, predict=top.predict, card=top.card, output_dir=top.output_dir,
+        source=source, tune=top.tune,
     )
 
 
@@ -188,6 +221,20 @@ def _check_cross_fields(top: TopLevel, source: str) -> None:
     ratios = top.data.split
     if abs(ratios.train + ratios.dev + ratios.test - 1.0) > 1e-6:
         raise KhabarError(f"{source}: data.split: train + dev + test must add up to 1; got {ratios.train + ratios.dev + ratios.test:g}")
+    if top.predict.min_confidence is not None and top.predict.target_precision is not None:
+        raise KhabarError(f"{source}: predict: give min_confidence (a fixed threshold) or target_precision (chosen on "
+                          "dev), not both")
+    for extra in top.eval.extra:
+        if extra.labels is not None:
+            names = [lab.strip() for lab in extra.labels]
+            if len(set(names)) < 2 or not all(names):
+                raise KhabarError(f"{source}: eval.extra {extra.name}: labels: name at least two of the model's labels, "
+                                  f"got {extra.labels}")
+            known = top.data.labels
+            unknown = [lab for lab in names if known and lab not in known]
+            if unknown:
+                raise KhabarError(f"{source}: eval.extra {extra.name}: labels: {', '.join(map(repr, unknown))} not among "
+                                  f"data.labels ({', '.join(known)})")
 def apply_override(raw: dict, item: str, source: str) -> None:
     """Apply `a.b.c=value` (value parsed as YAML) to the raw mapping."""
     if "=" not in item:

@@ -1,8 +1,11 @@
 """Metrics on labeled news, one function for every model kind.
 
 `evaluate_model` returns plain data (metrics, per-class figures, confusion matrix, per-source
-metrics, predictions); `run_dir.write_results` turns it into metrics.json, predictions.jsonl,
-confusion_matrix.png and report.md (see `report`). Examples whose gold label the model does not know (another
+metrics, the risk–coverage curve and calibration (`calibration`), predictions);
+`run_dir.write_results` turns it into metrics.json, predictions.jsonl, confusion_matrix.png,
+reliability_<name>.png and report.md (see `report`). The figures of accuracy and F1 are those of
+every prediction (full coverage); the risk–coverage figures say what abstaining would buy, and with
+a threshold (`min_confidence`) `selective.abstain` gives the coverage and accuracy it keeps. Examples whose gold label the model does not know (another
 source's extra topics) are counted and reported apart, never silently dropped.
 """
 
@@ -15,7 +18,8 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from ..errors import KhabarError
 from ..examples import Example
-from ..serving.predict import predict_proba_in_batches, rank_top_k
+from ..serving.predict import check_labels, check_min_confidence, predict_proba_in_batches, rank_top_k, restrict_proba
+from .calibration import flat_selective, selective_figures
 
 TOP_K = 3
 
@@ -54,25 +58,40 @@ def parse_label_map(text: str | None) -> dict[str, str]:
 
 
 def evaluate_model(model, examples: Sequence[Example], label_map: Mapping[str, str] | None = None,
-                   batch_size: int = 256) -> dict:
-    """Predict on labeled examples and measure; the model's labels define what counts."""
+                   batch_size: int = 256, labels: Sequence[str] | None = None,
+                   min_confidence: float | None = None) -> dict:
+    """Predict on labeled examples and measure; the model's labels define what counts.
+
+    `labels`: restrict the prediction to this subset of the model's labels (renormalized,
+    `predict.restrict_proba`); gold labels outside it then count as unknown, reported apart.
+    `min_confidence`: also report the coverage and accuracy of the predictions kept at this
+    threshold (each prediction record says whether it abstained); the other figures use them all.
+    """
     label_map = dict(label_map or {})
+    check_min_confidence(min_confidence, "--min-confidence")
     unknown_targets = sorted(set(label_map.values()) - set(model.labels_))
     if unknown_targets:
         raise KhabarError(f"--label-map maps to {unknown_targets}, which the model does not know; its labels are {model.labels_}")
+    check_labels(model.labels_, labels)  # a bad subset: refused before predicting
     proba = predict_proba_in_batches(model, [ex.inputs for ex in examples], batch_size)
+    proba, names = restrict_proba(proba, model.labels_, labels)
+    threshold = min_confidence or 0.0
     predictions = []
     for ex, order, probs in zip(examples, *rank_top_k(proba, TOP_K)):
         gold = label_map.get(ex.label, ex.label)
         predictions.append({
-            "id": ex.id, "gold": gold, "original_label": ex.label, "predicted": model.labels_[order[0]],
-            "probability": float(probs[0]), "top_k": [[model.labels_[i], float(p)] for i, p in zip(order, probs)],
-            "source": ex.source, "known": gold in model.labels_,
+            "id": ex.id, "gold": gold, "original_label": ex.label, "predicted": names[order[0]],
+            "probability": float(probs[0]), "abstained": bool(probs[0] < threshold),
+            "top_k": [[names[i], float(p)] for i, p in zip(order, probs)],
+            "source": ex.source, "known": gold in names,
         })
-    return summarize(predictions, model.labels_)
+    result = summarize(predictions, names, min_confidence)
+    if labels is not None:
+        result["restricted_to"] = list(names)
+    return result
 
 
-def summarize(predictions: list[dict], labels: Sequence[str]) -> dict:
+def summarize(predictions: list[dict], labels: Sequence[str], min_confidence: float | None = None) -> dict:
     """Metrics from prediction records (also used on a run's saved predictions.jsonl)."""
     known = [p for p in predictions if p["known"]]
     result = compute_metrics([p["gold"] for p in known], [p["predicted"] for p in known], labels)
@@ -92,6 +111,9 @@ def summarize(predictions: list[dict], labels: Sequence[str]) -> dict:
             label: {"n": n, "predicted_as": dict(Counter(p["predicted"] for p in unknown if p["gold"] == label).most_common())}
             for label, n in Counter(p["gold"] for p in unknown).most_common()
         }
+    selective = selective_figures(known, min_confidence)
+    if selective:
+        result["selective"] = selective
     result["predictions"] = predictions
     return result
 
@@ -112,4 +134,5 @@ def flat_metrics(result: dict, prefix: str) -> dict:
             flat[f"{prefix}.source.{source}.{name}"] = figures[name]
     for label, info in result.get("unknown_labels", {}).items():
         flat[f"{prefix}.unknown_label.{label}"] = info["n"]
+    flat.update(flat_selective(result, prefix))
     return flat

@@ -21,7 +21,7 @@ from typing import Iterator, Mapping, Sequence
 from ..errors import KhabarError
 from ..examples import Example
 from .evaluate import flat_metrics
-from .report import plot_confusion, report_markdown
+from .report import plot_confusion, plot_reliability, report_markdown
 
 INCOMPLETE = ".incomplete"
 
@@ -50,19 +50,43 @@ def check_writable(path: str, what: str, folder: bool = True) -> None:
 
 
 def new_run_dir(parent: str) -> str:
-    """A fresh run path under `parent`: its date and time, then a random suffix."""
+    """A fresh run path under `parent`: its date and time, then a random suffix.
+
+    The name is reserved by creating the folder, empty (`os.mkdir` fails when it exists, also for
+    another process), so two runs started in the same second never share it whatever the random
+    bits say; `staged` then fills it in one rename. An empty run folder is no run (no metrics.json):
+    `discard_if_empty` removes it when writing fails.
+    """
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as exc:
+        raise KhabarError(f"{parent}: cannot write here ({exc.strerror}); choose a writable folder") from None
     while True:
         path = os.path.join(parent, f"{stamp}-{secrets.token_hex(2)}")
-        if not os.path.exists(path):
-            return path
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise KhabarError(f"{parent}: cannot write here ({exc.strerror}); choose a writable folder") from None
+        return path
+
+
+def discard_if_empty(path: str) -> None:
+    """Remove a reserved run folder that nothing was written to (a failed or interrupted write)."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path) and not os.listdir(path):
+            os.rmdir(path)
+    except OSError:
+        pass
 
 
 @contextmanager
 def staged(final: str) -> Iterator[str]:
     """Yield a temporary folder beside `final`; on success its files end in `final`, else it is removed.
 
-    A new `final` is one rename. An existing `final` (evaluate --out into a folder used before)
+    A new or empty `final` is one rename. An existing `final` (evaluate --out into a folder used before)
     gets each file replaced one by one, each replacement atomic; other files there stay.
     """
     parent = os.path.dirname(os.path.abspath(final))
@@ -73,6 +97,13 @@ def staged(final: str) -> Iterator[str]:
         raise KhabarError(f"{parent}: cannot write here ({exc.strerror}); choose a writable folder") from None
     try:
         yield tmp
+        if os.path.isdir(final) and not os.path.islink(final) and not os.listdir(final):
+            try:
+                os.rename(tmp, final)  # onto an empty folder (a reserved run name): one rename on POSIX
+            except OSError:
+                os.rmdir(final)
+                os.rename(tmp, final)
+            return
         if not os.path.exists(final):
             os.rename(tmp, final)
             return
@@ -110,6 +141,12 @@ def staged_file(path: str, what: str = "--output"):
             os.remove(tmp)
 
 
+def safe_name(name: str) -> str:
+    """A result's name as part of a file name: letters, digits, '-', '_' and '.' kept, others '_'."""
+    out = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).strip(".")
+    return out or "result"
+
+
 def write_json(path: str, data) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=True)
@@ -129,12 +166,15 @@ def example_texts(groups: Sequence[Sequence[Example]]) -> dict[str, str]:
 def write_results(directory: str, title: str, results: Mapping[str, dict], metrics: dict,
                   texts: Mapping[str, str], examples_shown: int = 8) -> None:
     """metrics.json, predictions.jsonl and confusion_matrix.png of the main result (test, else dev,
-    else the only one), and report.md with every result: what a run and `evaluate --out` share."""
+    else the only one), reliability_<name>.png of every result (reliability diagram and
+    risk–coverage curve), and report.md with every result: what a run and `evaluate --out` share."""
     write_json(os.path.join(directory, "metrics.json"), metrics)
     main = next((name for name in ("test", "dev") if name in results), next(iter(results), None))
     if main is not None:
         write_predictions(results[main]["predictions"], os.path.join(directory, "predictions.jsonl"))
         plot_confusion(results[main], os.path.join(directory, "confusion_matrix.png"), f"{title}: {main}")
+    for name, result in results.items():
+        plot_reliability(result, os.path.join(directory, f"reliability_{safe_name(name)}.png"), f"{title}: {name}")
     with open(os.path.join(directory, "report.md"), "w", encoding="utf-8") as fh:
         fh.write(report_markdown(title, list(results.items()), texts, examples_shown))
 

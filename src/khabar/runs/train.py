@@ -3,6 +3,9 @@
 `fit_from_config` is the library entry: a validated config in, the fitted model and the splits out,
 nothing written (the benchmarks call it). `train` adds evaluation and the run directory, written by
 `run_dir` (under a temporary name, renamed when complete, so a killed run never looks finished).
+With `predict.target_precision` the abstain threshold is chosen on the dev split's predictions and
+stored in the model (`khabar.json`'s `abstain`); the model card (`model/README.md`, `card`) is
+written into the model directory before the model is saved, so the manifest lists it.
 
 Under `torchrun` (WORLD_SIZE > 1; kinds that declare `data_parallel` only) every rank loads the
 data and trains, and only rank 0 prints progress, evaluates and writes the run directory; the
@@ -18,6 +21,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -31,8 +35,11 @@ from ..examples import Splits
 from ..log import Progress
 from ..models.base import Model, data_fingerprint
 from ..models.registry import get_kind
-from .evaluate import evaluate_model, flat_metrics, headline
-from .run_dir import check_writable, example_texts, new_run_dir, staged, write_json, write_results
+from .calibration import choose_threshold, confidence_and_correct
+from .card import card_text, write_card
+from .evaluate import evaluate_model, flat_metrics, headline, summarize
+from .run_dir import (check_writable, discard_if_empty, example_texts, new_run_dir, staged, write_json,
+                      write_results)
 
 
 @dataclass
@@ -80,13 +87,54 @@ def train(config: Config, progress: Progress | None = None) -> RunResult:
     check_writable(os.path.join(config.output_dir, config.name), f"{config.source}: output_dir")  # before any work
     try:
         extras = [(extra, _extra_examples(extra, config)) for extra in config.eval.extra]
-        model, splits = fit_from_config(config, log)
+        splits = load_splits(config.data, config.task, config.train.seed, config.source)
+        _check_extra_labels(config, splits)  # before the fit, not after it
+        model, splits = fit_from_config(config, log, splits=splits)
         result = torchrun.on_main(
             lambda: _evaluate_and_write(config, model, splits, extras, log), "evaluating and writing the run")
     finally:
         torchrun.shutdown()
     result.rank = torchrun.rank()
     return result
+
+
+def _check_extra_labels(config: Config, splits: Splits) -> None:
+    """`eval.extra[].labels` must name labels the model will have (data.labels, else the training labels)."""
+    known = list(config.data.labels or sorted({ex.label for ex in splits.train}))
+    for extra in config.eval.extra:
+        unknown = [lab for lab in extra.labels or [] if lab not in known]
+        if unknown:
+            raise KhabarError(f"{config.source}: eval.extra {extra.name}: labels: {', '.join(map(repr, unknown))} not among "
+                              f"the model's labels ({', '.join(known)})")
+
+
+def abstain_note(predict_config, dev_result: dict | None, log=None) -> dict | None:
+    """The manifest's `abstain` note from the config's `predict:` section: a fixed
+    `min_confidence`, or the threshold `target_precision` chooses on the dev result (see
+    `calibration.choose_threshold`); None when the config asks for neither."""
+    if predict_config.min_confidence is not None:
+        return {"min_confidence": predict_config.min_confidence, "chosen_on": "config"}
+    if predict_config.target_precision is None:
+        return None
+    if not dev_result or not dev_result.get("predictions"):
+        raise KhabarError("predict.target_precision: the data has no dev split to choose the abstain threshold on; "
+                          "give it one (data.split.dev) or set predict.min_confidence instead")
+    note = {**choose_threshold(*confidence_and_correct(dev_result["predictions"]), predict_config.target_precision),
+            "chosen_on": "dev"}
+    if log:
+        log(f"abstain threshold {note['min_confidence']:.4f}: dev precision {note['dev_precision']:.4f} at coverage "
+            f"{note['dev_coverage']:.4f} (target {note['target_precision']:g})")
+    return note
+
+
+def _with_threshold(result: dict, min_confidence: float | None) -> dict:
+    """A result measured again at an abstain threshold, from its predictions (no second model pass)."""
+    if not min_confidence:
+        return result
+    for p in result["predictions"]:
+        p["abstained"] = bool(p["probability"] < min_confidence)
+    again = summarize(result["predictions"], result["labels"], min_confidence)
+    return {**again, **({"restricted_to": result["restricted_to"]} if "restricted_to" in result else {})}
 
 
 def _evaluate_and_write(config, model, splits, extras, log) -> RunResult:
@@ -96,11 +144,18 @@ def _evaluate_and_write(config, model, splits, extras, log) -> RunResult:
             eval_start = time.perf_counter()
             results[name] = evaluate_model(model, items)
             seconds = time.perf_counter() - eval_start
-            metrics.update(flat_metrics(results[name], name))
             metrics[f"{name}.predict_per_second"] = round(len(items) / max(seconds, 1e-9), 1)
             log(f"evaluated {name}: accuracy {results[name]['accuracy']:.4f}, macro-F1 {results[name]['macro_f1']:.4f}")
+    note = abstain_note(config.predict, results.get("dev"), log)
+    threshold = None
+    if note is not None:
+        model.extra_manifest_["abstain"] = note
+        threshold = note["min_confidence"]
+    for name in list(results):
+        results[name] = _with_threshold(results[name], threshold)
+        metrics.update(flat_metrics(results[name], name))
     for extra, examples in extras:
-        results[extra.name] = evaluate_model(model, examples, extra.label_map)
+        results[extra.name] = evaluate_model(model, examples, extra.label_map, labels=extra.labels, min_confidence=threshold)
         metrics.update(flat_metrics(results[extra.name], extra.name))
         log(f"evaluated {extra.name}: accuracy {results[extra.name]['accuracy'] or 0:.4f} on {results[extra.name]['n']} known-label examples")
 
@@ -118,16 +173,27 @@ def _extra_examples(extra, config: Config):
 
 def _write_run(config, model, splits, results, metrics, extras) -> str:
     final = new_run_dir(os.path.join(config.output_dir, config.name))
+    try:
+        _write_files(final, config, model, splits, results, metrics, extras)
+    except BaseException:
+        discard_if_empty(final)  # the reserved name, if nothing reached it
+        raise
+    return final
+
+
+def _write_files(final, config, model, splits, results, metrics, extras) -> None:
     with staged(final) as tmp:
         model.extra_manifest_["metrics"] = {name: headline(r) for name, r in results.items()}
+        provenance = _provenance(config, splits, model)
+        # the card goes in before `save` records the model's files, so khabar.json lists it too
+        write_card(os.path.join(tmp, "model"), card_text(model.manifest(), metrics, config.to_dict(), provenance))
         model.save(os.path.join(tmp, "model"))
         with open(os.path.join(tmp, "config.yaml"), "w", encoding="utf-8") as fh:
             yaml.safe_dump(config.to_dict(), fh, allow_unicode=True, sort_keys=False)
         texts = example_texts([splits.dev, splits.test] + [e for _, e in extras])
         write_results(tmp, f"{config.name} ({config.task}, {config.model_kind})", results, metrics, texts,
                       config.eval.misclassified_examples)
-        write_json(os.path.join(tmp, "provenance.json"), _provenance(config, splits, model))
-    return final
+        write_json(os.path.join(tmp, "provenance.json"), provenance)
 
 
 def _provenance(config, splits, model) -> dict:
@@ -139,6 +205,7 @@ def _provenance(config, splits, model) -> dict:
         "model_kind": config.model_kind,
         "task": config.task,
         "labels": model.labels_,
+        "train_sources": dict(Counter(ex.source for ex in splits.train if ex.source).most_common()),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git_commit": _git_commit(),
         "python": platform.python_version(),

@@ -84,7 +84,7 @@ def predict_examples(model: Model, examples: Sequence[Example], top_k: int = 3, 
     if batch_size < 1:
         raise KhabarError(f"--batch-size {batch_size}: must be at least 1")
     check_min_confidence(min_confidence, "--min-confidence")
-    restrict_proba(np.zeros((0, len(model.labels_))), model.labels_, labels)  # refuse a bad subset before any work
+    check_labels(model.labels_, labels)  # a bad subset: refused before any work
     records = []
     for start in range(0, len(examples), batch_size):
         batch = examples[start:start + batch_size]
@@ -172,6 +172,14 @@ def restrict_proba(proba: np.ndarray, labels: Sequence[str], subset: Sequence[st
     with np.errstate(invalid="ignore", divide="ignore"):
         part = np.where(total > 0, part / np.where(total > 0, total, 1.0), 1.0 / len(keep))
     return part, [labels[i] for i in keep]
+
+
+def check_labels(labels: Sequence[str], subset: Sequence[str] | None, what: str = "--labels") -> list[str] | None:
+    """The labels `restrict_proba` would keep (model order), refusing a bad subset in one line
+    before any work; None for None."""
+    if subset is None:
+        return None
+    return restrict_proba(np.zeros((0, len(labels))), labels, subset, what)[1]
 
 
 def ranked(labels: Sequence[str], proba: np.ndarray, top_k: int = 3, digits: int | None = None,

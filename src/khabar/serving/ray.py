@@ -24,7 +24,7 @@ from ..data.formats import FORMATS, format_of, peek_columns
 from ..errors import KhabarError
 from ..examples import model_input, needs_pair
 from ..models.base import load_model, read_manifest, resolve_model_dir
-from .predict import check_min_confidence, rank_top_k, resolve_min_confidence, restrict_proba
+from .predict import check_labels, check_min_confidence, rank_top_k, resolve_min_confidence, restrict_proba
 
 
 def _import_ray():
@@ -178,7 +178,7 @@ def predict_with_ray(
     check_min_confidence(min_confidence, "--min-confidence")
     if labels is not None:  # refused here, in one line, rather than inside a worker
         labels = list(labels)
-        restrict_proba(np.zeros((0, len(manifest["labels"]))), manifest["labels"], labels)
+        check_labels(manifest["labels"], labels)
     groups = _expand(input_paths)
     for path, names in _columns(groups).items():
         missing = [c for c in (id_column, text_column, pair_column) if c and c not in names]
