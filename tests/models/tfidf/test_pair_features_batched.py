@@ -234,3 +234,13 @@ def test_empty_inputs_and_texts():
     assert features.transform([]).shape[0] == 0
     out = features.transform([("خبر", ""), ("", "نص")])
     assert out.shape[0] == 2 and np.all(np.isfinite(out.toarray()))
+
+
+def test_the_stance_params_reach_the_pair_features():
+    from khabar.config import NormalizeConfig
+    from khabar.models.tfidf.model import TfidfModel
+    from khabar.models.tfidf.params import SeedOnlyTrain, TfidfParams
+
+    params = TfidfParams(best_sentences=2, lead_sentences=1, encoder="use")
+    features = TfidfModel("stance", params, SeedOnlyTrain(), NormalizeConfig())._features()
+    assert (features.best_sentences, features.lead_sentences, features.encoder) == (2, 1, "use")
