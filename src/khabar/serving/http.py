@@ -25,7 +25,19 @@ so a model error is a server bug (500, logged with its traceback) and never a re
   surrogate (`"\\ud800"`: not a character, cannot be encoded), is blank, or has nothing left to read
   after the model's own normalization (only zero-width or other invisible characters, only
   diacritics).
-- 404/405: an unknown route or method.
+- 404/405: an unknown route or method (and `GET /card` of a model without a card).
+
+Besides `POST /predict`: `GET /` serves a page to try the model (static HTML, CSS and JavaScript
+from `serving/page/`, under a Content-Security-Policy that allows only the server's own scripts and
+connections); `GET /health`, `GET /model` (the manifest) and `GET /card` (the model directory's
+README.md, a Hugging Face model card, as text/markdown).
+
+A request may ask for less trust in a prediction: `labels` restricts it to a subset of the model's
+labels (renormalized over them, `predict.restrict_proba`), `min_confidence` makes it abstain below
+that top probability (default: the server's, else the model's stored threshold); and for more
+insight: `"explain": true` adds to each prediction the `explanation` of the label it ranks first
+(`Model.explain`: evidence words with character offsets into the request's own text). Explanations
+run one request at a time on a thread of their own, at most `max_explain` items per request.
 
 A client that goes away in the middle of its body is logged as one line and answered nothing.
 Slow clients are cut off by three deadlines (headers, body, idle keep-alive) and the number of
@@ -42,8 +54,10 @@ import os
 import re
 import sys
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import lru_cache
+from importlib import resources
 from typing import Callable, Optional, Union
 
 import numpy as np
@@ -63,7 +77,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ..models.base import Model, read_manifest, resolve_model_dir
 from .batching import MicroBatcher
-from .predict import load_for_prediction, ranked
+from .explain import explain_inputs
+from .predict import check_min_confidence, load_for_prediction, ranked, restrict_proba, stored_threshold
 from .settings import (
     DEFAULT_LIMIT_CONCURRENCY, DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_WAIT_MS, DEFAULT_MODEL_BATCH, DEFAULT_MODEL_WORKERS, DEFAULT_TIMEOUT_BODY,
@@ -75,6 +90,22 @@ log = logging.getLogger("uvicorn.error")
 
 #: Digits of the longest JSON integer accepted (a signed 64-bit integer has at most 19).
 MAX_INT_DIGITS = 20
+#: Items one `"explain": true` request may hold (an explanation costs up to a minute per article
+#: with a BERT-base on a CPU; see models/transformer/explain.py).
+DEFAULT_MAX_EXPLAIN = 16
+#: Words listed on each side (toward, against) of an explanation over HTTP.
+EXPLAIN_WORDS = 10
+#: The model card in a model directory, served at /card.
+CARD = "README.md"
+#: The page's files (serving/page/) and the media type each is served with.
+PAGE_FILES = {"index.html": "text/html; charset=utf-8", "page.js": "text/javascript; charset=utf-8",
+              "page.css": "text/css; charset=utf-8"}
+#: Headers of every page file: only the server's own scripts, styles and connections; no framing.
+PAGE_HEADERS = {
+    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                               "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-cache",
+}
 
 
 class PredictRequest(BaseModel):
@@ -91,6 +122,13 @@ class PredictRequest(BaseModel):
     pairs: Optional[list[tuple[str, str]]] = Field(None, description="a batch of [claim, text] pairs (stance model)")
     top_k: int = Field(3, ge=1, strict=True, description="how many labels to list per item, best first: a JSON "
                                                           "integer of at least 1; more than there are labels lists them all")
+    labels: Optional[list[str]] = Field(None, min_length=2, description="restrict the prediction to these labels of "
+                                        "the model (at least two), probabilities renormalized over them")
+    min_confidence: Optional[float] = Field(None, ge=0, le=1, strict=True, description="abstain (label null) when the "
+                                            "top probability is below this; 0 never abstains; default: the server's")
+    explain: bool = Field(False, strict=True, description="add each prediction's `explanation`: the words that pushed "
+                                                          "toward and away from its first label, with character "
+                                                          "offsets into the text as sent")
 
 
 INPUT_FIELDS = ("text", "texts", "claim", "pairs")
@@ -98,6 +136,8 @@ INPUT_FIELDS = ("text", "texts", "claim", "pairs")
 FIELD_FIX = {
     "text": "send a string", "claim": "send a string", "texts": "send an array of strings",
     "pairs": "send an array of [claim, text] pairs of strings", "top_k": "send a whole number of at least 1, such as 3",
+    "labels": "send an array of at least two of the model's labels (see /model)",
+    "min_confidence": "send a number from 0 to 1, such as 0.8", "explain": "send true or false",
 }
 
 
@@ -106,10 +146,42 @@ class LabelScore(BaseModel):
     probability: float
 
 
-class Prediction(BaseModel):
+class Span(BaseModel):
+    start: int = Field(description="offset of the word's first character in the part as sent (code points)")
+    end: int = Field(description="offset after its last character")
+
+
+class Evidence(BaseModel):
+    word: str = Field(description="the word as the model reads it (normalized)")
+    part: str = Field(description="text, or claim for a stance model")
+    weight: float
+    spans: list[Span]
+
+
+class ExplainedLabel(BaseModel):
     label: str
     probability: float
+    score: float = Field(description="what is decomposed: a decision score or a log-probability")
+    base: float = Field(description="the score without any word (the intercept, or a blank input's)")
+    toward: list[Evidence]
+    against: list[Evidence]
+    signals: list[dict]
+    unassigned: float
+
+
+class Explanation(BaseModel):
+    label: str
+    probability: float
+    method: str
+    explained: list[ExplainedLabel]
+
+
+class Prediction(BaseModel):
+    label: Optional[str] = Field(description="the label, or null when the prediction abstained")
+    probability: float
+    abstained: bool
     top_k: list[LabelScore]
+    explanation: Optional[Explanation] = Field(None, description="with \"explain\": true")
 
 
 class PredictResponse(BaseModel):
@@ -376,25 +448,43 @@ def create_app(
     model_workers: int = DEFAULT_MODEL_WORKERS,
     model_batch: int = DEFAULT_MODEL_BATCH,
     timeout_body: float = DEFAULT_TIMEOUT_BODY,
+    min_confidence: Optional[float] = None,
+    labels: Optional[list[str]] = None,
+    max_explain: int = DEFAULT_MAX_EXPLAIN,
 ) -> FastAPI:
-    """A FastAPI app serving one model: POST /predict, GET /health, GET /model, docs at /docs.
+    """A FastAPI app serving one model: POST /predict, GET /health, GET /model, GET /card, the page
+    at GET /, docs at /docs.
 
     The model is loaded here, before any port is bound, so a bad directory fails at start.
     `max_batch` bounds the items in one request; `model_batch` the items the micro-batcher groups
     into one model call (a larger request still runs whole, alone). `timeout_body`: seconds to
     receive a request's body (408 after). Every request is validated in full before the model
     sees it (see the module docstring for the status of each case); texts are checked against
-    the model's own normalization.
+    the model's own normalization. `min_confidence`: the abstain threshold of requests that name
+    none (None: the model's stored threshold, if any); `labels`: the label subset of requests
+    that name none (None: all); `max_explain`: items one `"explain": true` request may hold.
     """
     check_limits(max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
                  max_wait_ms=max_wait_ms, workers=model_workers, model_batch=model_batch, timeout_body=timeout_body)
+    if isinstance(max_explain, bool) or not isinstance(max_explain, int) or max_explain < 0:
+        raise KhabarError(f"max_explain {max_explain!r}: must be a whole number of at least 0 (0: no explanations)")
+    check_min_confidence(min_confidence, "--min-confidence")
+    card_path = None
     if isinstance(model_dir_or_model, Model):
         model, manifest = model_dir_or_model, model_dir_or_model.manifest()
         model.set_device(device)
     else:
         directory = resolve_model_dir(os.fspath(model_dir_or_model))
         model, manifest = load_for_prediction(directory, device), read_manifest(directory)
-    labels = list(model.labels_)
+        card_path = os.path.join(directory, CARD)
+    labels_all = list(model.labels_)
+    default_labels = restrict_proba(np.zeros((0, len(labels_all))), labels_all, labels, "--labels")[1] \
+        if labels is not None else None
+    default_threshold = min_confidence if min_confidence is not None else stored_threshold(model)
+    card = _read_card(card_path)
+    page = _page_files()
+    explain_refusal = _explain_refusal(model, max_explain)
+    explainer: dict = {}  # the one explanation thread, made on first use (again after a restart)
     normalize = _normalizer(model, manifest)
     _readable()  # built now rather than on the first request
     # Without micro-batching the same workers still run the calls, one request each: the model is
@@ -406,10 +496,13 @@ def create_app(
     async def lifespan(app):
         yield
         await batcher.aclose()
+        pool = explainer.pop("pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="khabar", version=manifest.get("khabar_version", ""), lifespan=lifespan,
                   description=f"Arabic news {model.task} classification with a {manifest.get('kind')} model "
-                              f"({len(labels)} labels: {', '.join(labels)}).")
+                              f"({len(labels_all)} labels: {', '.join(labels_all)}).")
     app.state.model, app.state.batcher = model, batcher
 
     @app.exception_handler(StarletteHTTPException)
@@ -433,7 +526,22 @@ def create_app(
             _check_content_type(request.headers.get("content-type", ""))
             req = _parse(await _read_body(request, max_body_bytes, timeout_body), max_batch)
             inputs = _inputs(req, model.task, max_batch, max_text_chars, normalize)
+            subset = _subset(req.labels, labels_all) if req.labels is not None else default_labels
+            if req.explain:
+                _check_explain(explain_refusal, len(inputs), max_explain)
             proba = await batcher.submit(inputs)
+            proba, names = restrict_proba(np.asarray(proba), labels_all, subset, "labels")
+            threshold = req.min_confidence if req.min_confidence is not None else default_threshold
+            predictions = ranked(names, proba, min(req.top_k, len(names)), min_confidence=threshold)
+            if req.explain:
+                shown = [p["top_k"][0]["label"] for p in predictions]
+                pool = explainer.get("pool")
+                if pool is None:
+                    pool = explainer["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="khabar-explain")
+                found = await asyncio.get_running_loop().run_in_executor(
+                    pool, explain_inputs, model, inputs, shown, EXPLAIN_WORDS)
+                for prediction, explanation in zip(predictions, found):
+                    prediction["explanation"] = explanation
         except _Reject as exc:
             return _error(exc.status, exc.message, exc.close)
         except ClientDisconnect:  # nobody to answer: one line, no traceback
@@ -443,12 +551,31 @@ def create_app(
             return Response(status_code=400)  # never sent: the connection is gone
         except KhabarError as exc:  # the model refused the input
             return _error(422, str(exc))
-        return JSONResponse({"predictions": ranked(labels, np.asarray(proba), min(req.top_k, len(labels)))})
+        return JSONResponse({"predictions": predictions})
 
     @app.get("/health")
     async def health():
         """Liveness: the model is loaded and the server answers."""
         return {"status": "ok", "kind": manifest.get("kind"), "task": model.task}
+
+    @app.get("/card", responses={200: {"content": {"text/markdown": {}}}, 404: {"model": ErrorResponse}})
+    async def model_card():
+        """The model card (the model directory's README.md, Hugging Face format), as Markdown."""
+        if card is None:
+            return _error(404, f"this model has no card ({CARD} in its model directory); "
+                               "`khabar card RUN` writes one")
+        return Response(card, media_type="text/markdown; charset=utf-8")
+
+    def page_file(name: str):
+        async def serve_file():
+            return Response(page[name], media_type=PAGE_FILES[name], headers=PAGE_HEADERS)
+        serve_file.__name__ = f"page_{name.replace('.', '_')}"
+        return serve_file
+
+    app.add_api_route("/", page_file("index.html"), methods=["GET"], include_in_schema=False)
+    for name in PAGE_FILES:
+        if name != "index.html":
+            app.add_api_route(f"/{name}", page_file(name), methods=["GET"], include_in_schema=False)
 
     @app.get("/model")
     async def model_info():
@@ -456,6 +583,54 @@ def create_app(
         return manifest
 
     return app
+
+
+def _subset(names: list, labels: list[str]) -> list[str]:
+    """A request's `labels`, or a 422 naming the first one the model does not know."""
+    known = set(labels)
+    for i, name in enumerate(names):
+        if name not in known:
+            raise _Reject(422, f"labels[{i}]: {_show(name)} is not a label of this model; name at least two of "
+                               f"{', '.join(labels)}")
+    if len(set(names)) < 2:
+        raise _Reject(422, f"labels: name at least two different labels of the model ({', '.join(labels)})")
+    return list(dict.fromkeys(names))
+
+
+def _explain_refusal(model: Model, max_explain: int) -> Optional[str]:
+    """Why this server gives no explanations (None: it gives them), found once at start."""
+    if max_explain == 0:
+        return "explanations are switched off on this server (max_explain 0); send \"explain\": false"
+    if not model.explains:
+        return f"explain: a {model.task} model of this kind gives no explanations; send \"explain\": false"
+    try:
+        model.explain([], top=1)  # a kind that needs a library it lacks says so here
+    except KhabarError as exc:
+        return f"explain: {exc}; send \"explain\": false"
+    return None
+
+
+def _check_explain(refusal: Optional[str], items: int, max_explain: int) -> None:
+    if refusal is not None:
+        raise _Reject(422, refusal)
+    if items > max_explain:
+        raise _Reject(422, f"explain: {items} items, over the limit of {max_explain} explained per request; "
+                           "send smaller batches")
+
+
+def _read_card(path: Optional[str]) -> Optional[str]:
+    """The model card's text, read once at start (at most 1 MiB, UTF-8), or None without one."""
+    if path is None or not os.path.isfile(path):
+        return None
+    with open(path, "rb") as fh:
+        data = fh.read(1 << 20)
+    return data.decode("utf-8", "replace")
+
+
+def _page_files() -> dict[str, bytes]:
+    """The page's files (serving/page/), read once from the installed package."""
+    folder = resources.files("khabar.serving").joinpath("page")
+    return {name: folder.joinpath(name).read_bytes() for name in PAGE_FILES}
 
 
 # -- the server --------------------------------------------------------------------------------
@@ -534,7 +709,9 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
           threads: Optional[int] = None, log_level: str = "info", model_workers: int = DEFAULT_MODEL_WORKERS,
           model_batch: int = DEFAULT_MODEL_BATCH, timeout_body: float = DEFAULT_TIMEOUT_BODY,
           timeout_headers: float = DEFAULT_TIMEOUT_HEADERS, timeout_keep_alive: float = DEFAULT_TIMEOUT_KEEP_ALIVE,
-          limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY, max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES) -> None:
+          limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY, max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+          min_confidence: Optional[float] = None, labels: Optional[list[str]] = None,
+          max_explain: int = DEFAULT_MAX_EXPLAIN) -> None:
     """Load `model_dir` and serve it until interrupted. Binds to the loopback address by default:
     exposing a model to a network is a decision to make explicitly with `host`. `port` 0 takes a
     free port (uvicorn's start-up line names it).
@@ -552,6 +729,8 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
     `timeout_keep_alive` seconds an idle connection stays open between requests; at most
     `limit_concurrency` connections and requests at once, past which uvicorn answers 503 (the
     server is full; not a verdict on the request).
+
+    `min_confidence`, `labels` and `max_explain`: the defaults of requests (see `create_app`).
     """
     try:
         import uvicorn
@@ -564,7 +743,8 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
         check_limits(threads=threads)
     app = create_app(model_dir, max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
                      micro_batching=micro_batching, max_wait_ms=max_wait_ms, device=device,
-                     model_workers=model_workers, model_batch=model_batch, timeout_body=timeout_body)
+                     model_workers=model_workers, model_batch=model_batch, timeout_body=timeout_body,
+                     min_confidence=min_confidence, labels=labels, max_explain=max_explain)
     if "torch" in sys.modules:  # only a transformer model imported it
         spare = max(1, (os.cpu_count() or 1) - 1)
         sys.modules["torch"].set_num_threads(threads or max(1, spare // model_workers))

@@ -125,6 +125,12 @@ class TfidfModel(Model):
         proba = self.pipeline_.predict_proba(self.normalize_inputs(inputs))
         return proba[:, self.order_]
 
+    def explain(self, inputs: Inputs, top=None, runner_up: bool = False, targets=None) -> list[dict]:
+        """Exact linear contributions aggregated to the words of the original text (see `explain.py`)."""
+        from .explain import explain
+
+        return explain(self, inputs, top, runner_up, targets)
+
     # -- persistence -----------------------------------------------------------------------------
     def save_weights(self, directory: str) -> None:
         import skops.io as sio

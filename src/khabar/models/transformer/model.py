@@ -305,6 +305,21 @@ class TransformerModel(Model):
         logits = self.row_logits(enc)
         return softmax(pool_by_owner(logits, enc.owner, len(inputs)), axis=1)
 
+    def explain(self, inputs: Inputs, top: Optional[int] = None, runner_up: bool = False, targets=None) -> list[dict]:
+        """Integrated gradients on the word embeddings, summed per word of the original text
+        (see `explain.py`; needs the `captum` package)."""
+        try:
+            import captum  # noqa: F401
+        except ImportError:
+            raise KhabarError("explaining a transformer needs Captum: pip install captum") from None
+        from .explain import explain
+
+        return explain(self, inputs, top, runner_up, targets)
+
+    def torch_device(self):
+        """The torch device inference runs on (see `set_device`), the network placed there."""
+        return self._place()
+
     def row_logits(self, enc: Encoded) -> np.ndarray:
         """Logits of every token row: sorted by length, padded per batch, under inference_mode."""
         import torch

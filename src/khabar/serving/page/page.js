@@ -1,0 +1,226 @@
+// khabar's page: paste an article (or a claim and an article), see the labels, the abstain
+// verdict and the evidence words highlighted in the text. It talks to the server's own
+// /health, /model, /card and /predict, and never puts text into HTML: every string the user or
+// the server gives goes into the page as a text node (textContent), so nothing in it can run.
+"use strict";
+
+(function () {
+  const state = { task: "topic", labels: [], busy: false };
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function make(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  async function getJSON(url, options) {
+    const response = await fetch(url, options);
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (err) {
+      body = null;
+    }
+    return { ok: response.ok, status: response.status, body: body };
+  }
+
+  function percent(p) {
+    return (100 * p).toFixed(p >= 0.995 || p < 0.1 ? 1 : 0) + "%";
+  }
+
+  function signed(x) {
+    return (x >= 0 ? "+" : "\u2212") + Math.abs(x).toFixed(3);
+  }
+
+  function setStatus(text, isError) {
+    const status = $("status");
+    status.textContent = text;
+    status.className = isError ? "error" : "";
+  }
+
+  // -- start: what kind of model is this? ------------------------------------------------------
+  async function init() {
+    try {
+      const health = await getJSON("health");
+      if (!health.ok || !health.body) throw new Error("the server did not answer /health");
+      state.task = health.body.task;
+      const model = await getJSON("model");
+      state.labels = model.ok && model.body && Array.isArray(model.body.labels) ? model.body.labels : [];
+      const kind = health.body.kind || "";
+      $("model-line").textContent = kind + " " + state.task + " model \u00b7 " + state.labels.length +
+        " labels: " + state.labels.join(", ");
+      document.body.dataset.task = state.task;
+      if (state.task === "stance") {
+        $("claim-field").hidden = false;
+        $("claim-title").hidden = false;
+        $("text-title").hidden = false;
+        $("claim-view").hidden = false;
+      }
+      const card = await fetch("card");
+      $("card-link").hidden = !card.ok;
+      $("no-card").hidden = card.ok;
+      $("submit").disabled = false;
+      document.body.dataset.ready = "true";
+    } catch (err) {
+      $("model-line").textContent = "Cannot reach the model: " + err.message;
+      $("model-line").className = "error";
+    }
+  }
+
+  // -- asking ------------------------------------------------------------------------------------
+  async function submit(event) {
+    event.preventDefault();
+    if (state.busy) return;
+    const text = $("text").value;
+    const claim = $("claim").value;
+    if (!text.trim() || (state.task === "stance" && !claim.trim())) {
+      setStatus(state.task === "stance" ? "Give a claim and an article." : "Paste an article first.", true);
+      return;
+    }
+    const request = { text: text, top_k: Math.max(1, state.labels.length), explain: $("explain").checked };
+    if (state.task === "stance") request.claim = claim;
+    state.busy = true;
+    $("submit").disabled = true;
+    setStatus("Classifying\u2026", false);
+    try {
+      const answer = await getJSON("predict", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(request),
+      });
+      if (!answer.ok) {
+        const reason = answer.body && answer.body.error ? answer.body.error : "HTTP " + answer.status;
+        setStatus(reason, true);
+        return;
+      }
+      render(answer.body.predictions[0], { text: text, claim: claim });
+      setStatus("", false);
+    } catch (err) {
+      setStatus("The request failed: " + err.message, true);
+    } finally {
+      state.busy = false;
+      $("submit").disabled = false;
+    }
+  }
+
+  // -- showing -------------------------------------------------------------------------------------
+  function render(prediction, parts) {
+    renderVerdict(prediction);
+    renderBars(prediction.top_k);
+    const explanation = prediction.explanation;
+    $("evidence").hidden = !explanation;
+    if (explanation) renderEvidence(explanation, parts);
+    $("result").hidden = false;
+    $("result").dataset.label = prediction.label === null ? "" : prediction.label;
+    $("result").dataset.abstained = String(Boolean(prediction.abstained));
+  }
+
+  function renderVerdict(prediction) {
+    const verdict = $("verdict");
+    verdict.replaceChildren();
+    const best = prediction.top_k[0];
+    if (prediction.abstained) {
+      verdict.className = "abstained";
+      verdict.append(make("span", "label", "Abstained"),
+        document.createTextNode(": no label is probable enough to trust (best guess "),
+        make("bdi", "guess", best.label),
+        document.createTextNode(", " + percent(best.probability) + ")."));
+    } else {
+      verdict.className = "";
+      verdict.append(document.createTextNode("Label: "), make("bdi", "label", prediction.label),
+        document.createTextNode(" \u00b7 " + percent(prediction.probability)));
+    }
+  }
+
+  function renderBars(topK) {
+    const bars = $("bars");
+    bars.replaceChildren();
+    for (const entry of topK) {
+      const row = make("li");
+      const name = make("span", "name", entry.label);
+      name.dir = "auto";
+      name.title = entry.label;
+      const track = make("span", "track");
+      const fill = make("span", "fill");
+      fill.style.setProperty("--p", String(Math.max(0, Math.min(1, entry.probability))));
+      track.append(fill);
+      row.append(name, track, make("span", "value", percent(entry.probability)));
+      bars.append(row);
+    }
+  }
+
+  // Offsets count Unicode code points (as Python does); JavaScript strings count UTF-16 units,
+  // so the text is cut as an array of code points.
+  function written(chars, span) {
+    return chars.slice(span.start, span.end).join("");
+  }
+
+  function renderEvidence(explanation, parts) {
+    const entry = explanation.explained[0];
+    $("evidence-label").textContent = "for \u201c" + entry.label + "\u201d";
+    const chars = { text: Array.from(parts.text), claim: Array.from(parts.claim || "") };
+    const strongest = Math.max(1e-12, ...entry.toward.concat(entry.against).map((w) => Math.abs(w.weight)));
+    const marks = { text: [], claim: [] };
+    for (const [side, words] of [["toward", entry.toward], ["against", entry.against]]) {
+      for (const word of words) {
+        for (const span of word.spans) {
+          if (!marks[word.part]) continue;
+          marks[word.part].push({ start: span.start, end: span.end, side: side, word: word,
+            strength: Math.abs(word.weight) / strongest });
+        }
+      }
+    }
+    highlight($("text-view"), chars.text, marks.text, entry.label);
+    if (state.task === "stance") highlight($("claim-view"), chars.claim, marks.claim, entry.label);
+    wordList($("toward"), entry.toward, chars);
+    wordList($("against"), entry.against, chars);
+    const signals = $("signals");
+    signals.replaceChildren();
+    for (const signal of (entry.signals || []).slice(0, 6)) {
+      const value = signal.value === null || signal.value === undefined ? "" : " = " + signal.value;
+      signals.append(make("li", "", signal.name + value + " (" + signed(signal.weight) + ")"));
+    }
+    $("signals-box").hidden = !(entry.signals && entry.signals.length);
+    $("method").textContent = "How: " + explanation.method + ".";
+  }
+
+  function highlight(container, chars, marks, label) {
+    container.replaceChildren();
+    marks.sort((a, b) => a.start - b.start || b.end - a.end);
+    let at = 0;
+    for (const mark of marks) {
+      if (mark.start < at || mark.end > chars.length || mark.end <= mark.start) continue;
+      if (mark.start > at) container.append(document.createTextNode(chars.slice(at, mark.start).join("")));
+      const node = make("mark", mark.side, chars.slice(mark.start, mark.end).join(""));
+      node.style.setProperty("--strength", mark.strength.toFixed(3));
+      node.title = (mark.side === "toward" ? "toward " : "against ") + label + ": " + signed(mark.word.weight);
+      container.append(node);
+      at = mark.end;
+    }
+    if (at < chars.length) container.append(document.createTextNode(chars.slice(at).join("")));
+  }
+
+  function wordList(list, words, chars) {
+    list.replaceChildren();
+    for (const word of words) {
+      const item = make("li");
+      const source = chars[word.part] || [];
+      const shown = word.spans.length ? written(source, word.spans[0]) : word.word;
+      const text = make("bdi", "w", shown);
+      text.lang = "ar";
+      item.append(text, make("span", "weight", signed(word.weight) + (state.task === "stance" ? " \u00b7 " + word.part : "")));
+      list.append(item);
+    }
+    if (!words.length) list.append(make("li", "muted", "none"));
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    $("form").addEventListener("submit", submit);
+    init();
+  });
+})();
