@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import chain
+from math import fsum
 
 import numpy as np
 import scipy.sparse as sp
@@ -461,7 +462,8 @@ class PairFeatures(CompactState, TransformerMixin, BaseEstimator):
                 focus_texts.append(texts[i] if counts[i] <= k else " ".join(split[i][j] for j in focus_index))
 
             shared, shared_whole = claim_set & focus_set, claim_set & whole_set
-            claim_weight = sum(idf.get(w, unseen) for w in claim_set)
+            # fsum: exact, so the result does not depend on the (hash-seeded) order of a set
+            claim_weight = fsum(idf.get(w, unseen) for w in claim_set)
             neg_c, ref_c = cue_counts(claim_words)
             neg_f, ref_f = cue_counts(focus_words)
             neg_b, ref_b = cue_counts(best_words)
@@ -475,8 +477,8 @@ class PairFeatures(CompactState, TransformerMixin, BaseEstimator):
                 neg_c, neg_f, neg_f - neg_c, ref_c, ref_f, ref_f - ref_c, float(neg_f > neg_c), float(ref_f > ref_c),
                 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,  # content_change, filled in below
                 lead[i], len(shared_whole) / max(1, len(claim_set)),
-                sum(idf.get(w, unseen) for w in shared) / max(claim_weight, 1e-9),
-                sum(idf.get(w, unseen) for w in shared_whole) / max(claim_weight, 1e-9),
+                fsum(idf.get(w, unseen) for w in shared) / max(claim_weight, 1e-9),
+                fsum(idf.get(w, unseen) for w in shared_whole) / max(claim_weight, 1e-9),
                 0.0, 0.0, 0.0,  # IDF-weighted lone stems, filled in below
                 len(claim_numbers & whole_set) / max(1, len(claim_numbers)), float(bool(claim_numbers)),
                 float(bool(claim_dates)), float(bool(claim_dates & focus_dates)),
