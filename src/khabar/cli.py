@@ -9,6 +9,7 @@ work starts. SIGTERM ends a command like Ctrl-C does, so temporary files are rem
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import signal
@@ -25,6 +26,7 @@ commands, each with an example:
   train       khabar train configs/sample_topic_tfidf.yaml --set model.C=0.5
   evaluate    khabar evaluate experiments/sample_topic_tfidf/20261125-101500 --data other.jsonl --label-map sport=Sports
   predict     khabar predict experiments/sample_topic_tfidf/20261125-101500 --text "فاز المنتخب بالمباراة"
+  explain     khabar explain experiments/sample_topic_tfidf --text "فاز المنتخب بالمباراة" --format text
   card        khabar card experiments/sample_topic_tfidf/20261125-101500
   compare     khabar compare experiments/
   tune        khabar tune configs/sanad_topic_tfidf_tune.yaml --trials 30 --final
@@ -155,6 +157,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=whole(1), default=2, help="--engine ray: model replicas (default: 2)")
     p.add_argument("--id-column", default="id", help="--engine ray: the id column (default: id)")
     p.set_defaults(handler=_cmd_predict)
+
+    p = sub.add_parser("explain", help="why the model gives each article its label",
+                       description="Why the model gives each article its label: the words that pushed toward the "
+                                   "predicted label and away from it, with weights and character offsets into the "
+                                   "text as given (before normalization). Inputs as for predict.",
+                       epilog='example: khabar explain experiments/sample_topic_tfidf --text "فاز الفريق بالمباراة" '
+                              "--format text")
+    p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory or its model/ folder")
+    p.add_argument("input", nargs="?", default=None, metavar="FILE|-", help="input file or folder, or - for stdin")
+    p.add_argument("--text", default=None, help="one article (stance: the claim)")
+    p.add_argument("--pair", default=None, help="stance: the article or headline paired with --text")
+    p.add_argument("--text-column", default=None, help="CSV/JSON-lines column with the text (stance: the claim)")
+    p.add_argument("--pair-column", default=None, help="CSV/JSON-lines column with the article (stance)")
+    p.add_argument("--top", type=whole(1, 1000), default=10, help="words listed on each side (default: 10)")
+    p.add_argument("--runner-up", action="store_true", help="also explain the second most probable label")
+    p.add_argument("--format", default="jsonl", choices=["jsonl", "text"],
+                   help="jsonl (default, with offsets) or text (the words as written)")
+    p.add_argument("--output", "-o", default=None, help="write here instead of standard output (all or nothing)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where the model runs")
+    p.set_defaults(handler=_cmd_explain)
 
     p = sub.add_parser("serve", help="serve a model over HTTP (FastAPI)",
                        description="Serve one model directory over HTTP: POST /predict, GET /health, GET /model, "
@@ -394,14 +416,7 @@ def _cmd_predict(args) -> int:
     model = P.load_for_prediction(args.model, args.device)
     P.check_labels(model.labels_, subset)  # a wrong label: before reading input
     threshold = P.resolve_min_confidence(model, args.min_confidence)
-    if args.text is not None:
-        examples = P.examples_from_strings(model.task, args.text, args.pair)
-    elif args.input == "-":
-        examples = P.examples_from_stream(model.task, sys.stdin)
-    else:
-        from .data import read_unlabeled
-
-        examples = read_unlabeled(args.input, model.task, args.text_column, args.pair_column)
+    examples = _read_examples(args, model.task)
     records = P.predict_examples(model, examples, args.top_k, args.batch_size, min_confidence=threshold, labels=subset)
     if args.output:
         from .runs.run_dir import staged_file
@@ -410,6 +425,41 @@ def _cmd_predict(args) -> int:
             P.write_records(records, args.format, fh)
     else:
         P.write_records(records, args.format)
+    return 0
+
+
+def _read_examples(args, task: str):
+    """The articles `predict` and `explain` read: --text/--pair, standard input, or a file or folder."""
+    from .serving import predict as P
+
+    if args.text is not None:
+        return P.examples_from_strings(task, args.text, args.pair)
+    if args.input == "-":
+        return P.examples_from_stream(task, sys.stdin)
+    from .data import read_unlabeled
+
+    return read_unlabeled(args.input, task, args.text_column, args.pair_column)
+
+
+def _cmd_explain(args) -> int:
+    from .runs.run_dir import check_writable
+    from .serving.explain import explain_examples, explanation_text
+    from .serving.predict import load_for_prediction
+
+    if args.text is None and args.input is None:
+        raise KhabarError("nothing to explain: give --text \"...\", a file or folder, or - for standard input")
+    if args.text is not None and args.input is not None:
+        raise KhabarError("give either --text or an input file, not both")
+    if args.output:
+        check_writable(args.output, "--output", folder=False)
+    model = load_for_prediction(args.model, args.device)
+    examples = _read_examples(args, model.task)
+    records = explain_examples(model, examples, top=args.top, runner_up=args.runner_up)
+    if args.format == "text":
+        chunks = (explanation_text(record, ex.inputs) + "\n" for record, ex in zip(records, examples))
+    else:
+        chunks = (json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    _write_text(chunks, args.output)
     return 0
 
 
