@@ -49,7 +49,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import os
 import re
 import sys
@@ -77,6 +76,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ..models.base import Model, read_manifest, resolve_model_dir
 from .batching import MicroBatcher
+from .http_body import Reject, check_content_type, parse_json, read_body
+from .http_limits import headers_deadline
 from .explain import explain_inputs
 from .predict import check_min_confidence, load_for_prediction, ranked, restrict_proba, stored_threshold
 from .settings import (
@@ -88,8 +89,6 @@ from .settings import (
 #: uvicorn's logger: its lines follow --log-level and look like the server's own.
 log = logging.getLogger("uvicorn.error")
 
-#: Digits of the longest JSON integer accepted (a signed 64-bit integer has at most 19).
-MAX_INT_DIGITS = 20
 #: Items one `"explain": true` request may hold (an explanation costs up to a minute per article
 #: with a BERT-base on a CPU; see models/transformer/explain.py).
 DEFAULT_MAX_EXPLAIN = 16
@@ -192,15 +191,6 @@ class ErrorResponse(BaseModel):
     error: str
 
 
-class _Reject(Exception):
-    """A request the server refuses, with its HTTP status and a one-line reason. `close`: the body
-    was not read to its end, so the connection cannot carry another request."""
-
-    def __init__(self, status: int, message: str, close: bool = False):
-        super().__init__(message)
-        self.status, self.message, self.close = status, message, close
-
-
 def _error(status: int, message: str, close: bool = False) -> JSONResponse:
     """`{"error": message}`: one line, and encodable whatever the client put in it (a lone
     surrogate echoed from a field name would make the JSON encoder fail)."""
@@ -237,103 +227,21 @@ def _field_path(loc) -> str:
     return path or "body"
 
 
-# -- reading and parsing the body --------------------------------------------------------------
-
-def _check_content_type(content_type: str) -> None:
-    media, *params = [part.strip().lower() for part in content_type.split(";")]
-    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
-        raise _Reject(415, f"content type {media or '(none)'!r} is not supported; "
-                           "send JSON with Content-Type: application/json", close=True)
-    for param in params:
-        key, _, value = param.partition("=")
-        if key.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
-            raise _Reject(415, f"charset {value.strip()!r} is not supported; send the JSON as UTF-8", close=True)
-
-
-async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
-    """The whole body, at most `limit` bytes (413) and within `timeout` seconds (408).
-    Raises starlette's ClientDisconnect if the client goes away first."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise _Reject(413, f"request body of {declared} bytes is over the limit of {limit} bytes; send smaller batches",
-                      close=True)
-
-    async def read() -> bytes:
-        chunks, size = [], 0
-        async for chunk in request.stream():  # also bounds chunked bodies that declare no length
-            size += len(chunk)
-            if size > limit:
-                raise _Reject(413, f"request body is over the limit of {limit} bytes; send smaller batches", close=True)
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    try:
-        return await asyncio.wait_for(read(), timeout)
-    except asyncio.TimeoutError:
-        raise _Reject(408, f"request body not received within {timeout:g} s; send the whole body at once",
-                      close=True) from None
-
-
-class _BadNumber(ValueError):
-    pass
-
-
-def _parse_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
-        raise _BadNumber(f"an integer of {len(digits.lstrip('-'))} digits is too large (at most {MAX_INT_DIGITS})")
-    return int(digits)
-
-
-def _parse_float(literal: str) -> float:
-    value = float(literal)
-    if not math.isfinite(value):
-        raise _BadNumber(f"the number {literal[:30]} is out of range")
-    return value
-
-
-def _parse_constant(name: str):
-    raise _BadNumber(f"{name} is not a JSON number")
-
-
-def _parse_json(body: bytes):
-    """The JSON value of a UTF-8 body (a leading byte-order mark is allowed), or a 400."""
-    hint = "send a JSON object such as {\"text\": \"...\"}"
-    try:
-        text = body.decode("utf-8")  # strict: no surrogate bytes, unlike json.loads(bytes)
-    except UnicodeDecodeError as exc:
-        raise _Reject(400, f"body is not valid UTF-8 JSON: byte 0x{body[exc.start]:02x} at offset {exc.start} "
-                           f"is not UTF-8; {hint} in UTF-8") from None
-    text = text.removeprefix("\ufeff")
-    if not text.strip():
-        raise _Reject(400, f"body is empty; {hint}")
-    try:
-        return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
-    except json.JSONDecodeError as exc:
-        raise _Reject(400, f"body is not valid UTF-8 JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; {hint}") from None
-    except _BadNumber as exc:
-        raise _Reject(400, f"body is not valid UTF-8 JSON: {exc}; {hint}") from None
-    except ValueError as exc:  # e.g. Python's own limit on integer digits
-        raise _Reject(400, f"body is not valid UTF-8 JSON: {exc}; {hint}") from None
-    except RecursionError:
-        raise _Reject(400, "body is nested too deeply (arrays or objects inside each other); "
-                           "a request needs at most 3 levels, e.g. {\"pairs\": [[claim, text]]}") from None
-
-
 def _parse(body: bytes, max_batch: int) -> PredictRequest:
     """The request in `body`, or a 400 (not JSON) or 422 (not a request) naming the field."""
-    data = _parse_json(body)
+    data = parse_json(body)
     if not isinstance(data, dict):
-        raise _Reject(422, f"body: expected a JSON object such as {{\"text\": \"...\"}}, got {_json_type(data)}")
+        raise Reject(422, f"body: expected a JSON object such as {{\"text\": \"...\"}}, got {_json_type(data)}")
     for key in data:
         if key not in PredictRequest.model_fields:
-            raise _Reject(422, f"{_show(key)}: Extra inputs are not permitted; remove it "
+            raise Reject(422, f"{_show(key)}: Extra inputs are not permitted; remove it "
                                f"(the fields are {', '.join(PredictRequest.model_fields)})")
     for key in INPUT_FIELDS:
         if key in data and data[key] is None:
-            raise _Reject(422, f"{key}: null; {FIELD_FIX[key]}, or leave the field out")
+            raise Reject(422, f"{key}: null; {FIELD_FIX[key]}, or leave the field out")
     for key in ("texts", "pairs"):  # before validating a million items one by one
         if isinstance(data.get(key), list) and len(data[key]) > max_batch:
-            raise _Reject(422, f"{key}: {len(data[key])} items, over the limit of {max_batch}; split the batch")
+            raise Reject(422, f"{key}: {len(data[key])} items, over the limit of {max_batch}; split the batch")
     try:
         return PredictRequest.model_validate(data)
     except ValidationError as exc:
@@ -341,7 +249,7 @@ def _parse(body: bytes, max_batch: int) -> PredictRequest:
         loc = first["loc"]
         got = f" (got {_json_type(first['input'])})" if first["type"].endswith("_type") and "input" in first else ""
         fix = FIELD_FIX.get(str(loc[0]) if loc else "", "see /docs")
-        raise _Reject(422, f"{_field_path(loc)}: {first['msg']}{got}; {fix}") from None
+        raise Reject(422, f"{_field_path(loc)}: {first['msg']}{got}; {fix}") from None
 
 
 # -- checking every text -----------------------------------------------------------------------
@@ -385,10 +293,10 @@ def _check_text(where: str, what: str, text: str, normalize: Callable[[str], str
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise _Reject(422, f"{where}: character {exc.start + 1} is a lone surrogate (U+{ord(text[exc.start]):04X}), "
+        raise Reject(422, f"{where}: character {exc.start + 1} is a lone surrogate (U+{ord(text[exc.start]):04X}), "
                            "which is not text; send valid Unicode") from None
     if not _readable().search(normalize(text)):
-        raise _Reject(422, f"{where}: nothing to read in the {what} after the model's normalization (only spaces, "
+        raise Reject(422, f"{where}: nothing to read in the {what} after the model's normalization (only spaces, "
                            "invisible characters such as U+200B, or diacritics); give the text to label")
 
 
@@ -398,37 +306,37 @@ def _inputs(req: PredictRequest, task: str, max_batch: int, max_chars: int,
     given = [name for name in INPUT_FIELDS if getattr(req, name) is not None]
     if needs_pair(task):
         if req.texts is not None or (req.text is not None and req.claim is None and req.pairs is None):
-            raise _Reject(422, f"{'texts' if req.texts is not None else 'text'}: this is a stance model; "
+            raise Reject(422, f"{'texts' if req.texts is not None else 'text'}: this is a stance model; "
                                "send {\"claim\": ..., \"text\": ...} or {\"pairs\": [[claim, text], ...]}")
         if req.pairs is not None and req.claim is None and req.text is None:
             named = [(f"pairs[{i}]", pair) for i, pair in enumerate(req.pairs)]
         elif req.claim is not None and req.text is not None and req.pairs is None:
             named = [("", (req.claim, req.text))]
         else:
-            raise _Reject(422, f"got {', '.join(given) or 'no input field'}; send either claim and text, or pairs")
+            raise Reject(422, f"got {', '.join(given) or 'no input field'}; send either claim and text, or pairs")
     else:
         if req.pairs is not None or req.claim is not None:
-            raise _Reject(422, f"{'pairs' if req.pairs is not None else 'claim'}: this is a topic model; "
+            raise Reject(422, f"{'pairs' if req.pairs is not None else 'claim'}: this is a topic model; "
                                "send {\"text\": ...} or {\"texts\": [...]}")
         if len(given) != 1:
-            raise _Reject(422, f"got {', '.join(given) or 'no input field'}; send either text or texts")
+            raise Reject(422, f"got {', '.join(given) or 'no input field'}; send either text or texts")
         named = [("text", req.text)] if req.text is not None else [(f"texts[{i}]", t) for i, t in enumerate(req.texts)]
     batch_field = "pairs" if req.pairs is not None else "texts"
     if not named:
-        raise _Reject(422, f"{batch_field}: empty list; send at least one item")
+        raise Reject(422, f"{batch_field}: empty list; send at least one item")
     if len(named) > max_batch:
-        raise _Reject(422, f"{batch_field}: {len(named)} items, over the limit of {max_batch}; split the batch")
+        raise Reject(422, f"{batch_field}: {len(named)} items, over the limit of {max_batch}; split the batch")
     for name, item in named:
         parts = item if isinstance(item, tuple) else (item,)
         fields = [(f"{name}.{what}" if name else what, what) for what in ("claim", "text")] if isinstance(item, tuple) \
             else [(name, "text")]
         for (where, _), part in zip(fields, parts):
             if len(part) > max_chars:
-                raise _Reject(422, f"{where}: longer than {max_chars} characters; shorten it or split the article")
+                raise Reject(422, f"{where}: longer than {max_chars} characters; shorten it or split the article")
         try:  # the one input rule: a string, not blank
             model_input(task, *parts, where=name or "body")
         except KhabarError as exc:
-            raise _Reject(422, str(exc)) from None
+            raise Reject(422, str(exc)) from None
         for (where, what), part in zip(fields, parts):
             _check_text(where, what, part, normalize)
     return [item for _, item in named]
@@ -523,8 +431,8 @@ def create_app(
     async def predict(request: Request):
         """Label one article or a batch: label, probability and the top-k labels per item."""
         try:
-            _check_content_type(request.headers.get("content-type", ""))
-            req = _parse(await _read_body(request, max_body_bytes, timeout_body), max_batch)
+            check_content_type(request.headers.get("content-type", ""))
+            req = _parse(await read_body(request, max_body_bytes, timeout_body), max_batch)
             inputs = _inputs(req, model.task, max_batch, max_text_chars, normalize)
             subset = _subset(req.labels, labels_all) if req.labels is not None else default_labels
             if req.explain:
@@ -542,7 +450,7 @@ def create_app(
                     pool, explain_inputs, model, inputs, shown, EXPLAIN_WORDS)
                 for prediction, explanation in zip(predictions, found):
                     prediction["explanation"] = explanation
-        except _Reject as exc:
+        except Reject as exc:
             return _error(exc.status, exc.message, exc.close)
         except ClientDisconnect:  # nobody to answer: one line, no traceback
             client = request.client
@@ -590,10 +498,10 @@ def _subset(names: list, labels: list[str]) -> list[str]:
     known = set(labels)
     for i, name in enumerate(names):
         if name not in known:
-            raise _Reject(422, f"labels[{i}]: {_show(name)} is not a label of this model; name at least two of "
+            raise Reject(422, f"labels[{i}]: {_show(name)} is not a label of this model; name at least two of "
                                f"{', '.join(labels)}")
     if len(set(names)) < 2:
-        raise _Reject(422, f"labels: name at least two different labels of the model ({', '.join(labels)})")
+        raise Reject(422, f"labels: name at least two different labels of the model ({', '.join(labels)})")
     return list(dict.fromkeys(names))
 
 
@@ -612,9 +520,9 @@ def _explain_refusal(model: Model, max_explain: int) -> Optional[str]:
 
 def _check_explain(refusal: Optional[str], items: int, max_explain: int) -> None:
     if refusal is not None:
-        raise _Reject(422, refusal)
+        raise Reject(422, refusal)
     if items > max_explain:
-        raise _Reject(422, f"explain: {items} items, over the limit of {max_explain} explained per request; "
+        raise Reject(422, f"explain: {items} items, over the limit of {max_explain} explained per request; "
                            "send smaller batches")
 
 
@@ -634,74 +542,6 @@ def _page_files() -> dict[str, bytes]:
 
 
 # -- the server --------------------------------------------------------------------------------
-
-def _headers_deadline(base: type, timeout: float, max_bytes: int) -> type:
-    """uvicorn's HTTP protocol class `base`, with the deadline for headers that uvicorn lacks.
-
-    uvicorn (0.54) times out only idle kept-alive connections between requests: a client that
-    connects and sends nothing, or sends half a header line and stops, holds its connection (and a
-    slot of `limit_concurrency`) forever. Here each request's line and headers must arrive within
-    `timeout` seconds, counted from the connection or from the first byte of a later request on the
-    same connection, and hold at most `max_bytes` bytes (httptools has no bound of its own). Past
-    either, the connection is closed: after a 408 or 431 in the usual JSON shape if part of a
-    request had arrived, silently if nothing had. The request body has its own deadline, in the app.
-    """
-
-    class _HeadersDeadline(base):
-        def connection_made(self, transport) -> None:
-            self._headers_timer, self._headers_cycle, self._headers_bytes = None, None, 0
-            super().connection_made(transport)
-            self._arm_headers_deadline()
-
-        def connection_lost(self, exc) -> None:
-            self._cancel_headers_deadline()
-            super().connection_lost(exc)
-
-        def data_received(self, data: bytes) -> None:
-            waiting = self.cycle is None or self.cycle.response_complete
-            if waiting:
-                self._arm_headers_deadline()
-            before = self.cycle
-            super().data_received(data)
-            if self.cycle is not before:  # a request's headers are complete
-                self._cancel_headers_deadline()
-            elif waiting and self._headers_timer is not None:
-                self._headers_bytes += len(data)
-                if self._headers_bytes > max_bytes:
-                    self._refuse(431, f"request line and headers over {max_bytes} bytes; send shorter headers")
-
-        def _arm_headers_deadline(self) -> None:
-            if self._headers_timer is None and not self.transport.is_closing():
-                self._headers_cycle = self.cycle
-                self._headers_timer = self.loop.call_later(timeout, self._headers_deadline_passed)
-
-        def _cancel_headers_deadline(self) -> None:
-            if self._headers_timer is not None:
-                self._headers_timer.cancel()
-            self._headers_timer, self._headers_bytes = None, 0
-
-        def _headers_deadline_passed(self) -> None:
-            self._headers_timer = None
-            if self.cycle is not self._headers_cycle or self.transport.is_closing():
-                return
-            if self._headers_bytes:
-                self._refuse(408, f"request headers not received within {timeout:g} s; send them at once")
-            else:
-                self.transport.close()
-
-        def _refuse(self, status: int, message: str) -> None:
-            self._cancel_headers_deadline()
-            client = "%s:%d" % self.client if self.client else "(unknown)"
-            log.warning("client %s: %s; connection closed", client, message)
-            body = json.dumps({"error": message}).encode()
-            reason = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
-            self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
-                                 b"connection: close\r\n\r\n%s" % (status, reason, len(body), body))
-            self.transport.close()
-
-    _HeadersDeadline.__name__ = _HeadersDeadline.__qualname__ = f"HeadersDeadline{base.__name__}"
-    return _HeadersDeadline
-
 
 def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batch: int = DEFAULT_MAX_BATCH,
           max_text_chars: int = DEFAULT_MAX_TEXT_CHARS, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -749,7 +589,7 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
         spare = max(1, (os.cpu_count() or 1) - 1)
         sys.modules["torch"].set_num_threads(threads or max(1, spare // model_workers))
     uvicorn.run(app, host=host, port=port, log_level=log_level,
-                http=_headers_deadline(AutoHTTPProtocol, timeout_headers, max_header_bytes),
+                http=headers_deadline(AutoHTTPProtocol, timeout_headers, max_header_bytes),
                 timeout_keep_alive=timeout_keep_alive, limit_concurrency=limit_concurrency,
                 # h11's own bound (when httptools is missing) is a backstop behind khabar's, which answers in JSON
                 h11_max_incomplete_event_size=2 * max_header_bytes)
