@@ -1,4 +1,8 @@
-"""Shared fixtures: the repository's sample corpus and runs trained on it once per session."""
+"""Fixtures several test folders share: the repository, runs trained once per session on the
+embedded sample, a small TF-IDF model, and the tiny BERT (see tiny_bert.py).
+
+Fixtures only one folder uses live in that folder's conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+from repo import CONFIGS, ROOT
 from tiny_bert import stance_data, tiny_bert_dir, topic_data  # noqa: F401  (session fixtures, registered once here)
 
-ROOT = Path(__file__).resolve().parent.parent
+# Property tests never depend on the clock: no per-example deadline and no "too slow" health check
+# (a loaded machine would fail them); each test still sets its own number of examples.
+settings.register_profile("khabar", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("khabar")
 
 
 @pytest.fixture(scope="session")
@@ -16,14 +25,14 @@ def root() -> Path:
     return ROOT
 
 
-def _train_in_root(config: str, out: Path):
+def train_in_root(config: str, out: Path, *overrides: str):
     """Train a shipped config from the repository root (its data paths are relative to it)."""
-    from khabar.train import train_from_config
+    from khabar.runs.train import train_from_config
 
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        return train_from_config(str(ROOT / "configs" / config), [f"output_dir={out}"])
+        return train_from_config(str(CONFIGS / config), [f"output_dir={out}", *overrides])
     finally:
         os.chdir(cwd)
 
@@ -31,23 +40,23 @@ def _train_in_root(config: str, out: Path):
 @pytest.fixture(scope="session")
 def topic_run(tmp_path_factory):
     """A TF-IDF topic run on the embedded sample (trained once)."""
-    return _train_in_root("sample_topic_tfidf.yaml", tmp_path_factory.mktemp("runs"))
+    return train_in_root("sample_topic_tfidf.yaml", tmp_path_factory.mktemp("runs"))
 
 
 @pytest.fixture(scope="session")
 def stance_run(tmp_path_factory):
     """A TF-IDF stance run on the embedded sample (trained once)."""
-    return _train_in_root("sample_stance_tfidf.yaml", tmp_path_factory.mktemp("runs"))
+    return train_in_root("sample_stance_tfidf.yaml", tmp_path_factory.mktemp("runs"))
 
 
 @pytest.fixture(scope="session")
 def small_tfidf_dir(tmp_path_factory) -> Path:
     """A TF-IDF topic model (logistic regression, min_df 1) trained once on SMALL_TOPIC_TRAIN;
     the directory of the saved model."""
-    from khabar.config import NormalizeConfig
     from khabar.examples import Example
-    from khabar.models.params import SeedOnlyTrain, TfidfParams
-    from khabar.models.tfidf import TfidfModel
+    from khabar.models.tfidf.model import TfidfModel
+    from khabar.models.tfidf.params import SeedOnlyTrain, TfidfParams
+    from khabar.normalize import NormalizeConfig
     from small_corpus import SMALL_TOPIC_TRAIN
 
     train = [Example(id=f"{label}-{i}", text=text, label=label)
@@ -55,3 +64,19 @@ def small_tfidf_dir(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("tfidf") / "model"
     TfidfModel("topic", TfidfParams(classifier="logreg", min_df=1), SeedOnlyTrain(), NormalizeConfig()).fit(train).save(str(directory))
     return directory
+
+
+def run_cli(*argv: str) -> int:
+    """`khabar ARGV` in this process: its exit status, whether `main` returns it or argparse exits."""
+    from khabar.cli import main
+
+    try:
+        return main(list(argv))
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+
+
+@pytest.fixture
+def cli():
+    """`cli("predict", run_dir, "--text", ...)` -> the exit status of `khabar ...` run in this process."""
+    return run_cli

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from repo import ROOT
 
 from khabar.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
 TOPIC = ROOT / "data" / "sample" / "topic.jsonl"
 STANCE = ROOT / "data" / "sample" / "stance.jsonl"
 CLAIM = "الحكومة تقرر خفض ضريبة القيمة المضافة"

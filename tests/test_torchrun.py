@@ -1,159 +1,117 @@
-"""`khabar train` data-parallel under torchrun: 2 CPU processes (gloo), as a user would start it,
-
-    python -m torch.distributed.run --standalone --nproc_per_node=2 -m khabar train CONFIG --set ...
-
-Checked: all ranks exit 0, exactly one run directory is written (by rank 0), its model loads and
-predicts labels of the label set, metrics.json is there, progress is printed once, and the shared
-temporary folder (checkpoints, scratch BERT) is gone afterwards. Each fast test takes about
-10-20 s on 2 cores, most of it process start-up and imports; the full training run is marked slow.
-"""
+"""khabar.torchrun: the rank helpers. In one process every helper is a no-op that never imports
+torch.distributed; under torchrun (2 CPU processes, gloo) rank 0's results and errors reach every rank."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 
 import pytest
+from repo import ROOT
 
-pytest.importorskip("torch.distributed.run", reason="torch without torch.distributed")
-pytest.importorskip("transformers")
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLE = os.path.join(ROOT, "data", "sample", "topic.jsonl")
-FEW_TEXTS = ["فاز الفريق في المباراة النهائية", "ارتفعت أسعار الأسهم في البورصة", "أعلنت الحكومة عن تعديل وزاري"]
+from khabar import torchrun
+from khabar.errors import KhabarError
 
 
-def _launch(tmp_path, *argv, timeout=600, ok=True) -> subprocess.CompletedProcess:
-    """Run `khabar train ARGV` under torchrun with 2 CPU processes; TMPDIR is a folder of the test."""
-    tmp = tmp_path / "tmp"
-    tmp.mkdir(exist_ok=True)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1",
-           "TMPDIR": str(tmp)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", *argv]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    if ok:
-        assert done.returncode == 0, done.stderr[-4000:]
-    return done
+@pytest.fixture
+def one_process(monkeypatch):
+    for var in ("WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT", "LOCAL_RANK"):
+        monkeypatch.delenv(var, raising=False)
 
 
-def _no_temp_left(tmp_path) -> bool:
-    return not any(p.startswith("khabar-") for p in os.listdir(tmp_path / "tmp"))
+def test_one_process_is_rank_0_of_1(one_process, monkeypatch):
+    assert (torchrun.world_size(), torchrun.rank(), torchrun.is_distributed(), torchrun.is_main()) == (1, 0, False, True)
+    monkeypatch.setenv("WORLD_SIZE", "")  # set but empty, as some launchers leave it
+    assert torchrun.world_size() == 1
 
 
-def _check_single_run(done, tmp_path, name, name_or_path):
-    """One complete run directory under tmp_path/runs, a model in it that predicts, rank 0 alone reporting."""
-    runs = tmp_path / "runs"
-    entries = os.listdir(runs / name)
-    assert len(entries) == 1 and not entries[0].startswith("."), entries  # no second run, nothing half-written
-    run_dir = runs / name / entries[0]
-    with open(run_dir / "metrics.json", encoding="utf-8") as fh:
-        metrics = json.load(fh)
-    assert 0 <= metrics["test.accuracy"] <= 1 and metrics["train.n"] > 0
-    assert (run_dir / "predictions.jsonl").is_file() and (run_dir / "report.md").is_file()
-    # every rank returns rank 0's result; the CLI may print it once per rank, always the same run
-    assert {line for line in done.stdout.splitlines() if line.startswith("run: ")} == {f"run: {run_dir}"}
-    assert done.stderr.count("transformer: loading") == 1  # progress lines: rank 0 only
-    assert done.stderr.count("] run written:") == 1
-    assert _no_temp_left(tmp_path), "the shared checkpoint folder is removed"
-
-    from khabar.models.base import load_model
-
-    model = load_model(str(run_dir / "model"))
-    with open(SAMPLE, encoding="utf-8") as fh:
-        labels = {json.loads(line)["label"] for line in fh if line.strip()}
-    assert model.kind == "transformer" and set(model.labels_) == labels
-    predicted = model.predict(FEW_TEXTS)
-    assert len(predicted) == len(FEW_TEXTS) and set(predicted) <= labels
-    with open(run_dir / "model" / "khabar.json", encoding="utf-8") as fh:
-        assert json.load(fh)["params"]["name_or_path"] == name_or_path
-    return metrics
+def test_rank_and_world_size_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("RANK", "3")
+    assert (torchrun.world_size(), torchrun.rank(), torchrun.is_distributed(), torchrun.is_main()) == (4, 3, True, False)
 
 
-def test_distributed_helpers_share_rank0_results_and_errors(tmp_path, monkeypatch):
-    """on_main, shared_tempdir and barrier across 2 real processes, without any model."""
+def test_in_one_process_the_helpers_just_run(one_process, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert torchrun.on_main(lambda: 42, "answering") == 42
+    with pytest.raises(KhabarError, match="as it was"):
+        torchrun.on_main(lambda: (_ for _ in ()).throw(KhabarError("as it was")), "failing")
+    torchrun.barrier()
+    path = torchrun.shared_tempdir("khabar-probe-")
+    assert os.path.isdir(path) and os.path.dirname(path) == str(tmp_path)
+    torchrun.shutdown()  # nothing to leave
+
+
+def test_one_process_never_imports_torch_distributed(tmp_path):
+    script = ("import sys\nfrom khabar import torchrun\n"
+              "torchrun.on_main(lambda: 1, 'x'); torchrun.barrier(); torchrun.shutdown()\n"
+              "import os; os.rmdir(torchrun.shared_tempdir('khabar-probe-'))\n"
+              "print('torch' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_world_size_without_torchrun_is_one_line(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for var in ("RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(torchrun, "STATE", {})
+    with pytest.raises(KhabarError, match="WORLD_SIZE=2 but RANK, MASTER_ADDR, MASTER_PORT not set; start data-parallel runs with torchrun"):
+        torchrun.on_main(lambda: 1, "anything")
+
+
+PROBE = """\
+import json, os
+from khabar import torchrun as dt
+from khabar.errors import KhabarError
+path = dt.shared_tempdir('khabar-probe-')
+out = {'rank': dt.rank(), 'pid': os.getpid(), 'path': path, 'visible': os.path.isdir(path)}
+out['pid0'] = dt.on_main(os.getpid, 'reading a pid')
+def fail():
+    raise KhabarError('bad input seen by rank 0')
+try:
+    dt.on_main(fail, 'failing')
+except KhabarError as exc:
+    out['error'] = str(exc)
+def crash():
+    raise ValueError('a bug on rank 0')
+try:
+    dt.on_main(crash, 'crashing')
+except Exception as exc:
+    out['crash'] = f'{type(exc).__name__}: {exc}'
+dt.barrier()
+if dt.is_main():
+    os.rmdir(path)
+dt.shutdown()
+# a file per rank: two processes printing to one pipe can interleave their lines
+with open(os.path.join(os.environ['PROBE_OUT'], f'rank{dt.rank()}.json'), 'w') as fh:
+    json.dump(out, fh)
+"""
+
+
+def test_helpers_share_rank0_results_and_errors_across_two_processes(tmp_path):
+    """on_main, shared_tempdir and barrier across 2 real processes under torchrun, without any model:
+    the one torchrun launch of the default run (a few seconds); `khabar train` under torchrun is in
+    tests/runs/test_train_torchrun.py (slow)."""
+    pytest.importorskip("torch.distributed.run", reason="torch without torch.distributed")
     probe = tmp_path / "probe.py"
-    probe.write_text(
-        "import json, os\n"
-        "from khabar import distributed_training as dt\n"
-        "from khabar.errors import KhabarError\n"
-        "path = dt.shared_tempdir('khabar-probe-')\n"
-        "out = {'rank': dt.rank(), 'pid': os.getpid(), 'path': path, 'visible': os.path.isdir(path)}\n"
-        "out['pid0'] = dt.on_main(os.getpid, 'reading a pid')\n"
-        "def fail():\n"
-        "    raise KhabarError('bad input seen by rank 0')\n"
-        "try:\n"
-        "    dt.on_main(fail, 'failing')\n"
-        "except KhabarError as exc:\n"
-        "    out['error'] = str(exc)\n"
-        "dt.barrier()\n"
-        "if dt.is_main():\n"
-        "    os.rmdir(path)\n"
-        "dt.shutdown()\n"
-        # a file per rank: two processes printing to one pipe can interleave their lines
-        "with open(os.path.join(os.environ['PROBE_OUT'], f'rank{dt.rank()}.json'), 'w') as fh:\n"
-        "    json.dump(out, fh)\n",
-        encoding="utf-8",
-    )
-    out = tmp_path / "out"
-    out.mkdir()
-    monkeypatch.setenv("PROBE_OUT", str(out))
-    _launch(tmp_path, str(probe), timeout=300)
-    ranks = sorted((json.loads(f.read_text(encoding="utf-8")) for f in out.iterdir()), key=lambda r: r["rank"])
+    probe.write_text(PROBE, encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PROBE_OUT": str(tmp_path / "out"), "TMPDIR": str(tmp_path / "tmp")}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(probe)]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    ranks = sorted((json.loads(f.read_text(encoding="utf-8")) for f in (tmp_path / "out").iterdir()), key=lambda r: r["rank"])
     assert [r["rank"] for r in ranks] == [0, 1]
     assert ranks[0]["path"] == ranks[1]["path"] and all(r["visible"] for r in ranks)
     assert ranks[0]["pid0"] == ranks[1]["pid0"] == ranks[0]["pid"] != ranks[1]["pid"]
-    assert all(r["error"] == "bad input seen by rank 0" for r in ranks)
-    assert _no_temp_left(tmp_path)
-
-
-def test_torchrun_pretrained_checkpoint_writes_one_run(tmp_path, tiny_bert_dir):
-    """A local Hugging Face checkpoint directory (`name_or_path: /dir`), evaluated on dev while training."""
-    runs = tmp_path / "runs"
-    config = tmp_path / "tiny_pretrained.yaml"
-    config.write_text(json.dumps({  # JSON is YAML
-        "name": "tiny_pretrained", "task": "topic", "output_dir": str(runs),
-        "data": {"path": SAMPLE, "source_column": "source", "split": {"train": 0.7, "dev": 0.15, "test": 0.15}},
-        "model": {"kind": "transformer", "name_or_path": tiny_bert_dir, "max_length": 128,
-                  "long_strategy": "head_tail", "head_tokens": 32},
-        "train": {"seed": 13, "epochs": 1, "max_steps": 3, "learning_rate": 0.001, "batch_size": 8,
-                  "eval_batch_size": 32, "logging_steps": 1},
-    }), encoding="utf-8")
-    done = _launch(tmp_path, "-m", "khabar", "train", str(config))
-    assert "dev macro-F1" in done.stderr  # the Trainer evaluated on dev during training, on both ranks
-    _check_single_run(done, tmp_path, "tiny_pretrained", tiny_bert_dir)
-
-
-def test_torchrun_scratch_bert_two_steps_writes_one_run(tmp_path):
-    """`name_or_path: scratch`: rank 0 builds the vocabulary and the random BERT, every rank loads it."""
-    runs = tmp_path / "runs"
-    done = _launch(tmp_path, "-m", "khabar", "train", "configs/sample_topic_bert.yaml",
-                   "--set", "train.max_steps=2", "--set", f"output_dir={runs}")
-    assert done.stderr.count("building a scratch BERT") == 1
-    _check_single_run(done, tmp_path, "sample_topic_bert", "scratch")
-
-
-def test_torchrun_user_error_on_rank0_ends_every_rank_with_one_line(tmp_path):
-    """A checkpoint folder rank 0 cannot load: every rank prints the same one-line error, exit 2."""
-    empty = tmp_path / "not_a_checkpoint"
-    empty.mkdir()
-    done = _launch(tmp_path, "-m", "khabar", "train", "configs/sample_topic_bert.yaml",
-                   "--set", f"model.name_or_path={empty}", "--set", f"output_dir={tmp_path / 'runs'}", ok=False)
-    assert done.returncode != 0
-    # rank 1 gets rank 0's error at once (see the helpers test); torchrun may stop it before it prints
-    errors = {line for line in done.stderr.splitlines() if line.startswith("khabar: error: ")}
-    assert len(errors) == 1 and str(empty) in errors.pop(), done.stderr[-3000:]
-    assert "exitcode  : 2" in done.stderr  # KhabarError's status, not a crash
-    assert not re.search(r'File ".*[/\\]khabar[/\\]', done.stderr)  # no traceback through khabar's code
-    assert not (tmp_path / "runs").exists() and _no_temp_left(tmp_path)
-
-
-@pytest.mark.slow
-def test_torchrun_full_training_learns_the_sample(tmp_path):
-    runs = tmp_path / "runs"
-    done = _launch(tmp_path, "-m", "khabar", "train", "configs/sample_topic_bert.yaml",
-                   "--set", f"output_dir={runs}", timeout=1800)
-    metrics = _check_single_run(done, tmp_path, "sample_topic_bert", "scratch")
-    assert metrics["test.accuracy"] > 2 / 7, metrics  # clearly above chance over 7 topics
+    assert all(r["error"] == "bad input seen by rank 0" for r in ranks)  # a user error stays one on every rank
+    assert ranks[0]["crash"] == "ValueError: a bug on rank 0"
+    assert ranks[1]["crash"] == "RuntimeError: rank 0 failed while crashing: ValueError: a bug on rank 0"
+    assert not [p for p in os.listdir(tmp_path / "tmp") if p.startswith("khabar-")]  # the shared folder is gone

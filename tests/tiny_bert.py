@@ -1,12 +1,16 @@
-"""Fixtures for the transformer tests: sample-like Arabic news and a tiny BERT built from it.
+"""Sample-like Arabic news and a tiny BERT built from it, for the transformer tests.
 
-Imported explicitly by tests/test_transformer.py (not a conftest). Everything is generated with a
-fixed seed: articles mix topic words with common function words, so a 2-layer BERT with a
-WordPiece vocabulary trained on them can learn the topics in a few seconds on a CPU.
+The session fixtures (topic_data, stance_data, tiny_bert_dir) are registered once by
+tests/conftest.py; the helpers (make, loaded, with_params, long_text) are imported by the tests
+under tests/models/transformer/. Everything is generated with a fixed seed: articles mix topic
+words with common function words, so a 2-layer BERT with a WordPiece vocabulary trained on them
+can learn the topics in a few seconds on a CPU.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import random
 
 import pytest
@@ -75,7 +79,7 @@ def stance_data():
 @pytest.fixture(scope="session")
 def tiny_bert_dir(tmp_path_factory, topic_data, stance_data):
     """2 layers, hidden 64, WordPiece vocabulary trained on the sample-like training texts."""
-    from khabar.models.scratch import build_scratch_bert
+    from khabar.models.transformer.scratch import build_scratch_bert
 
     texts = [ex.text for ex in topic_data[0]]
     texts += [t for ex in stance_data[0] for t in (ex.text, ex.text_pair)]
@@ -84,3 +88,38 @@ def tiny_bert_dir(tmp_path_factory, topic_data, stance_data):
         texts, directory, layers=2, hidden=64, heads=2, intermediate=128, vocab_size=600,
         max_position_embeddings=256, seed=7,
     )
+
+
+# -- building models on the tiny checkpoint ---------------------------------------------------------
+def make(task: str, path: str, *, train: dict | None = None, **params):
+    """A TransformerModel (through the registry, as a config would build it) with fast settings."""
+    from khabar.models.registry import get_kind
+    from khabar.models.transformer.params import TransformerParams, TransformerTrain
+    from khabar.normalize import NormalizeConfig
+
+    params.setdefault("max_length", 64)
+    settings = dict(epochs=6, learning_rate=3e-3, batch_size=16, eval_batch_size=8, logging_steps=1,
+                    early_stopping_patience=None, seed=11)
+    settings.update(train or {})
+    cls = get_kind("transformer").model_class()
+    return cls(task, TransformerParams(name_or_path=path, **params), TransformerTrain(**settings), NormalizeConfig(preset="none"))
+
+
+def loaded(task: str, path: str, **params):
+    """An untrained model with the tiny checkpoint loaded, for tokenization-only checks."""
+    model = make(task, path, **params)
+    model.labels_ = ["a", "b"]
+    model._load_pretrained(path, True)
+    return model
+
+
+def with_params(model, **changes):
+    """The same trained network with other long-article settings (no retraining)."""
+    other = copy.copy(model)
+    other.params = dataclasses.replace(model.params, **changes)
+    return other
+
+
+def long_text(words: int = 120) -> str:
+    vocab = TOPIC_WORDS["Finance"] + TOPIC_WORDS["Sports"]
+    return " ".join(vocab[i % len(vocab)] for i in range(words))

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo import ROOT
 
 from khabar.errors import KhabarError
 
-ROOT = Path(__file__).resolve().parents[2]
 TOPIC = ROOT / "data" / "sample" / "topic.jsonl"
 
 
@@ -53,9 +53,9 @@ def test_three_trials_write_the_best_config_and_never_see_test(tmp_path, monkeyp
         seen.extend(ex.id for ex in examples)
         return real_evaluate(model, examples, *args, **kwargs)
 
-    def spy_fit(config, progress=None, splits=None):
+    def spy_fit(config, progress=None, splits=None, **kwargs):
         seen.extend(ex.id for ex in splits.train + splits.test)
-        return real_fit(config, progress, splits=splits)
+        return real_fit(config, progress, splits=splits, **kwargs)
 
     monkeypatch.setattr(tune_module, "evaluate_model", spy_evaluate)
     monkeypatch.setattr(tune_module, "fit_from_config", spy_fit)
@@ -130,6 +130,7 @@ def run_tune(path: str, *extra: str, **popen) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, **popen)
 
 
+@pytest.mark.slow  # two `khabar tune` processes end to end: about 30 s on 2 cores
 def test_a_killed_study_continues_where_it_stopped(tmp_path):
     path = tune_config(tmp_path, SPACE, trials=40)
     first = run_tune(path)
@@ -149,6 +150,7 @@ def test_a_killed_study_continues_where_it_stopped(tmp_path):
     assert len(after) == len(before) + 2
 
 
+@pytest.mark.slow  # two `khabar tune` processes end to end
 def test_two_processes_share_one_study(tmp_path):
     path = tune_config(tmp_path, SPACE, trials=6)
     workers = [run_tune(path) for _ in range(2)]

@@ -1,85 +1,60 @@
-"""The HTTP server: every status it promises, the response schema, and that micro-batching
-really groups concurrent requests (counted at the model), against a fake model and a real TF-IDF one."""
+"""khabar.serving.http: every status the server promises, the response schema, and that
+micro-batching really groups concurrent requests (counted at the model), against a fake model
+and a real TF-IDF one.
+
+No test here depends on timing: concurrent requests are held by a gate in the model and the test
+waits (on a condition, not a clock) until the micro-batcher has queued every one of them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 import pytest
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed: pip install 'khabar[serve]'")
 pytest.importorskip("httpx", reason="TestClient needs httpx: pip install 'khabar[serve]'")
 
 from fastapi.testclient import TestClient  # noqa: E402
+from small_corpus import SMALL_TOPIC_TRAIN  # noqa: E402
+from waiting import HANG  # noqa: E402
 
-from khabar.batching import MicroBatcher  # noqa: E402
-from khabar.models.base import Model  # noqa: E402
-from khabar.serve import create_app  # noqa: E402
-from small_corpus import SMALL_TOPIC_TRAIN
-
-TOPIC_LABELS = ["finance", "politics", "sports"]
-STANCE_LABELS = ["agree", "disagree", "discuss", "unrelated"]
-KEYWORDS = {"finance": "بورصة", "politics": "حكومة", "sports": "مباراة"}
-
-
-class FakeModel(Model):
-    """Deterministic probabilities from keyword counts; records every predict_proba call.
-
-    `gate`, when set, makes the first call wait until the test opens it, so that requests
-    arriving meanwhile pile up in the micro-batcher's queue.
-    """
-
-    kind = "fake"
-
-    def __init__(self, task: str = "topic"):
-        super().__init__(task, params=None, train=None, normalize=None)
-        self.labels_ = list(TOPIC_LABELS if task == "topic" else STANCE_LABELS)
-        self.calls: list[int] = []
-        self.gate: threading.Event | None = None
-        self.entered = threading.Event()
-        self.extra_manifest_ = {"metrics": {"test/accuracy": 0.9}}
-
-    def predict_proba(self, inputs):
-        self.calls.append(len(inputs))
-        self.entered.set()
-        if self.gate is not None and len(self.calls) == 1:
-            assert self.gate.wait(10)
-        rows = []
-        for item in inputs:
-            if self.task == "topic":
-                assert isinstance(item, str), "topic model got a pair"
-                scores = [item.count(KEYWORDS[lab]) for lab in self.labels_]
-            else:
-                claim, text = item
-                shared = len(set(claim.split()) & set(text.split()))
-                scores = [shared, int("لا" in text.split()), 0.5, 1.0 / (1 + shared)]
-            rows.append(np.exp(scores) / np.exp(scores).sum())
-        return np.array(rows)
-
-    def fit(self, train, dev=None):
-        return self
-
-    def save_weights(self, directory):
-        pass
-
-    @classmethod
-    def load_weights(cls, directory, manifest):
-        raise NotImplementedError
-
-
-@pytest.fixture
-def topic():
-    return FakeModel("topic")
+from khabar.serving.http import create_app  # noqa: E402
 
 
 @pytest.fixture
 def client(topic):
     with TestClient(create_app(topic, max_batch=8, max_text_chars=50, max_body_bytes=4000)) as c:
         yield c
+
+
+class Arrivals:
+    """Counts the requests the micro-batcher has queued; `wait_for(predicate)` re-checks the
+    predicate at each arrival and whenever `notify()` is called (by a model call, say)."""
+
+    def __init__(self, batcher):
+        self.count = 0
+        self.cond = threading.Condition()
+        original = batcher.submit
+
+        async def submit(items):
+            answer = asyncio.ensure_future(original(items))
+            await asyncio.sleep(0)  # lets `original` run: it queues the items, then waits for its answer
+            self.notify(arrived=1)
+            return await answer
+
+        batcher.submit = submit  # the app looks the method up on the instance at each request
+
+    def notify(self, arrived: int = 0) -> None:
+        with self.cond:
+            self.count += arrived
+            self.cond.notify_all()
+
+    def wait_for(self, predicate) -> None:
+        with self.cond:
+            assert self.cond.wait_for(predicate, HANG), "the requests never reached the micro-batcher"
 
 
 # -- the happy path and the schema --------------------------------------------------------------
@@ -89,7 +64,7 @@ def test_single_text_returns_label_probability_and_top_k(client):
     assert r.status_code == 200
     (pred,) = r.json()["predictions"]
     assert pred["label"] == "sports"
-    assert set(pred) == {"label", "probability", "top_k"}
+    assert set(pred) == {"label", "probability", "abstained", "top_k"}
     assert [t["label"] for t in pred["top_k"]] == ["sports", "politics", "finance"]  # default k = 3
     assert pred["probability"] == pytest.approx(pred["top_k"][0]["probability"])
     assert sum(t["probability"] for t in pred["top_k"]) == pytest.approx(1.0)
@@ -105,8 +80,14 @@ def test_batch_keeps_order_and_top_k_is_clipped(client):
     assert len(r.json()["predictions"][0]["top_k"]) == 3  # no more than there are labels
 
 
-def test_stance_accepts_claim_text_and_pairs():
-    with TestClient(create_app(FakeModel("stance"))) as c:
+def test_ties_rank_in_label_order(client, topic):
+    """The one ranking of every output (predict.rank_top_k): equal probabilities keep label order."""
+    r = client.post("/predict", json={"text": "نص بلا كلمة مفتاحية"})
+    assert [t["label"] for t in r.json()["predictions"][0]["top_k"]] == topic.labels_
+
+
+def test_stance_accepts_claim_text_and_pairs(stance):
+    with TestClient(create_app(stance)) as c:
         one = c.post("/predict", json={"claim": "الحكومة ترفع الضرائب", "text": "الحكومة ترفع الضرائب اليوم"})
         many = c.post("/predict", json={"pairs": [["أ ب", "أ ب ج"], ["س", "لا ص"]]})
         assert one.status_code == 200 and one.json()["predictions"][0]["label"] == "agree"
@@ -114,13 +95,16 @@ def test_stance_accepts_claim_text_and_pairs():
         assert c.post("/predict", json={"text": "نص"}).json()["error"].startswith("text: this is a stance model")
         r = c.post("/predict", json={"texts": ["نص"]})
         assert r.status_code == 422 and r.json()["error"].startswith("texts: this is a stance model")
+        r = c.post("/predict", json={"claim": "c", "pairs": [["a", "b"]]})
+        assert r.status_code == 422 and r.json()["error"].startswith("got claim, pairs; send either claim and text, or pairs")
+    assert stance.calls == [1, 2]  # refused requests never reach the model
 
 
-def test_health_model_and_docs(client):
+def test_health_model_and_docs(client, topic):
     assert client.get("/health").json() == {"status": "ok", "kind": "fake", "task": "topic"}
     manifest = client.get("/model").json()
     assert manifest["kind"] == "fake" and manifest["task"] == "topic"
-    assert manifest["labels"] == TOPIC_LABELS and manifest["metrics"] == {"test/accuracy": 0.9}
+    assert manifest["labels"] == topic.labels_ == ["finance", "politics", "sports"] and manifest["metrics"] == {"test/accuracy": 0.9}
     assert "normalize" in manifest
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
@@ -145,10 +129,11 @@ def test_health_model_and_docs(client):
     ({"txt": "a"}, 422, "txt: Extra inputs are not permitted"),
     (["a"], 422, "body: expected a JSON object"),
 ])
-def test_invalid_requests_name_the_field(client, payload, status, message):
+def test_invalid_requests_name_the_field(client, topic, payload, status, message):
     r = client.post("/predict", json=payload)
     assert r.status_code == status
     assert r.json()["error"].startswith(message), r.json()
+    assert topic.calls == []
 
 
 def test_body_too_large_is_413(client):
@@ -168,6 +153,8 @@ def test_wrong_content_type_is_415_and_bad_json_400(client):
     assert r.status_code == 415 and "application/json" in r.json()["error"]
     r = client.post("/predict", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 400 and "not valid UTF-8 JSON" in r.json()["error"]
+    r = client.post("/predict", content=b'{"text": "x"}', headers={"content-type": "application/problem+json"})
+    assert r.status_code == 200  # any +json media type is JSON
 
 
 def test_unknown_route_404_and_wrong_method_405(client):
@@ -177,36 +164,37 @@ def test_unknown_route_404_and_wrong_method_405(client):
     assert r.status_code == 405 and "error" in r.json()
 
 
-def test_model_failure_is_json_500():
-    model = FakeModel("topic")
-    model.predict_proba = lambda inputs: 1 / 0
-    with TestClient(create_app(model), raise_server_exceptions=False) as c:
+def test_model_failure_is_json_500(topic):
+    topic.predict_proba = lambda inputs: 1 / 0
+    with TestClient(create_app(topic), raise_server_exceptions=False) as c:
         r = c.post("/predict", json={"text": "بورصة"})
     assert r.status_code == 500 and r.json()["error"].startswith("internal error (ZeroDivisionError)")
 
 
+def test_bad_limits_are_refused_before_serving(topic):
+    from khabar.errors import KhabarError
+
+    with pytest.raises(KhabarError, match="--max-batch 0: must be at least 1"):
+        create_app(topic, max_batch=0)
+    with pytest.raises(KhabarError, match="--max-wait-ms -1: must be 0 or more"):
+        create_app(topic, max_wait_ms=-1)
+
+
 # -- micro-batching ----------------------------------------------------------------------------
-
-def _post_concurrently(client, payloads):
-    with ThreadPoolExecutor(len(payloads)) as pool:
-        return list(pool.map(lambda p: client.post("/predict", json=p), payloads))
-
 
 def test_concurrent_requests_share_one_model_call(topic):
     """While the model is busy with one request, 12 more arrive: they go in one call, not 12."""
     topic.gate = threading.Event()
     app = create_app(topic, max_batch=64, max_wait_ms=5, model_workers=1, model_batch=64)
-    with TestClient(app) as c, ThreadPoolExecutor(1) as first:
+    arrivals = Arrivals(app.state.batcher)
+    texts = [["مباراة"] * (i % 3 + 1) for i in range(12)]
+    with TestClient(app) as c, ThreadPoolExecutor(1) as first, ThreadPoolExecutor(12) as pool:
         head = first.submit(c.post, "/predict", json={"text": "بورصة"})
-        assert topic.entered.wait(5)
-        texts = [["مباراة"] * (i % 3 + 1) for i in range(12)]
-        with ThreadPoolExecutor(12) as pool:
-            futures = [pool.submit(c.post, "/predict", json={"texts": t}) for t in texts]
-            deadline = time.monotonic() + 5
-            while app.state.batcher.pending < 12 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            topic.gate.set()
-            responses = [f.result() for f in futures]
+        assert topic.entered.wait(HANG)
+        futures = [pool.submit(c.post, "/predict", json={"texts": t}) for t in texts]
+        arrivals.wait_for(lambda: arrivals.count == 13)  # the head and the 12 are all queued
+        topic.gate.set()
+        responses = [f.result() for f in futures]
         assert head.result().status_code == 200
     assert topic.calls == [1, sum(len(t) for t in texts)]
     assert [len(r.json()["predictions"]) for r in responses] == [len(t) for t in texts]
@@ -216,16 +204,14 @@ def test_concurrent_requests_share_one_model_call(topic):
 def test_model_batch_caps_grouped_calls_but_a_bigger_request_runs_whole(topic):
     topic.gate = threading.Event()
     app = create_app(topic, max_batch=64, max_wait_ms=5, model_workers=1, model_batch=4)
-    with TestClient(app) as c, ThreadPoolExecutor(1) as first:
+    arrivals = Arrivals(app.state.batcher)
+    with TestClient(app) as c, ThreadPoolExecutor(1) as first, ThreadPoolExecutor(6) as pool:
         head = first.submit(c.post, "/predict", json={"texts": ["بورصة"] * 10})  # over model_batch, under max_batch
-        assert topic.entered.wait(5)
-        with ThreadPoolExecutor(6) as pool:
-            futures = [pool.submit(c.post, "/predict", json={"text": "حكومة"}) for _ in range(6)]
-            deadline = time.monotonic() + 5
-            while app.state.batcher.pending < 6 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            topic.gate.set()
-            assert all(f.result().status_code == 200 for f in futures)
+        assert topic.entered.wait(HANG)
+        futures = [pool.submit(c.post, "/predict", json={"text": "حكومة"}) for _ in range(6)]
+        arrivals.wait_for(lambda: arrivals.count == 7)
+        topic.gate.set()
+        assert all(f.result().status_code == 200 for f in futures)
         assert len(head.result().json()["predictions"]) == 10
     assert topic.calls[0] == 10 and sorted(topic.calls[1:]) == [2, 4]
 
@@ -238,136 +224,87 @@ def test_app_serves_again_after_a_restart(topic):
 
 
 def test_without_micro_batching_each_request_calls_the_model(topic):
-    with TestClient(create_app(topic, micro_batching=False)) as c:
-        responses = _post_concurrently(c, [{"text": "حكومة"}] * 6)
+    with TestClient(create_app(topic, micro_batching=False)) as c, ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(lambda p: c.post("/predict", json=p), [{"text": "حكومة"}] * 6))
     assert all(r.status_code == 200 for r in responses)
     assert topic.calls == [1] * 6
 
 
 def test_without_micro_batching_at_most_the_workers_call_the_model_at_once(topic):
-    """One request per call, and never more calls at once than --workers (no thread pile-up)."""
-    lock, running, most = threading.Lock(), [0], [0]
+    """One request per call, and never more calls at once than the workers: with 8 requests sent
+    and every call held inside the model, 2 are inside and the other 6 wait in the queue."""
+    release, inside, most = threading.Event(), [0], [0]
     plain = topic.predict_proba
 
-    def slow(inputs):
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        time.sleep(0.05)
-        with lock:
-            running[0] -= 1
+    def held(inputs):
+        arrivals.notify()
+        with arrivals.cond:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            arrivals.cond.notify_all()
+        assert release.wait(HANG)
+        with arrivals.cond:
+            inside[0] -= 1
         return plain(inputs)
 
-    topic.predict_proba = slow
-    with TestClient(create_app(topic, micro_batching=False, model_workers=2)) as c:
-        responses = _post_concurrently(c, [{"texts": ["حكومة"] * 3}] * 8)
+    topic.predict_proba = held
+    app = create_app(topic, micro_batching=False, model_workers=2)
+    arrivals = Arrivals(app.state.batcher)
+    with TestClient(app) as c, ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(c.post, "/predict", json={"texts": ["حكومة"] * 3}) for _ in range(8)]
+        # every request accounted for: inside the model or waiting in the batcher's queue
+        arrivals.wait_for(lambda: arrivals.count == 8 and inside[0] + app.state.batcher.pending == 8)
+        assert (inside[0], app.state.batcher.pending) == (2, 6)
+        release.set()
+        responses = [f.result() for f in futures]
     assert all(r.status_code == 200 for r in responses)
     assert topic.calls == [3] * 8 and most[0] == 2
 
 
-def test_batcher_respects_max_batch_and_isolates_a_failing_request():
-    calls = []
-
-    def fn(items):
-        calls.append(len(items))
-        if "bad" in items:
-            raise ValueError("bad item")
-        return np.array([[len(x)] for x in items])
-
-    async def main():
-        batcher = MicroBatcher(fn, max_batch=4, max_wait_ms=50)
-        results = await asyncio.gather(*(batcher.submit(["a" * i, "b"]) for i in range(1, 5)),
-                                       batcher.submit(["bad"]), return_exceptions=True)
-        await batcher.aclose()
-        return results
-
-    results = asyncio.run(main())
-    assert [r.tolist() for r in results[:4]] == [[[i], [1]] for i in range(1, 5)]
-    assert isinstance(results[4], ValueError)
-    assert all(size <= 4 for size in calls)
-
-
-def test_two_workers_run_a_second_batch_while_the_first_is_busy():
-    """With workers=2 a batch does not wait for a slow one; with workers=1 it does."""
-
-    def run(workers: int) -> tuple[bool, list]:
-        gate, entered, calls = threading.Event(), threading.Event(), []
-
-        def fn(items):
-            calls.append(list(items))
-            if len(calls) == 1:
-                entered.set()
-                assert gate.wait(10)
-            return np.array([[len(x)] for x in items])
-
-        async def main():
-            batcher = MicroBatcher(fn, max_batch=8, max_wait_ms=0, workers=workers)
-            first = asyncio.ensure_future(batcher.submit(["slow"]))
-            while not entered.is_set():
-                await asyncio.sleep(0.005)
-            second = asyncio.ensure_future(batcher.submit(["quick", "one"]))
-            done, _ = await asyncio.wait({second}, timeout=1.0)
-            overtook = second in done
-            gate.set()
-            results = [(await first).tolist(), (await second).tolist()]
-            await batcher.aclose()
-            return overtook, results
-
-        overtook, results = asyncio.run(main())
-        assert results == [[[4]], [[5], [3]]]
-        return overtook, calls
-
-    assert run(2) == (True, [["slow"], ["quick", "one"]])
-    assert run(1)[0] is False
-
-
 # -- a real trained model, through its directory ------------------------------------------------
 
-@pytest.fixture
-def tfidf_dir(small_tfidf_dir):
-    return small_tfidf_dir
-
-
-def test_real_tfidf_model_served_from_its_directory(tfidf_dir):
-    with TestClient(create_app(tfidf_dir)) as c:
+def test_real_tfidf_model_served_from_its_directory(small_tfidf_dir):
+    with TestClient(create_app(small_tfidf_dir)) as c:
         r = c.post("/predict", json={"texts": ["اللاعب سجل هدف الفوز في المباراة", "البورصة والنفط والفائدة"]})
         assert r.status_code == 200, r.text
         assert [p["label"] for p in r.json()["predictions"]] == ["sports", "finance"]
         manifest = c.get("/model").json()
         assert manifest["kind"] == "tfidf" and sorted(manifest["labels"]) == sorted(SMALL_TOPIC_TRAIN)
         assert manifest["normalize"]["preset"] == "standard"
+        assert manifest["probabilities"] == "native"
         assert c.post("/predict", json={"pairs": [["a", "b"]]}).status_code == 422
 
 
-def test_serve_binds_to_loopback_by_default():
-    import inspect
+def test_a_bad_model_directory_fails_at_start(tmp_path):
+    from khabar.errors import KhabarError
 
-    from khabar.serve import serve
+    with pytest.raises(KhabarError, match="not a khabar model or run directory"):
+        create_app(tmp_path)
 
-    assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
 
+# -- the command line ----------------------------------------------------------------------------
 
-def test_cli_passes_every_limit_to_the_server(tfidf_dir, monkeypatch):
-    import khabar.serve as serve_module
-    from khabar.cli import main
+def test_cli_passes_every_limit_to_the_server(small_tfidf_dir, monkeypatch, cli):
+    import khabar.serving.http as http
 
     seen = {}
-    monkeypatch.setattr(serve_module, "serve", lambda model_dir, **kwargs: seen.update(kwargs, model_dir=model_dir))
-    assert main(["serve", str(tfidf_dir), "--max-text-chars", "500", "--max-body-bytes", "9000",
-                 "--log-level", "warning", "--max-batch", "16", "--port", "8123", "--model-batch", "8"]) == 0
+    monkeypatch.setattr(http, "serve", lambda model_dir, **kwargs: seen.update(kwargs, model_dir=model_dir))
+    assert cli("serve", str(small_tfidf_dir), "--max-text-chars", "500", "--max-body-bytes", "9000",
+               "--log-level", "warning", "--max-batch", "16", "--port", "8123", "--model-batch", "8",
+               "--workers", "3", "--max-wait-ms", "2.5", "--no-micro-batching", "--threads", "1") == 0
     assert (seen["max_text_chars"], seen["max_body_bytes"], seen["log_level"]) == (500, 9000, "warning")
     assert (seen["max_batch"], seen["port"], seen["host"], seen["model_batch"]) == (16, 8123, "127.0.0.1", 8)
+    assert (seen["model_workers"], seen["max_wait_ms"], seen["micro_batching"], seen["threads"]) == (3, 2.5, False, 1)
+    assert seen["model_dir"] == str(small_tfidf_dir)
 
 
 @pytest.mark.parametrize("flag, value", [("--max-batch", "0"), ("--max-text-chars", "0"),
                                          ("--max-body-bytes", "-1"), ("--threads", "0"), ("--max-wait-ms", "-5"),
                                          ("--workers", "0"), ("--model-batch", "0")])
-def test_cli_refuses_a_bad_limit_in_one_line_before_binding(tfidf_dir, flag, value, capsys, monkeypatch):
+def test_cli_refuses_a_bad_limit_in_one_line_before_binding(small_tfidf_dir, flag, value, capsys, monkeypatch, cli):
     import uvicorn
 
-    from khabar.cli import main
-
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("the server started with a bad limit"))
-    assert main(["serve", str(tfidf_dir), flag, value]) == 2
+    assert cli("serve", str(small_tfidf_dir), flag, value) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and flag in err and value in err
+    assert len(err.splitlines()) == 1 and err.startswith("khabar: error: ") and flag in err and value in err

@@ -1,16 +1,19 @@
+"""khabar.models.tfidf.model: the TF-IDF + linear kind, topic and stance, probabilities and skops files."""
+
+from __future__ import annotations
+
 import json
 import os
 
 import numpy as np
 import pytest
 
-from khabar.config import NormalizeConfig
 from khabar.errors import KhabarError
 from khabar.examples import Example
 from khabar.models.base import load_model
-from khabar.models.pair_features import PairFeatures
-from khabar.models.params import SeedOnlyTrain, TfidfParams
-from khabar.models.tfidf import WEIGHTS, TfidfModel
+from khabar.models.tfidf.model import WEIGHTS, TfidfModel
+from khabar.models.tfidf.params import SeedOnlyTrain, TfidfParams
+from khabar.normalize import NormalizeConfig
 
 TOPIC = [
     ("فاز الفريق بالمباراة وسجل المهاجم هدفين في الدوري", "Sports"),
@@ -70,13 +73,20 @@ def test_save_load_round_trip_gives_identical_probabilities(tmp_path):
 
 
 def test_load_refuses_untrusted_types(tmp_path):
+    """Weights swapped for a file of other types (and the manifest's file hash updated to match,
+    so only skops' type check stands in the way) are refused before anything is built from them."""
     import skops.io as sio
     from sklearn.preprocessing import FunctionTransformer
+
+    from khabar.models.base import MANIFEST, record_files
 
     model = _model().fit(_examples(TOPIC))
     model.save(str(tmp_path))
     sio.dump(FunctionTransformer(func=os.getcwd), str(tmp_path / WEIGHTS))
-    with pytest.raises(KhabarError, match="trusted"):
+    manifest = json.loads((tmp_path / MANIFEST).read_text(encoding="utf-8"))
+    manifest["files"] = record_files(str(tmp_path))
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(KhabarError, match="pipeline.skops: refuses to load types outside khabar's trusted list"):
         load_model(str(tmp_path))
 
 
@@ -96,19 +106,6 @@ def test_topic_model_rejects_pairs():
     model = _model().fit(_examples(TOPIC))
     with pytest.raises(KhabarError, match="topic model"):
         model.predict_proba([("claim", "text")])
-
-
-def test_pair_features_see_refutation_and_added_words():
-    pairs = [("الحكومة ترفع أسعار الوقود", "الحكومة ترفع أسعار الوقود اليوم"),
-             ("الحكومة ترفع أسعار الوقود", "الحكومة تنفي رفع أسعار الوقود وتصفه بالشائعة")]
-    features = PairFeatures().fit(pairs)
-    dense = features._dense(*features._split(pairs))
-    cosine, refutation_in_text = dense[:, 0], dense[:, 3 + 7]
-    assert cosine[0] > cosine[1]
-    assert refutation_in_text[1] > refutation_in_text[0]
-    added, dropped = features._differences(*features._split(pairs))
-    assert "تنفي" in added[1].split() and "اليوم" in added[0].split()
-    assert "ترفع" in dropped[1].split() and dropped[0] == ""
 
 
 def test_stance_model_learns_agree_vs_disagree():
@@ -144,3 +141,25 @@ def test_linear_svc_without_dev_calibrates_by_cross_validation():
     model = _model(classifier="linear_svc", C=1.0).fit(_examples(TOPIC))
     assert "cross-validation" in model.manifest()["probabilities"]
     assert np.allclose(model.predict_proba(["مباراة"]).sum(axis=1), 1.0)
+
+
+def test_load_of_a_saved_model_keeps_the_class(tmp_path):
+    model = _model().fit(_examples(TOPIC))
+    model.save(str(tmp_path))
+    again = TfidfModel.load(str(tmp_path))
+    assert isinstance(again, TfidfModel) and again.labels_ == model.labels_
+
+
+def test_missing_weights_file(tmp_path):
+    model = _model().fit(_examples(TOPIC))
+    model.save(str(tmp_path))
+    os.remove(tmp_path / WEIGHTS)
+    with pytest.raises(KhabarError, match=f"{WEIGHTS}: missing"):
+        load_model(str(tmp_path))
+
+
+def test_word_only_and_char_only_models_train(tmp_path):
+    texts = ["تألق الحارس في مباراة الكأس", "ارتفعت أسعار الأسهم في البورصة"]
+    for params in ({"char_ngrams": None}, {"word_ngrams": None}, {"word_ngrams": [1, 1], "char_ngrams": [3, 4]}):
+        model = _model(**params).fit(_examples(TOPIC))
+        assert model.predict(texts) == ["Sports", "Finance"], params

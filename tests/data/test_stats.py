@@ -1,18 +1,15 @@
-"""khabar.data_stats: counts, lengths, cross-split duplicates and normalization effect."""
+"""khabar.data.stats: counts, lengths, cross-split duplicates and normalization effect."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
-import pytest
+from repo import shared_file
 
-from khabar import data_stats
-from khabar.cli import main
-from khabar.data_stats import compute_stats, format_stats
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from khabar.config import load_config
+from khabar.data import stats as data_stats
+from khabar.data.stats import compute_stats, format_stats, stats_of_path
 
 ROWS = [
     ("train", "sports", "فازَ الفريقُ بالمباراة النهائية"),
@@ -31,7 +28,7 @@ def write_jsonl(path, rows=ROWS):
 
 
 def test_counts_lengths_and_duplicates(tmp_path):
-    stats = compute_stats(write_jsonl(tmp_path / "d.jsonl"))
+    stats = stats_of_path(write_jsonl(tmp_path / "d.jsonl"))
     assert stats["task"] == "topic" and stats["n_examples"] == 6 and stats["split_source"] == "data"
     assert stats["split_sizes"] == {"train": 3, "dev": 1, "test": 2}
     assert stats["counts"]["sports"] == {"train": 2, "dev": 0, "test": 1, "total": 3}
@@ -46,12 +43,11 @@ def test_normalization_effect_on_a_bounded_sample(tmp_path, monkeypatch):
     from khabar.normalize import PRESETS
 
     monkeypatch.setattr(data_stats, "SAMPLE", 4)
-    norm = compute_stats(write_jsonl(tmp_path / "d.jsonl"))["normalization"]
+    norm = stats_of_path(write_jsonl(tmp_path / "d.jsonl"))["normalization"]
     assert list(norm) == list(PRESETS)
     for row in norm.values():
         assert row["sample"] == 4 and 0.0 <= row["share_changed"] <= 1.0
-    if "none" in norm:
-        assert norm["none"]["share_changed"] == 0.0
+    assert norm["none"]["share_changed"] == 0.0
     assert max(row["share_changed"] for row in norm.values()) > 0  # some preset changes something
 
 
@@ -63,17 +59,17 @@ def test_changed_characters():
     assert changed("نص،آخر", "نص ، آخر") == 2
 
 
-def test_format_and_cli(tmp_path, capsys):
+def test_format_and_cli(tmp_path, capsys, cli):
     path = write_jsonl(tmp_path / "d.jsonl")
-    text = format_stats(compute_stats(path))
+    text = format_stats(stats_of_path(path))
     for needle in ("sports", "finance", "p95", "text chars", "train-test 1", "normalization"):
         assert needle in text
-    assert main(["data", "stats", path]) == 0
+    assert cli("data", "stats", path) == 0
     out = capsys.readouterr().out
     assert "sports" in out and "duplicates" in out
 
 
-def test_config_target_uses_its_split_and_seed(tmp_path):
+def test_config_target_uses_its_split_and_seed(tmp_path, capsys, cli):
     rows = [(None, lab, f"{lab} نص رقم {i}") for lab in ("a", "b") for i in range(10)]
     data = tmp_path / "d.jsonl"
     data.write_text("".join(json.dumps({"text": t, "label": lab}, ensure_ascii=False) + "\n" for _, lab, t in rows),
@@ -81,23 +77,25 @@ def test_config_target_uses_its_split_and_seed(tmp_path):
     conf = tmp_path / "c.yml"
     conf.write_text(f"name: t\ntask: topic\ndata:\n  path: {data}\n  split: {{train: 0.6, dev: 0.2, test: 0.2}}\n"
                     "model:\n  kind: tfidf\ntrain:\n  seed: 5\n", encoding="utf-8")
-    stats = compute_stats(str(conf))
+    config = load_config(str(conf))
+    stats = compute_stats(config.data, config.task, config.train.seed, str(conf))
     assert stats["split_sizes"] == {"train": 12, "dev": 4, "test": 4}
     assert "seed 5" in stats["split_source"] and stats["counts"]["a"]["test"] == 2
+    assert cli("data", "stats", str(conf)) == 0
+    assert "seed 5" in capsys.readouterr().out
 
 
 def test_stance_stats_measure_both_texts(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("s1,s2,stance\nادعاء أول,خبر يؤكد الادعاء,agree\nادعاء ثان,خبر ينفي,disagree\n"
                     "ادعاء ثالث,خبر آخر,agree\n", encoding="utf-8")
-    stats = compute_stats(str(path))
+    stats = stats_of_path(str(path))
     assert stats["task"] == "stance" and set(stats["lengths"]) == {"text", "text_pair"}
     assert "text_pair words" in format_stats(stats)
 
 
-@pytest.mark.skipif(not (SHARED / "ans_stance" / "dev.csv").is_file(),
-                    reason=f"{SHARED} is absent: the shared ANS corpus is only on benchmark machines")
-def test_stats_on_shared_ans_dev(capsys):
-    assert main(["data", "stats", str(SHARED / "ans_stance" / "dev.csv")]) == 0
+def test_stats_on_shared_ans_dev(capsys, cli):
+    dev = shared_file("ans_stance", "dev.csv")
+    assert cli("data", "stats", str(dev)) == 0
     out = capsys.readouterr().out
     assert "755 examples" in out and "disagree" in out and "task stance" in out

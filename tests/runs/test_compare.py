@@ -1,9 +1,8 @@
-import os
+"""khabar.runs.compare: runs in one table, and whether their differences are real."""
 
-import pytest
+from __future__ import annotations
 
-from khabar.cli import main
-from khabar.compare import compare_runs, paired_test
+from khabar.runs.compare import compare_runs, paired_test
 
 
 def test_paired_test_detects_a_real_difference_and_not_a_tie():
@@ -16,14 +15,14 @@ def test_paired_test_detects_a_real_difference_and_not_a_tie():
     assert not tie["significant"] and tie["mcnemar_p"] == 1.0
 
 
-def test_compare_two_runs_on_the_same_test_set(tmp_path, root, monkeypatch, capsys):
+def test_compare_two_runs_on_the_same_test_set(tmp_path, root, monkeypatch, capsys, cli):
     monkeypatch.chdir(root)
     for c in ("1.0", "0.01"):
-        assert main(["train", "configs/sample_topic_tfidf.yaml", "--set", f"output_dir={tmp_path}",
-                     "--set", f"model.C={c}", "--set", f"name=c{c}"]) == 0
+        assert cli("train", "configs/sample_topic_tfidf.yaml", "--set", f"output_dir={tmp_path}",
+                   "--set", f"model.C={c}", "--set", f"name=c{c}") == 0
     capsys.readouterr()
     out = tmp_path / "cmp"
-    assert main(["compare", str(tmp_path), "--out", str(out), "--resamples", "200"]) == 0
+    assert cli("compare", str(tmp_path), "--out", str(out), "--resamples", "200") == 0
     printed = capsys.readouterr().out
     assert "c1.0" in printed and "c0.01" in printed and "McNemar p=" in printed
     for ext in ("md", "csv", "png"):
@@ -34,6 +33,13 @@ def test_compare_two_runs_on_the_same_test_set(tmp_path, root, monkeypatch, caps
     assert values == sorted(values, reverse=True)
 
 
-def test_compare_without_runs_exits_2(tmp_path, capsys):
-    assert main(["compare", str(tmp_path)]) == 2
+def test_compare_without_runs_exits_2(tmp_path, capsys, cli):
+    assert cli("compare", str(tmp_path)) == 2
     assert "no finished runs" in capsys.readouterr().err
+
+
+def test_a_metric_no_run_has(topic_run, capsys, cli):
+    import os
+
+    assert cli("compare", os.path.dirname(topic_run.run_dir), "--metric", "test.nothing") == 2
+    assert "--metric test.nothing: no run has it" in capsys.readouterr().err

@@ -1,8 +1,10 @@
-"""Batch prediction with Ray Data, on a local Ray the test starts (2 CPUs, no dashboard).
+"""khabar.serving.ray: batch prediction with Ray Data, on a local Ray the test starts (2 CPUs, no
+dashboard).
 
-One Ray job labels JSON-lines and Parquet shards and must agree with the plain path
-(model.predict_proba); argument mistakes are caught before Ray starts. Startup of Ray and
-its workers dominates: about 30 s on a 2-core machine.
+The labeling logic each worker runs, the output table, the input expansion and every argument
+mistake are checked without Ray. One Ray job (in the default run) labels JSON-lines and Parquet
+shards and must agree with the plain path (model.predict_proba); starting Ray and its workers
+dominates its time. The other Ray jobs are marked slow.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import sys
 import numpy as np
 import pytest
 
-from khabar.distributed import _import_ray, label_table, predict_with_ray
 from khabar.errors import KhabarError
+from khabar.serving import ray as ray_engine
+from khabar.serving.ray import _expand, _import_ray, _Labeler, label_table, predict_with_ray, ray_reader
 
 ARTICLES = ["اللاعب سجل هدف الفوز في المباراة", "البورصة والنفط والفائدة", "البرلمان والحكومة والوزير",
             "المنتخب يفوز بالدوري", "أسعار الأسهم في البورصة", "الرئيس يعلن قانونا جديدا"] * 5
@@ -39,7 +42,7 @@ def local_ray():
 def test_label_table_shape():
     table = label_table(["a", "b"], np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]]), ["x", "y", "z"], top_k=2)
     rows = table.to_pylist()
-    assert rows[0] == {"id": "a", "label": "y", "probability": 0.7,
+    assert rows[0] == {"id": "a", "label": "y", "probability": 0.7, "abstained": False,
                        "top_k": [{"label": "y", "probability": 0.7}, {"label": "z", "probability": 0.2}]}
     assert rows[1]["label"] == "x" and len(rows[1]["top_k"]) == 2
 
@@ -47,8 +50,6 @@ def test_label_table_shape():
 def test_worker_labels_a_batch_in_process(model_dir):
     """What each Ray worker does, without Ray: the fast check of the labeling logic."""
     import pyarrow as pa
-
-    from khabar.distributed import _Labeler
 
     labeler = _Labeler(model_dir, "text", None, "id", 3, "cpu")
     out = labeler(pa.table({"id": ["s", "f"], "text": ARTICLES[:2], "extra": [1, 2]})).to_pylist()
@@ -59,8 +60,6 @@ def test_worker_labels_a_batch_in_process(model_dir):
 
 
 def test_inputs_are_files_folders_or_globs(tmp_path):
-    from khabar.distributed import _expand
-
     (tmp_path / "a").mkdir()
     for name in ("a/1.jsonl", "a/2.jsonl.gz", "a/_SUCCESS", "b.parquet", "c.parquet"):
         (tmp_path / name).write_bytes(b"")
@@ -71,17 +70,33 @@ def test_inputs_are_files_folders_or_globs(tmp_path):
         _expand(str(tmp_path / "*.csv"))
 
 
+@pytest.mark.parametrize("name, reader", [
+    ("a.parquet", "parquet"), ("a.jsonl", "json"), ("a.jsonl.gz", "json"), ("a.json", "json"), ("A.JSONL", "json"),
+])
+def test_ray_reader_follows_the_format_registry(name, reader):
+    assert ray_reader(name) == reader
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.pq", "a.ndjson", "a.parquet.gz", "a.txt"])
+def test_ray_reader_refuses_what_ray_would_misread(name):
+    with pytest.raises(KhabarError, match=r"unknown format for the ray engine; give \.jsonl, \.json, \.parquet files"):
+        ray_reader(name)
+
+
 def test_missing_ray_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(KhabarError, match=r"pip install 'khabar\[ray\]'"):
         _import_ray()
 
 
-def test_mistakes_fail_before_ray_starts(model_dir, tmp_path):
+def test_mistakes_fail_before_ray_starts(model_dir, stance_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(ray_engine, "_import_ray", lambda: pytest.fail("Ray was started for a mistake it need not see"))
     shard = tmp_path / "in.jsonl"
     shard.write_text(json.dumps({"id": "1", "text": "نص"}) + "\n", encoding="utf-8")
-    with pytest.raises(KhabarError, match="topic model"):
+    with pytest.raises(KhabarError, match="this is a topic model"):
         predict_with_ray(model_dir, [str(shard)], str(tmp_path / "out"), pair_column="claim")
+    with pytest.raises(KhabarError, match="this is a stance model"):
+        predict_with_ray(stance_run.run_dir, [str(shard)], str(tmp_path / "out"))
     with pytest.raises(KhabarError, match="no such file"):
         predict_with_ray(model_dir, [str(tmp_path / "missing.jsonl")], str(tmp_path / "out"))
     with pytest.raises(KhabarError, match="unknown format"):
@@ -89,6 +104,11 @@ def test_mistakes_fail_before_ray_starts(model_dir, tmp_path):
         predict_with_ray(model_dir, [str(tmp_path / "in.csv")], str(tmp_path / "out"))
     with pytest.raises(KhabarError, match="no column 'headline'"):
         predict_with_ray(model_dir, [str(shard)], str(tmp_path / "out"), text_column="headline")
+    with pytest.raises(KhabarError, match="must be at least 1"):
+        predict_with_ray(model_dir, [str(shard)], str(tmp_path / "out"), num_workers=0)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(KhabarError, match="empty folder"):
+        predict_with_ray(model_dir, [str(tmp_path / "empty")], str(tmp_path / "out"))
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x.parquet").write_bytes(b"")
     with pytest.raises(KhabarError, match="not empty"):
