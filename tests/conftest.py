@@ -9,10 +9,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, settings
-from repo import CONFIGS, ROOT
-from tiny_bert import stance_data, tiny_bert_dir, topic_data  # noqa: F401  (session fixtures, registered once here)
+# One torch/OpenMP thread per process unless the caller says otherwise: the tests' models are tiny,
+# so two threads gain nothing on a quiet machine, and on a busy one a parallel region waits for its
+# slowest thread (a fixture that takes 1 s took 50 s while other jobs held the cores). Set before
+# any test module imports torch.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+from repo import ROOT  # noqa: E402
+from sample_runs import train_in_root  # noqa: E402
+from tiny_bert import stance_data, tiny_bert_dir, topic_data  # noqa: E402, F401  (session fixtures, registered once here)
 
 # Property tests never depend on the clock: no per-example deadline and no "too slow" health check
 # (a loaded machine would fail them); each test still sets its own number of examples.
@@ -23,18 +30,6 @@ settings.load_profile("khabar")
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
-
-
-def train_in_root(config: str, out: Path, *overrides: str):
-    """Train a shipped config from the repository root (its data paths are relative to it)."""
-    from khabar.runs.train import train_from_config
-
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        return train_from_config(str(CONFIGS / config), [f"output_dir={out}", *overrides])
-    finally:
-        os.chdir(cwd)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ import os
 
 import pytest
 import yaml
-from conftest import train_in_root
 from repo import CONFIGS, ROOT
+from sample_runs import train_in_root
 
 from khabar.config import load_config
 from khabar.errors import KhabarError
@@ -90,18 +90,22 @@ def test_an_extra_set_restricted_to_labels_predicts_only_those(abstain_run):
 
 
 def test_a_fixed_min_confidence_is_stored_as_given(tmp_path):
-    run = train_in_root("sample_topic_tfidf.yaml", tmp_path, "predict.min_confidence=0.5")
+    # the whole section replaced: the shipped sample config asks for a target precision instead
+    run = train_in_root("sample_topic_tfidf.yaml", tmp_path, "predict={min_confidence: 0.5}")
     model = load_model(run.run_dir)
     assert model.extra_manifest_["abstain"] == {"min_confidence": 0.5, "chosen_on": "config"}
     metrics = _json(run.run_dir, "metrics.json")
     assert metrics["test.abstain.min_confidence"] == 0.5
 
 
-def test_no_predict_section_stores_no_threshold(topic_run):
-    model = load_model(topic_run.run_dir)
+def test_no_predict_section_stores_no_threshold(tmp_path):
+    run = train_in_root("sample_topic_tfidf.yaml", tmp_path, "predict={}")  # the sample config has one
+    model = load_model(run.run_dir)
     assert "abstain" not in model.extra_manifest_ and stored_threshold(model) is None
-    metrics = _json(topic_run.run_dir, "metrics.json")
+    metrics = _json(run.run_dir, "metrics.json")
     assert "test.coverage_80.accuracy" in metrics and "test.abstain.coverage" not in metrics
+    with open(os.path.join(run.run_dir, "model", "README.md"), encoding="utf-8") as fh:
+        assert "No abstain threshold is stored" in fh.read()  # and the model card says so
 
 
 @pytest.mark.parametrize("override, message", [

@@ -36,7 +36,7 @@ def test_every_run_has_a_card_that_parses_with_the_right_metrics(topic_run):
     data = card.data
     assert data.language == "ar" and data.library_name == "khabar" and data.pipeline_tag == "text-classification"
     assert {"arabic", "topic-classification", "tfidf"} <= set(data.tags)
-    assert data.license == "unknown" and data.model_name == "sample_topic_tfidf"
+    assert data.license == "apache-2.0" and data.model_name == "sample_topic_tfidf"  # card.license of the config
     metrics = _json(os.path.join(topic_run.run_dir, "metrics.json"))
     found = {(r.dataset_split, r.metric_type): r.metric_value for r in data.eval_results}
     assert found[("test", "accuracy")] == pytest.approx(metrics["test.accuracy"], abs=5e-5)
@@ -47,7 +47,8 @@ def test_every_run_has_a_card_that_parses_with_the_right_metrics(topic_run):
     manifest = _json(os.path.join(model_dir, "khabar.json"))
     for needle in ("## Labels", "`Sports`", manifest["data_fingerprint"], "Preset `standard`", "## Parameters",
                    "| test | 36 |", "Per source:", "alraed_daily", "Risk–coverage", "## Calibration and abstaining",
-                   "No abstain threshold is stored", "## Intended use", "## Limitations", "khabar predict"):
+                   "Abstain threshold: **", "chosen on the dev split for a target precision of 0.95",
+                   "## Intended use", "## Limitations", "khabar predict"):
         assert needle in text, needle
 
 
