@@ -150,16 +150,15 @@ def _storage(url: str | None, folder: str):
 
 
 def _check_same_search(study, metric: str, dims: list[Dimension]) -> None:
-    """A study continued with another metric or space would mix incomparable trials."""
-    keys = sorted(d.key for d in dims)
-    saved = study.user_attrs
-    if not saved:
-        study.set_user_attr("metric", metric)
-        study.set_user_attr("keys", keys)
-        return
-    if saved.get("metric") != metric or saved.get("keys") != keys:
-        raise KhabarError(f"study {study.study_name} searched {saved.get('keys')} for {saved.get('metric')}; this "
-                          f"config searches {keys} for {metric}; pass --study NAME to start another study")
+    """A study continued with another metric or space would mix incomparable trials. The search is
+    recorded in one write, so a second worker starting at the same moment reads all or nothing."""
+    search = {"metric": metric, "keys": sorted(d.key for d in dims)}
+    saved = study.user_attrs.get("search")
+    if saved is None:
+        study.set_user_attr("search", search)
+    elif saved != search:
+        raise KhabarError(f"study {study.study_name} searched {saved['keys']} for {saved['metric']}; this config "
+                          f"searches {search['keys']} for {metric}; pass --study NAME to start another study")
 
 
 def _finished(study) -> int:
