@@ -22,7 +22,7 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 # The main job on the embedded sample: train + evaluate (topic and stance), label two new
-# articles and a claim/headline pair, then compare the runs.
+# articles and a claim/headline pair, explain one label, then compare the runs.
 demo: $(STAMP)
 	$(BIN)/khabar train configs/sample_topic_tfidf.yaml
 	$(BIN)/khabar train configs/sample_stance_tfidf.yaml
@@ -31,6 +31,7 @@ demo: $(STAMP)
 	$(BIN)/khabar predict experiments/sample_stance_tfidf \
 	  --text "وزارة التربية تعلن تأجيل الامتحانات النهائية أسبوعا" \
 	  --pair "الوزارة تنفي ما تداولته مواقع التواصل عن تأجيل الامتحانات وتؤكد أنها في موعدها"
+	$(BIN)/khabar explain experiments/sample_topic_tfidf data/sample/new/sports.txt --format text --top 6
 	$(BIN)/khabar compare experiments/
 
 # The HTTP server on 127.0.0.1:8000 with the sample topic model, trained first if there is no run yet.
