@@ -70,6 +70,16 @@ def number(low: float, high: float | None = None):
     return bounded(float, "a number", low, high)
 
 
+def add_input_arguments(p: argparse.ArgumentParser) -> None:
+    """The model and the articles to read, as `predict` and `explain` take them (see `_read_examples`)."""
+    p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory or its model/ folder")
+    p.add_argument("input", nargs="?", default=None, metavar="FILE|-", help="input file or folder, or - for stdin")
+    p.add_argument("--text", default=None, help="one article (stance: the claim)")
+    p.add_argument("--pair", default=None, help="stance: the article or headline paired with --text")
+    p.add_argument("--text-column", default=None, help="CSV/JSON-lines column with the text (stance: the claim)")
+    p.add_argument("--pair-column", default=None, help="CSV/JSON-lines column with the article (stance)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="khabar",
@@ -134,12 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Label new articles: --text, a .txt file, a folder of .txt files, a CSV/JSON-lines "
                                    "file, or - for standard input (one article per line; stance: claim<TAB>text).",
                        epilog='example: khabar predict experiments/sample_topic_tfidf/20261125-101500 --text "..."')
-    p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory or its model/ folder")
-    p.add_argument("input", nargs="?", default=None, metavar="FILE|-", help="input file or folder, or - for stdin")
-    p.add_argument("--text", default=None, help="one article (stance: the claim)")
-    p.add_argument("--pair", default=None, help="stance: the article or headline paired with --text")
-    p.add_argument("--text-column", default=None, help="CSV/JSON-lines column with the text (stance: the claim)")
-    p.add_argument("--pair-column", default=None, help="CSV/JSON-lines column with the article (stance)")
+    add_input_arguments(p)
     p.add_argument("--format", default="jsonl", choices=["jsonl", "csv"], help="output format (default: jsonl)")
     p.add_argument("--output", "-o", default=None, help="write here instead of standard output")
     p.add_argument("--top-k", type=whole(1), default=3, help="how many labels to list per article (default: 3)")
@@ -164,12 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "text as given (before normalization). Inputs as for predict.",
                        epilog='example: khabar explain experiments/sample_topic_tfidf --text "فاز الفريق بالمباراة" '
                               "--format text")
-    p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory or its model/ folder")
-    p.add_argument("input", nargs="?", default=None, metavar="FILE|-", help="input file or folder, or - for stdin")
-    p.add_argument("--text", default=None, help="one article (stance: the claim)")
-    p.add_argument("--pair", default=None, help="stance: the article or headline paired with --text")
-    p.add_argument("--text-column", default=None, help="CSV/JSON-lines column with the text (stance: the claim)")
-    p.add_argument("--pair-column", default=None, help="CSV/JSON-lines column with the article (stance)")
+    add_input_arguments(p)
     p.add_argument("--top", type=whole(1, 1000), default=10, help="words listed on each side (default: 10)")
     p.add_argument("--runner-up", action="store_true", help="also explain the second most probable label")
     p.add_argument("--format", default="jsonl", choices=["jsonl", "text"],
