@@ -130,7 +130,6 @@ def run_tune(path: str, *extra: str, **popen) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, **popen)
 
 
-@pytest.mark.slow  # two `khabar tune` processes end to end: about 30 s on 2 cores
 def test_a_killed_study_continues_where_it_stopped(tmp_path):
     path = tune_config(tmp_path, SPACE, trials=40)
     first = run_tune(path)

@@ -272,6 +272,7 @@ def test_real_tfidf_model_served_from_its_directory(small_tfidf_dir):
         assert manifest["kind"] == "tfidf" and sorted(manifest["labels"]) == sorted(SMALL_TOPIC_TRAIN)
         assert manifest["normalize"]["preset"] == "standard"
         assert manifest["probabilities"] == "native"
+        assert manifest["card"] is None or manifest["card"] == c.get("/card").text
         assert c.post("/predict", json={"pairs": [["a", "b"]]}).status_code == 422
 
 

@@ -487,8 +487,9 @@ def create_app(
 
     @app.get("/model")
     async def model_info():
-        """The model's manifest: kind, task, labels, normalization, training parameters and metrics."""
-        return manifest
+        """The model's manifest (kind, task, labels, normalization, training parameters and metrics,
+        abstain threshold) and, under "card", its model card (the text GET /card serves, or null)."""
+        return {**manifest, "card": card}
 
     return app
 
