@@ -6,7 +6,7 @@ train and evaluates both on test, and fits the peer TfidfVectorizer()+LinearSVC(
 Target: the tuned config reaches test accuracy >= 0.983 with a fit <= 3x the peer's (else the best
 found and its dev-test gap are printed).
 ANS (--corpus ans): configs/ans_stance_tfidf_tune.yaml; target: test macro-F1 ahead of the
-hand-found config's 0.7278.
+hand-found configs/ans_stance_tfidf.yaml fitted in the same run (0.7278 when the issue was filed).
 
 The study lives in a scratch folder (--work, default a new temporary folder), so every run
 starts afresh; pass the same --work to continue one.
@@ -85,7 +85,9 @@ def main() -> None:
         ok = tuned >= 0.983 and tuned_fit <= 3 * peer_fit
         print(f"target test accuracy >= 0.983 with fit <= 3x peer: {tuned:.4f}, {tuned_fit / peer_fit:.2f}x {verdict(ok)}")
     else:
-        print(f"target test macro-F1 ahead of the hand-found config (0.7278): {tuned:.4f} {verdict(tuned > 0.7278)}")
+        hand_test = rows["hand-found"][0]
+        print(f"target test macro-F1 ahead of the hand-found config ({hand_test:.4f} in this run; 0.7278 when the "
+              f"issue was filed): {tuned:.4f} {verdict(tuned > hand_test)}")
     print(f"study folder: {result.folder}")
 
 
