@@ -138,14 +138,19 @@ def _pruner(trial, metric: str):
     return on_dev
 
 
+#: Seconds after which a journal lock left by a killed process is taken over. Optuna's default
+#: (30 s) made every resume after a kill wait that long; a write holds the lock for milliseconds.
+LOCK_GRACE_SECONDS = 5
+
+
 def _storage(url: str | None, folder: str):
     """A journal file (default, or a path) shared safely by processes; else an Optuna storage URL."""
     from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
+    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 
     if url is None or "://" not in url:
         path = url or os.path.join(folder, STUDY_FILE)
-        return JournalStorage(JournalFileBackend(path))
+        return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileSymlinkLock(path, LOCK_GRACE_SECONDS)))
     return url
 
 
