@@ -1,4 +1,5 @@
-"""A three-topic handful of Arabic headlines for tests that need a real trained model fast."""
+"""A three-topic handful of Arabic headlines, and six claim/headline pairs, for tests that need a
+real trained model fast."""
 
 SMALL_TOPIC_TRAIN = {
     "sports": ["فاز الفريق في المباراة النهائية للدوري", "سجل اللاعب هدفين في المباراة",
@@ -8,3 +9,12 @@ SMALL_TOPIC_TRAIN = {
     "politics": ["الحكومة تعلن خطة جديدة للإصلاح", "البرلمان يصوت على قانون الانتخابات",
                  "الرئيس يستقبل وزير الخارجية", "الوزراء يناقشون مشروع الموازنة في الحكومة"],
 }
+
+SMALL_STANCE_TRAIN = [  # (claim, text, label)
+    ("الحكومة ترفع الضرائب", "الحكومة ترفع الضرائب اليوم رسميا", "agree"),
+    ("الحكومة ترفع الضرائب", "نفت الحكومة رفع الضرائب جملة وتفصيلا", "disagree"),
+    ("فاز الفريق بالكأس", "فاز الفريق بالكأس بعد مباراة صعبة", "agree"),
+    ("فاز الفريق بالكأس", "نفى النادي فوز الفريق بالكأس", "disagree"),
+    ("البورصة ترتفع", "أكد المصدر ارتفاع البورصة", "agree"),
+    ("البورصة ترتفع", "نفى المصدر ارتفاع البورصة", "disagree"),
+]

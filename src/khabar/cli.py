@@ -404,10 +404,7 @@ def _cmd_predict(args) -> int:
 
     if args.engine == "ray":
         return _predict_with_ray(args)
-    if args.text is None and args.input is None:
-        raise KhabarError("nothing to label: give --text \"...\", a file or folder, or - for standard input")
-    if args.text is not None and args.input is not None:
-        raise KhabarError("give either --text or an input file, not both")
+    _check_input_args(args, "label")
     if args.output:
         from .runs.run_dir import check_writable
 
@@ -428,6 +425,14 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _check_input_args(args, verb: str) -> None:
+    """Exactly one of --text or an input path, checked before a model is loaded."""
+    if args.text is None and args.input is None:
+        raise KhabarError(f"nothing to {verb}: give --text \"...\", a file or folder, or - for standard input")
+    if args.text is not None and args.input is not None:
+        raise KhabarError("give either --text or an input file, not both")
+
+
 def _read_examples(args, task: str):
     """The articles `predict` and `explain` read: --text/--pair, standard input, or a file or folder."""
     from .serving import predict as P
@@ -446,10 +451,7 @@ def _cmd_explain(args) -> int:
     from .serving.explain import explain_examples, explanation_text
     from .serving.predict import load_for_prediction
 
-    if args.text is None and args.input is None:
-        raise KhabarError("nothing to explain: give --text \"...\", a file or folder, or - for standard input")
-    if args.text is not None and args.input is not None:
-        raise KhabarError("give either --text or an input file, not both")
+    _check_input_args(args, "explain")
     if args.output:
         check_writable(args.output, "--output", folder=False)
     model = load_for_prediction(args.model, args.device)

@@ -20,17 +20,10 @@ from khabar.models.base import MANIFEST, WORD, record_files  # noqa: E402
 from khabar.models.registry import get_kind  # noqa: E402
 from khabar.normalize import NormalizeConfig  # noqa: E402
 from khabar.serving.http import PAGE_FILES, create_app  # noqa: E402
+from small_corpus import SMALL_STANCE_TRAIN as STANCE_TRAIN  # noqa: E402
 
 SPORTS = "سجّل اللاعبُ هدفين في المباراة النهائية للدوري، وفاز الفريق بالكأس"
 FINANCE = "ارتفع مؤشر البورصة بعد أن رفع البنك المركزي سعر الفائدة"
-STANCE_TRAIN = [
-    ("الحكومة ترفع الضرائب", "الحكومة ترفع الضرائب اليوم رسميا", "agree"),
-    ("الحكومة ترفع الضرائب", "نفت الحكومة رفع الضرائب جملة وتفصيلا", "disagree"),
-    ("فاز الفريق بالكأس", "فاز الفريق بالكأس بعد مباراة صعبة", "agree"),
-    ("فاز الفريق بالكأس", "نفى النادي فوز الفريق بالكأس", "disagree"),
-    ("البورصة ترتفع", "أكد المصدر ارتفاع البورصة", "agree"),
-    ("البورصة ترتفع", "نفى المصدر ارتفاع البورصة", "disagree"),
-]
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import socket
-import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -40,25 +38,11 @@ from khabar.examples import Example  # noqa: E402
 from khabar.models.registry import get_kind  # noqa: E402
 from khabar.normalize import NormalizeConfig  # noqa: E402
 from khabar.serving.http import create_app  # noqa: E402
+from small_corpus import SMALL_STANCE_TRAIN as STANCE_TRAIN  # noqa: E402
+from small_corpus import SMALL_TOPIC_TRAIN as TOPIC_TRAIN  # noqa: E402
 
 # -- tiny models ------------------------------------------------------------------------------
 
-TOPIC_TRAIN = {
-    "sports": ["فاز الفريق في المباراة النهائية للدوري", "سجل اللاعب هدفين في المباراة",
-               "المدرب يعلن تشكيلة المنتخب للمباراة", "الفريق يتصدر الدوري بعد الفوز"],
-    "finance": ["ارتفع مؤشر البورصة في ختام التداول", "البنك المركزي يرفع سعر الفائدة",
-                "تراجعت أسعار النفط في الأسواق العالمية", "أرباح الشركة ترتفع في الربع الثالث"],
-    "politics": ["الحكومة تعلن خطة جديدة للإصلاح", "البرلمان يصوت على قانون الانتخابات",
-                 "الرئيس يستقبل وزير الخارجية", "الوزراء يناقشون مشروع الموازنة في الحكومة"],
-}
-STANCE_TRAIN = [
-    ("الحكومة ترفع الضرائب", "الحكومة ترفع الضرائب اليوم رسميا", "agree"),
-    ("الحكومة ترفع الضرائب", "نفت الحكومة رفع الضرائب جملة وتفصيلا", "disagree"),
-    ("فاز الفريق بالكأس", "فاز الفريق بالكأس بعد مباراة صعبة", "agree"),
-    ("فاز الفريق بالكأس", "نفى النادي فوز الفريق بالكأس", "disagree"),
-    ("البورصة ترتفع", "أكد المصدر ارتفاع البورصة", "agree"),
-    ("البورصة ترتفع", "نفى المصدر ارتفاع البورصة", "disagree"),
-]
 ARTICLE = "سجل اللاعب هدف الفوز في المباراة"
 CLAIM = "فاز الفريق بالكأس"
 LIMITS = dict(max_batch=8, max_text_chars=500, max_body_bytes=300_000)
