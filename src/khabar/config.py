@@ -45,6 +45,9 @@ class PredictConfig:
 
     min_confidence: Optional[float] = field(default=None, metadata={"min": 0.0, "max": 1.0})
     target_precision: Optional[float] = field(default=None, metadata={"exclusive_min": 0.0, "max": 1.0})
+    # multi-label only: an article whose every label is below its threshold gets no label, rather
+    # than its most probable one (the default floor: every article gets at least its top label)
+    allow_no_label: bool = False
 
 
 @dataclass
@@ -61,7 +64,8 @@ class CardConfig:
 
 @dataclass
 class EvalConfig:
-    primary_metric: Literal["accuracy", "macro_f1", "weighted_f1"] = "macro_f1"
+    # micro_f1 and samples_f1 are multi-label figures; accuracy is then subset accuracy
+    primary_metric: Literal["accuracy", "macro_f1", "weighted_f1", "micro_f1", "samples_f1"] = "macro_f1"
     extra: list[ExtraEval] = field(default_factory=list)
     misclassified_examples: int = field(default=8, metadata={"min": 0})
 
@@ -83,12 +87,14 @@ class Config:
     output_dir: str = "experiments"
     source: str = ""
     tune: dict[str, Any] = field(default_factory=dict)  # the search space of `khabar tune` (runs.search_space)
+    multi_label: bool = False  # topic only: each article carries a set of labels (data.label_sets)
 
     def to_dict(self) -> dict:
         """The resolved config, as it would be written back to YAML."""
         out = {
             "name": self.name,
             "task": self.task,
+            **({"multi_label": True} if self.multi_label else {}),
             "data": schema.to_dict(self.data),
             "normalize": schema.to_dict(self.normalize),
             "model": {"kind": self.model_kind, **schema.to_dict(self.model)},
@@ -109,6 +115,7 @@ class TopLevel:
     task: str = field(metadata={"choices": TASKS})
     data: DataConfig
     model: dict[str, Any]
+    multi_label: bool = False
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
     train: dict[str, Any] = field(default_factory=dict)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -200,7 +207,7 @@ def config_from_dict(raw: dict, source: str = "<config>") -> Config:
     return Config(
         name=top.name, task=top.task, data=top.data, model_kind=kind.name, model=model, train=train,
         normalize=top.normalize, eval=top.eval, predict=top.predict, card=top.card, output_dir=top.output_dir,
-        source=source, tune=top.tune,
+        source=source, tune=top.tune, multi_label=top.multi_label,
     )
 
 
@@ -218,6 +225,7 @@ def _check_cross_fields(top: TopLevel, source: str) -> None:
                           "second headline)")
     if not needs_pair(top.task) and top.data.pair_column:
         raise KhabarError(f"{source}: data.pair_column: only for task stance; remove it or set task: stance")
+    _check_multi_label(top, source)
     ratios = top.data.split
     if abs(ratios.train + ratios.dev + ratios.test - 1.0) > 1e-6:
         raise KhabarError(f"{source}: data.split: train + dev + test must add up to 1; got {ratios.train + ratios.dev + ratios.test:g}")
@@ -235,6 +243,38 @@ def _check_cross_fields(top: TopLevel, source: str) -> None:
             if unknown:
                 raise KhabarError(f"{source}: eval.extra {extra.name}: labels: {', '.join(map(repr, unknown))} not among "
                                   f"data.labels ({', '.join(known)})")
+
+
+def _check_multi_label(top: TopLevel, source: str) -> None:
+    """The keys that belong to multi-label topics, and the ones that do not fit them."""
+    data, predict = top.data, top.predict
+    if not top.multi_label:
+        for key, given in (("data.label_columns", data.label_columns is not None),
+                           ("predict.allow_no_label", predict.allow_no_label),
+                           ("eval.primary_metric", top.eval.primary_metric in ("micro_f1", "samples_f1"))):
+            if given:
+                raise KhabarError(f"{source}: {key}: only for multi-label data; set multi_label: true or remove it")
+        return
+    if needs_pair(top.task):
+        raise KhabarError(f"{source}: multi_label: a stance pair has one stance; multi-label is for task topic")
+    if data.format == "folder":
+        raise KhabarError(f"{source}: data.format: a folder per label gives each article one label; multi-label "
+                          "data needs a csv/jsonl file (a label list, a delimited column or 0/1 label columns)")
+    if not data.label_delimiter:
+        raise KhabarError(f"{source}: data.label_delimiter: give the character between labels, e.g. '|'")
+    if data.label_columns is not None:
+        names = [c.strip() if isinstance(c, str) else c for c in data.label_columns]
+        if len(set(names)) < 2 or not all(names) or len(set(names)) != len(names):
+            raise KhabarError(f"{source}: data.label_columns: name at least two distinct 0/1 columns, one per label; "
+                              f"got {data.label_columns}")
+    if predict.min_confidence is not None or predict.target_precision is not None:
+        raise KhabarError(f"{source}: predict: a multi-label model decides each label with its own threshold chosen "
+                          "on dev; remove min_confidence/target_precision (predict.allow_no_label lets it give none)")
+    if any(extra.labels is not None for extra in top.eval.extra):
+        raise KhabarError(f"{source}: eval.extra: labels: restricting to a subset is for single-label models; each "
+                          "label of a multi-label model is decided on its own, so leave labels out")
+
+
 def apply_override(raw: dict, item: str, source: str) -> None:
     """Apply `a.b.c=value` (value parsed as YAML) to the raw mapping."""
     if "=" not in item:

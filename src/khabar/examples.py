@@ -15,6 +15,8 @@ class Example:
     `text_pair` is set for stance: `text` is the claim, `text_pair` the article or headline.
     `source` names the outlet when known, so metrics can be split by news source.
     `split` is the split named in the data ("train"/"dev"/"test"), or None.
+    `labels` is the gold label set of a multi-label example (every topic the article carries);
+    `label` is then None. A single-label example has `label` and no `labels`.
     """
 
     id: str
@@ -23,11 +25,24 @@ class Example:
     text_pair: Optional[str] = None
     source: Optional[str] = None
     split: Optional[str] = None
+    labels: Optional[tuple[str, ...]] = None
 
     @property
     def inputs(self):
         """What a model reads: the text, or (claim, text) for stance."""
         return self.text if self.text_pair is None else (self.text, self.text_pair)
+
+    @property
+    def gold(self) -> tuple[str, ...]:
+        """The gold labels as a set-like tuple, whatever the task: (label,) or the label set."""
+        if self.labels is not None:
+            return self.labels
+        return (self.label,) if self.label is not None else ()
+
+    @property
+    def stratum(self) -> Optional[str]:
+        """What a stratified split keeps in proportion: the label, or the label set joined by '|'."""
+        return self.label if self.labels is None else "|".join(sorted(self.labels))
 
 
 @dataclass

@@ -14,7 +14,7 @@ from ..errors import KhabarError
 TEXT_NAMES = ("text", "article", "content", "body", "claim", "s1", "headline")
 CLAIM_NAMES = ("claim", "s1", "headline", "text")
 PAIR_NAMES = ("text_pair", "s2", "article", "body")
-LABEL_NAMES = ("label", "stance", "topic", "category", "class")
+LABEL_NAMES = ("label", "labels", "stance", "topic", "topics", "category", "categories", "class")
 
 
 def guess_columns(columns: list[str], task: Optional[str]) -> tuple[dict, str]:

@@ -17,7 +17,7 @@ from .rows import SPLIT_NAMES, Located, rows_to_examples
 from .spec import DataConfig
 
 
-def load_hub(cfg: DataConfig, task: str, source: str) -> Located:
+def load_hub(cfg: DataConfig, task: str, source: str, multi_label: bool = False) -> Located:
     """Every row of every train/dev/test split of the Hub dataset `cfg.path` names."""
     if len(cfg.path) != 1:
         raise KhabarError(f"{source}: data.path: one hf:<dataset> per config; got {len(cfg.path)} entries")
@@ -30,11 +30,15 @@ def load_hub(cfg: DataConfig, task: str, source: str) -> Located:
             continue
         data = ds.to_dict()
         feature = ds.features.get(cfg.label_column)
-        if hasattr(feature, "int2str"):  # ClassLabel: ints -> names, -1 means no label
+        feature = getattr(feature, "feature", feature)  # Sequence(ClassLabel): a label set
+        if hasattr(feature, "int2str") and multi_label:
+            data[cfg.label_column] = [[feature.int2str(v) for v in row] if row is not None else None
+                                      for row in data[cfg.label_column]]
+        elif hasattr(feature, "int2str"):  # ClassLabel: ints -> names, -1 means no label
             data[cfg.label_column] = [feature.int2str(v) if v is not None and v >= 0 else None
                                       for v in data[cfg.label_column]]
         out += rows_to_examples(f"hf:{name} [{split_name}]", ds.column_names, data, cfg, task, True,
-                                f"{name}-{split_name}", split, {})
+                                f"{name}-{split_name}", split, {}, multi_label)
     return out
 
 

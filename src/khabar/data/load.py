@@ -29,11 +29,14 @@ from .splits import splits_of
 
 # ---------------------------------------------------------------- public functions
 
-def load_examples(cfg: DataConfig, task: str, source: str = "<config>") -> list[Example]:
-    """All labeled examples `cfg` names, checked row by row, in file order."""
+def load_examples(cfg: DataConfig, task: str, source: str = "<config>", multi_label: bool = False) -> list[Example]:
+    """All labeled examples `cfg` names, checked row by row, in file order.
+
+    `multi_label`: each example carries a label set (`Example.labels`), read as `data.label_sets` says.
+    """
     _check_task(cfg, task, source)
     if cfg.format == "hub" or (cfg.format == "auto" and cfg.path and cfg.path[0].startswith("hf:")):
-        located = load_hub(cfg, task, source)
+        located = load_hub(cfg, task, source, multi_label)
     else:
         located = []
         # train.csv + test.csv without a split column: the file names are the splits.
@@ -43,15 +46,15 @@ def load_examples(cfg: DataConfig, task: str, source: str = "<config>") -> list[
         stems = [stem(p) for p in cfg.path]
         for path, name, split in zip(cfg.path, stems, by_stem):
             id_stem = name if stems.count(name) == 1 else os.path.splitext(path)[0]
-            located += _load_path(path, cfg, task, True, id_stem, split)
+            located += _load_path(path, cfg, task, True, id_stem, split, multi_label=multi_label)
     if not located:
         raise KhabarError(f"{source}: data.path: no examples found in {', '.join(cfg.path) or 'an empty list'}")
     return unique_ids(located)
 
 
-def load_splits(cfg: DataConfig, task: str, seed: int, source: str = "<config>") -> Splits:
+def load_splits(cfg: DataConfig, task: str, seed: int, source: str = "<config>", multi_label: bool = False) -> Splits:
     """Splits named in the data when present, else a stratified split seeded by `seed`."""
-    return splits_of(load_examples(cfg, task, source), cfg.split, seed, source)[0]
+    return splits_of(load_examples(cfg, task, source, multi_label), cfg.split, seed, source)[0]
 
 
 def guess_data_config(path: str, task: str | None = None) -> tuple[DataConfig, str]:
@@ -114,18 +117,22 @@ def read_unlabeled(path: str, task: str, text_column: str | None = None,
 # ---------------------------------------------------------------- files and folders
 
 def _load_path(path: str, cfg: DataConfig, task: str, labeled: bool, id_stem: str,
-               default_split: Optional[str], keys: dict | None = None) -> Located:
+               default_split: Optional[str], keys: dict | None = None, multi_label: bool = False) -> Located:
     if not os.path.exists(path):
         raise KhabarError(f"{path}: no such file or folder; check data.path (relative paths start from the "
                           "directory khabar runs in)")
     if os.path.isdir(path):
+        if multi_label and labeled:
+            raise KhabarError(f"{path}: a folder per label gives each article one label; multi-label data needs a "
+                              "csv/jsonl file with a label list, a delimited label column or 0/1 label columns")
         return _load_folder(path, cfg, task)
     if cfg.format == "folder":
         raise KhabarError(f"{path}: data.format is folder but this is a file; set data.format: auto")
     fmt = detect_format(path) if cfg.format == "auto" else cfg.format
     wanted = [cfg.text_column, cfg.pair_column, cfg.id_column, cfg.split_column, cfg.source_column]
-    columns, data = read_table(path, fmt, wanted + ([cfg.label_column] if labeled else []))
-    return rows_to_examples(path, columns, data, cfg, task, labeled, id_stem, default_split, keys or {})
+    label_columns = (cfg.label_columns or [cfg.label_column]) if multi_label else [cfg.label_column]
+    columns, data = read_table(path, fmt, wanted + (label_columns if labeled else []))
+    return rows_to_examples(path, columns, data, cfg, task, labeled, id_stem, default_split, keys or {}, multi_label)
 
 
 def _load_folder(root: str, cfg: DataConfig, task: str) -> Located:

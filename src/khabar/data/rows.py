@@ -11,6 +11,7 @@ from typing import Any, Optional
 from ..errors import KhabarError
 from ..examples import Example, needs_pair
 from ..log import say
+from .label_sets import label_set
 from .spec import DataConfig
 
 SPLIT_NAMES = {"train": "train", "training": "train", "dev": "dev", "development": "dev", "val": "dev",
@@ -20,9 +21,15 @@ Located = list[tuple[Example, str]]  # each example with where it came from, for
 
 
 def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg: DataConfig, task: str, labeled: bool,
-          stem: str, default_split: Optional[str], keys: dict) -> Located:
+          stem: str, default_split: Optional[str], keys: dict, multi_label: bool = False) -> Located:
+    """Checked examples from columns; `multi_label`: labels are label sets (see `label_sets`)."""
     need = [("text", cfg.text_column)] + ([("pair", cfg.pair_column)] if needs_pair(task) else [])
-    need += ([("label", cfg.label_column)] if labeled else []) + [("source", cfg.source_column)] * bool(cfg.source_column)
+    if labeled and multi_label and cfg.label_columns:
+        need += [("label", col) for col in cfg.label_columns]
+        keys = {**keys, "label": "data.label_columns"}
+    elif labeled:
+        need += [("label", cfg.label_column)]
+    need += [("source", cfg.source_column)] * bool(cfg.source_column)
     for role, col in need:
         if col not in columns:
             key = keys.get(role, f"data.{role}_column")
@@ -35,7 +42,8 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
     def column(name):
         return data.get(name) if name else None
 
-    pairs, labels, ids = column(cfg.pair_column), column(cfg.label_column), column(cfg.id_column)
+    pairs, ids = column(cfg.pair_column), column(cfg.id_column)
+    labels = column(cfg.label_column) if labeled and not multi_label else None
     splits, sources = column(cfg.split_column), column(cfg.source_column)
     out: Located = []
     skipped = 0
@@ -50,11 +58,15 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
             col = cfg.text_column if not text else cfg.pair_column
             fix = ", or set data.skip_empty: true to skip such rows" if labeled else ""
             raise KhabarError(f"{loc}: empty text in column {col!r}; fill it or remove the row{fix}")
-        label = check_label(cell(labels[i], loc, cfg.label_column), loc, cfg) if labeled else None
+        label, label_names = None, None
+        if labeled and multi_label:
+            label_names = label_set(data, i, loc, cfg)
+        elif labeled:
+            label = check_label(cell(labels[i], loc, cfg.label_column), loc, cfg)
         split = split_name(cell(splits[i], loc, cfg.split_column), loc) if splits is not None else default_split
         ex_id = (cell(ids[i], loc, cfg.id_column) if ids is not None else "") or f"{stem}-{i + 1}"
         source = (cell(sources[i], loc, cfg.source_column) if sources is not None else "") or None
-        out.append((Example(ex_id, text, label, pair, source, split), loc))
+        out.append((Example(ex_id, text, label, pair, source, split, label_names), loc))
     if skipped:
         say(f"skipped {skipped} empty texts in {where}")
     return out

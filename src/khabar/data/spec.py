@@ -35,6 +35,10 @@ class DataConfig:
     text_column: str = "text"
     pair_column: Optional[str] = None
     label_column: str = "label"
+    # multi-label data (config `multi_label: true`): a list field or a string split on this delimiter
+    # in `label_column`, or one 0/1 column per label named here (the column names are the labels)
+    label_delimiter: str = "|"
+    label_columns: Optional[list[str]] = None
     id_column: Optional[str] = "id"
     split_column: Optional[str] = "split"
     source_column: Optional[str] = None

@@ -30,18 +30,19 @@ def splits_of(examples: list[Example], ratios: SplitRatios, seed: int, source: s
 def split_examples(examples: list[Example], ratios: SplitRatios, seed: int) -> Splits:
     """Stratified train/dev/test split; the same seed gives the same split.
 
-    Labels with fewer than 3 examples go to train whole (they cannot be in all three splits),
-    and every label keeps at least one training example, so a model can learn each class.
+    Strata are labels (label sets for multi-label data, `Example.stratum`). Strata with fewer
+    than 3 examples go to train whole (they cannot be in all three splits),
+    and every stratum keeps at least one training example, so a model can learn each class.
     """
     total = ratios.train + ratios.dev + ratios.test
     held = (ratios.dev + ratios.test) / total if total > 0 else 0.0
-    counts = Counter(ex.label for ex in examples)
-    train = [i for i, ex in enumerate(examples) if counts[ex.label] < 3]
-    pool = [i for i, ex in enumerate(examples) if counts[ex.label] >= 3]
+    counts = Counter(ex.stratum for ex in examples)
+    train = [i for i, ex in enumerate(examples) if counts[ex.stratum] < 3]
+    pool = [i for i, ex in enumerate(examples) if counts[ex.stratum] >= 3]
     dev: list[int] = []
     test: list[int] = []
     if held > 0 and pool:
-        keep, rest = _split_indices(pool, [examples[i].label for i in pool], held, seed)
+        keep, rest = _split_indices(pool, [examples[i].stratum for i in pool], held, seed)
         train += keep
         test_share = ratios.test / (ratios.dev + ratios.test)
         if test_share >= 1:
@@ -49,16 +50,16 @@ def split_examples(examples: list[Example], ratios: SplitRatios, seed: int) -> S
         elif test_share <= 0:
             dev = rest
         else:
-            dev, test = _split_indices(rest, [examples[i].label for i in rest], test_share, seed)
+            dev, test = _split_indices(rest, [examples[i].stratum for i in rest], test_share, seed)
     else:
         train += pool
-    in_train = {examples[i].label for i in train}
+    in_train = {examples[i].stratum for i in train}
     for part in (dev, test):
         for i in list(part):
-            if examples[i].label not in in_train:
+            if examples[i].stratum not in in_train:
                 part.remove(i)
                 train.append(i)
-                in_train.add(examples[i].label)
+                in_train.add(examples[i].stratum)
 
     def tag(indices, name):
         return [dataclasses.replace(examples[i], split=name) for i in sorted(indices)]

@@ -33,6 +33,7 @@ from ..examples import TASKS, Example, model_input
 from ..log import say
 from ..normalize import NormalizeConfig, check_normalize_options
 from .registry import get_kind
+from .thresholds import DEFAULT_THRESHOLD, choose_thresholds, labels_above, multi_hot
 
 Inputs = Sequence[Union[str, tuple[str, str]]]
 #: how many words `Model.explain` lists on each side (toward, against) unless told
@@ -41,6 +42,8 @@ MANIFEST = "khabar.json"
 #: manifest keys every kind writes; any other key is a kind's own note (e.g. how it got probabilities)
 MANIFEST_KEYS = frozenset(("khabar_version", "kind", "task", "labels", "normalize", "params", "train",
                            "data_fingerprint", "saved_at", "files"))
+#: the manifest key of a multi-label model: {"thresholds": {label: t}, "allow_no_label": bool, "chosen_on": str}
+MULTI_LABEL = "multi_label"
 #: the manifest key listing the model's files: relative path -> {"size": bytes, "sha256": hex digest}
 FILES = "files"
 #: file suffixes of pickle-based formats: khabar never writes them and never lets a loader read them
@@ -55,7 +58,7 @@ def data_fingerprint(examples: Sequence[Example]) -> str:
     """A short hash of texts and labels: two runs on the same data share it."""
     digest = hashlib.sha256()
     for ex in examples:
-        for part in (ex.text, ex.text_pair or "", ex.label or ""):
+        for part in (ex.text, ex.text_pair or "", ex.label or "|".join(ex.labels or ())):
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\x00")
     return digest.hexdigest()[:16]
@@ -71,12 +74,16 @@ class Model(ABC):
     kind: ClassVar[str]
 
     def __init__(self, task: str, params: Any, train: Any, normalize: NormalizeConfig,
-                 labels: Sequence[str] | None = None):
+                 labels: Sequence[str] | None = None, multi_label: bool = False, allow_no_label: bool = False):
         self.task = task
         self.params = params
         self.train_params = train
         self.normalize = normalize
         self.labels = list(labels) if labels else None
+        # multi-label: examples carry label sets, `predict_proba` gives one independent probability
+        # per label, and `decide` keeps every label at or above its threshold (`thresholds_`)
+        self.multi_label = multi_label
+        self.allow_no_label = allow_no_label
         # a setting, not learned: kinds that train in epochs call it after each dev evaluation with
         # (epoch, {"macro_f1": ..., "accuracy": ...}); it may raise to stop the fit (tune's pruning)
         self.epoch_callback = None
@@ -84,7 +91,7 @@ class Model(ABC):
     # -- learned state ---------------------------------------------------------------------
     def start_fit(self, train: Sequence[Example]) -> None:
         """Reset what a previous fit learned and set the label set and data fingerprint."""
-        seen = sorted({ex.label for ex in train})
+        seen = sorted({label for ex in train for label in ex.gold})
         if self.labels:
             extra = [lab for lab in seen if lab not in self.labels]
             if extra:
@@ -92,6 +99,32 @@ class Model(ABC):
         self.labels_ = list(self.labels) if self.labels else seen
         self.data_fingerprint_ = data_fingerprint(train)
         self.extra_manifest_ = {}
+        if self.multi_label:
+            self.thresholds_ = np.full(len(self.labels_), DEFAULT_THRESHOLD)
+
+    def gold_matrix(self, examples: Sequence[Example]) -> np.ndarray:
+        """Multi-label gold of `examples` as a rows x `labels_` 0/1 matrix (what one-vs-rest fits on)."""
+        return multi_hot([ex.gold for ex in examples], self.labels_)
+
+    def fit_thresholds(self, proba: np.ndarray, examples: Sequence[Example], where: str) -> None:
+        """A multi-label model's per-label thresholds from held-out probabilities (`where`: which
+        data, for the manifest), recorded in the manifest (see `thresholds.choose_thresholds`)."""
+        self.thresholds_, uninformed = choose_thresholds(proba, self.gold_matrix(examples))
+        note = {"thresholds": {lab: round(float(t), 6) for lab, t in zip(self.labels_, self.thresholds_)},
+                "allow_no_label": self.allow_no_label, "chosen_on": where}
+        if uninformed:
+            note["default_for"] = [self.labels_[j] for j in uninformed]
+            say(f"no positive example of {', '.join(note['default_for'])} in the {where}: threshold "
+                f"{DEFAULT_THRESHOLD} for them")
+        self.extra_manifest_[MULTI_LABEL] = note
+
+    def decide(self, proba: np.ndarray) -> list[list[int]]:
+        """The label indices each row of `proba` gets: the most probable one, or for a multi-label
+        model every label at or above its threshold, most probable first (the one decision rule)."""
+        proba = np.asarray(proba)
+        if not self.multi_label:
+            return [[int(i)] for i in proba.argmax(axis=1)] if len(proba) else []
+        return labels_above(proba, self.thresholds_, self.allow_no_label)
 
     def check_fitted(self) -> None:
         if not hasattr(self, "labels_"):
@@ -180,17 +213,20 @@ class Model(ABC):
 
     @abstractmethod
     def predict_proba(self, inputs: Inputs) -> np.ndarray:
-        """Probabilities, shape (n, len(labels_)), columns in `labels_` order."""
+        """Probabilities, shape (n, len(labels_)), columns in `labels_` order; rows sum to 1, except
+        for a multi-label model, whose columns are independent (one per label)."""
 
     def set_device(self, device: str) -> None:
         """Where inference runs: "auto", "cpu" or "cuda". CPU-only kinds accept "auto" and "cpu"."""
         if device not in ("auto", "cpu"):
             raise KhabarError(f"--device {device}: a {self.kind} model runs on the CPU only; use --device cpu")
 
-    def predict(self, inputs: Inputs) -> list[str]:
-        """The most probable label of each input."""
-        proba = self.predict_proba(inputs)
-        return [self.labels_[i] for i in np.asarray(proba).argmax(axis=1)]
+    def predict(self, inputs: Inputs) -> list:
+        """The most probable label of each input; for a multi-label model, each input's label list."""
+        chosen = self.decide(self.predict_proba(inputs))
+        if self.multi_label:
+            return [[self.labels_[j] for j in row] for row in chosen]
+        return [self.labels_[row[0]] for row in chosen]
 
     @abstractmethod
     def save_weights(self, directory: str) -> None:
@@ -292,6 +328,8 @@ def validate_manifest(manifest: Any, source: str) -> None:
             problems.append(f"{key}: expected a string, got {_show(manifest[key])}")
     if FILES in manifest:
         problems += _files_problems(manifest[FILES])
+    if manifest.get(MULTI_LABEL) is not None:
+        problems += _multi_label_problems(manifest[MULTI_LABEL], manifest.get("labels"))
     if problems:
         raise KhabarError(f"{source}: {'; '.join(problems)}; re-train or restore the file")
 
@@ -307,6 +345,24 @@ def _files_problems(files: Any) -> list[str]:
               or not isinstance(entry["size"], int) or isinstance(entry["size"], bool) or entry["size"] < 0
               or not isinstance(entry["sha256"], str) or not _SHA256.fullmatch(entry["sha256"])):
             problems.append(f"{FILES}: {name}: expected {{\"size\": bytes, \"sha256\": 64 hex digits}}, got {_show(entry)}")
+    return problems
+
+
+def _multi_label_problems(note: Any, labels: Any) -> list[str]:
+    """A multi-label note: a threshold in [0, 1] for exactly the manifest's labels, and allow_no_label."""
+    key = MULTI_LABEL
+    if not isinstance(note, dict) or not isinstance(note.get("thresholds"), dict):
+        return [f"{key}: expected {{\"thresholds\": {{label: number}}, \"allow_no_label\": bool}}, got {_show(note)}"]
+    problems = []
+    thresholds = note["thresholds"]
+    if isinstance(labels, list) and sorted(map(str, thresholds)) != sorted(map(str, labels)):
+        problems.append(f"{key}.thresholds: labels {sorted(thresholds)} differ from labels {_show(labels)}")
+    bad = {lab: t for lab, t in thresholds.items()
+           if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0}
+    if bad:
+        problems.append(f"{key}.thresholds: expected numbers in [0, 1], got {_show(bad)}")
+    if not isinstance(note.get("allow_no_label"), bool):
+        problems.append(f"{key}.allow_no_label: expected true or false, got {_show(note.get('allow_no_label'))}")
     return problems
 
 
@@ -580,6 +636,11 @@ def load_model(directory: str) -> Model:
     model.data_fingerprint_ = manifest.get("data_fingerprint", "")
     # every note the manifest carries beyond the standard keys (metrics, how probabilities were made)
     model.extra_manifest_ = {k: v for k, v in manifest.items() if k not in MANIFEST_KEYS}
+    note = manifest.get(MULTI_LABEL)
+    model.multi_label = note is not None
+    if note is not None:
+        model.thresholds_ = np.array([note["thresholds"][lab] for lab in model.labels_], dtype=np.float64)
+        model.allow_no_label = note["allow_no_label"]
     return model
 
 

@@ -70,9 +70,10 @@ def fit_from_config(config: Config, progress: Progress | None = None,
             f"torchrun (WORLD_SIZE={torchrun.world_size()})"
         )
     if splits is None:
-        splits = load_splits(config.data, config.task, config.train.seed, config.source)
+        splits = load_splits(config.data, config.task, config.train.seed, config.source, config.multi_label)
     log("data: " + ", ".join(f"{name} {len(items)}" for name, items in splits.items()))
-    model = kind.model_class()(config.task, config.model, config.train, config.normalize, labels=config.data.labels)
+    model = kind.model_class()(config.task, config.model, config.train, config.normalize, labels=config.data.labels,
+                               multi_label=config.multi_label, allow_no_label=config.predict.allow_no_label)
     model.epoch_callback = epoch_callback
     fit_start = time.perf_counter()
     model.fit(splits.train, splits.dev or None)
@@ -87,7 +88,7 @@ def train(config: Config, progress: Progress | None = None) -> RunResult:
     check_writable(os.path.join(config.output_dir, config.name), f"{config.source}: output_dir")  # before any work
     try:
         extras = [(extra, _extra_examples(extra, config)) for extra in config.eval.extra]
-        splits = load_splits(config.data, config.task, config.train.seed, config.source)
+        splits = load_splits(config.data, config.task, config.train.seed, config.source, config.multi_label)
         _check_extra_labels(config, splits)  # before the fit, not after it
         model, splits = fit_from_config(config, log, splits=splits)
         result = torchrun.on_main(
@@ -100,7 +101,7 @@ def train(config: Config, progress: Progress | None = None) -> RunResult:
 
 def _check_extra_labels(config: Config, splits: Splits) -> None:
     """`eval.extra[].labels` must name labels the model will have (data.labels, else the training labels)."""
-    known = list(config.data.labels or sorted({ex.label for ex in splits.train}))
+    known = list(config.data.labels or sorted({label for ex in splits.train for label in ex.gold}))
     for extra in config.eval.extra:
         unknown = [lab for lab in extra.labels or [] if lab not in known]
         if unknown:
@@ -165,7 +166,7 @@ def _evaluate_and_write(config, model, splits, extras, log) -> RunResult:
 
 
 def _extra_examples(extra, config: Config):
-    examples = load_examples(extra.data, config.task, f"{config.source}: eval.extra {extra.name}")
+    examples = load_examples(extra.data, config.task, f"{config.source}: eval.extra {extra.name}", config.multi_label)
     if extra.only_split:
         examples = [ex for ex in examples if ex.split == extra.only_split]
     return examples

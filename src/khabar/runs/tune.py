@@ -72,14 +72,14 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
     _check_same_search(study, metric, dims)
 
     data_searched = any(d.key.startswith("data.") for d in dims)
-    fixed_splits = None if data_searched else _without_test(load_splits(base.data, base.task, base.train.seed, base.source))
+    fixed_splits = None if data_searched else _without_test(load_splits(base.data, base.task, base.train.seed, base.source, base.multi_label))
 
     def objective(trial) -> float:
         params = {d.key: d.suggest(trial) for d in dims}
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         try:
             config = config_from_dict(trial_raw(raw, params, path), path)
-            splits = fixed_splits or _without_test(load_splits(config.data, config.task, config.train.seed, config.source))
+            splits = fixed_splits or _without_test(load_splits(config.data, config.task, config.train.seed, config.source, config.multi_label))
             with muted():
                 model, _ = fit_from_config(config, splits=splits, epoch_callback=_pruner(trial, metric))
                 score = evaluate_model(model, splits.dev)[metric]

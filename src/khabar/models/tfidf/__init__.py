@@ -24,6 +24,8 @@ TRUSTED_TYPES = (
     "sklearn.preprocessing._label.LabelEncoder", "sklearn.utils._bunch.Bunch",
     "khabar.models.tfidf.temperature.TemperatureScaled", "khabar.models.tfidf.pair_features.PairFeatures",
     "khabar.models.tfidf.word_char.WordCharTfidf",
+    "khabar.models.tfidf.multi_label.LabelSetProbabilities", "sklearn.multiclass.OneVsRestClassifier",
+    "sklearn.preprocessing._label.LabelBinarizer", "builtins.bool", "numpy.int8",
 )
 
 KIND = Kind(

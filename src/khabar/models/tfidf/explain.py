@@ -31,6 +31,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..base import Inputs, aligned_words, in_text_order, label_explanation, word_spans
+from .multi_label import LabelSetProbabilities
 from .temperature import TemperatureScaled
 from .text_signals import cue_kind, date_word, is_number, light_stem
 
@@ -127,8 +128,15 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
 def _linear(model) -> tuple[np.ndarray, np.ndarray]:
     """(coefficients, intercepts) with one row per class of the classifier, in `classes_` order."""
     classifier = model.pipeline_.steps[-1][1]
-    if isinstance(classifier, TemperatureScaled):
+    if isinstance(classifier, (TemperatureScaled, LabelSetProbabilities)):
         classifier = classifier.classifier
+    if hasattr(classifier, "estimators_"):  # one-vs-rest (multi-label): one binary model per label
+        rows = [_linear_of(est) for est in classifier.estimators_]
+        return np.vstack([r[0][-1:] for r in rows]), np.concatenate([r[1][-1:] for r in rows])
+    return _linear_of(classifier)
+
+
+def _linear_of(classifier) -> tuple[np.ndarray, np.ndarray]:
     coef = np.asarray(classifier.coef_.toarray() if hasattr(classifier.coef_, "toarray") else classifier.coef_,
                       dtype=np.float64)
     intercept = np.atleast_1d(np.asarray(classifier.intercept_, dtype=np.float64))

@@ -25,7 +25,9 @@ from typing import Sequence
 import numpy as np
 from sklearn.model_selection import cross_val_predict
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
+from scipy.special import expit
 from sklearn.svm import LinearSVC
 
 from ...errors import KhabarError
@@ -34,6 +36,7 @@ from ...log import say
 from ..base import MANIFEST, RESTORE, Inputs, Model, rebuild_config
 from . import KIND
 from .pair_features import PairFeatures
+from .multi_label import LabelSetProbabilities
 from .temperature import TemperatureScaled, fit_temperature
 from .word_char import WordCharTfidf
 
@@ -73,12 +76,11 @@ class TfidfModel(Model):
     # -- the interface -------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None) -> "TfidfModel":
         self.start_fit(train)
-        counts = Counter(ex.label for ex in train)
+        counts = Counter(label for ex in train for label in ex.gold)
         if len(counts) < 2:
             raise KhabarError(f"training data has {len(counts)} label(s) {sorted(counts)}; a classifier needs at least 2")
         start = time.perf_counter()
         x_train = self.normalize_inputs([ex.inputs for ex in train], training=True)
-        y_train = [ex.label for ex in train]
         features = self._features()
         try:
             matrix = features.fit_transform(x_train)
@@ -86,8 +88,12 @@ class TfidfModel(Model):
             raise KhabarError(f"model: the features cannot be built on these {len(train)} training examples "
                               f"({exc}); lower model.min_df, raise model.max_df or add data") from None
         say(f"features: {matrix.shape[1]:,} columns from {len(train):,} examples ({time.perf_counter() - start:.1f}s)")
-        classifier = self._classifier().fit(matrix, y_train)
-        classifier, how = self._calibrate(classifier, features, matrix, y_train, dev)
+        if self.multi_label:
+            classifier, how = self._fit_label_sets(features, matrix, train, dev)
+        else:
+            y_train = [ex.label for ex in train]
+            classifier = self._classifier().fit(matrix, y_train)
+            classifier, how = self._calibrate(classifier, features, matrix, y_train, dev)
         self.extra_manifest_["probabilities"] = how
         self.pipeline_ = Pipeline([("features", features), ("classifier", classifier)])
         self._check_classes()
@@ -111,9 +117,32 @@ class TfidfModel(Model):
         scaled.temperature_ = fit_temperature(held_out, y_train, classifier.classes_)
         return scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted by {folds}-fold cross-validation (no dev split)"
 
+    def _fit_label_sets(self, features, matrix, train, dev):
+        """One-vs-rest models, their probabilities and the per-label thresholds (see `multi_label`):
+        on the dev split when it has examples, else on 3-fold cross-validated training scores."""
+        gold = self.gold_matrix(train)
+        missing = [lab for lab, n in zip(self.labels_, gold.sum(axis=0)) if n == 0]
+        if missing:
+            raise KhabarError(f"labels {missing} have no training example; add examples or remove them from data.labels")
+        classifier = LabelSetProbabilities(OneVsRestClassifier(self._classifier()).fit(matrix, gold), self.labels_)
+        native = hasattr(classifier.classifier, "predict_proba")
+        if dev:
+            x_dev = features.transform(self.normalize_inputs([ex.inputs for ex in dev], training=True))
+            classifier.fit(x_dev, self.gold_matrix(dev))
+            self.fit_thresholds(classifier.predict_proba(x_dev), dev, "dev split")
+            return classifier, "one-vs-rest, " + ("native" if native else "one logistic curve of the decision scores fitted on the dev split")
+        method = "predict_proba" if native else "decision_function"
+        held_out = cross_val_predict(OneVsRestClassifier(self._classifier()), matrix, gold, cv=3, method=method)
+        if not native:
+            classifier.fit_scores(held_out, gold)
+            held_out = expit(classifier.slope_ * held_out + classifier.intercept_)
+        self.fit_thresholds(held_out, train, "3-fold cross-validation on the training split (no dev split)")
+        return classifier, "one-vs-rest, " + ("native" if native else "one logistic curve of the decision scores "
+                                              "fitted by 3-fold cross-validation (no dev split)")
+
     def _check_classes(self):
         classes = [str(c) for c in self.pipeline_.classes_]
-        if classes != sorted(self.labels_) or len(classes) != len(self.labels_):
+        if sorted(classes) != sorted(self.labels_) or len(classes) != len(self.labels_):
             missing = sorted(set(self.labels_) - set(classes))
             raise KhabarError(f"labels {missing} have no training example; add examples or remove them from data.labels")
         self.order_ = [classes.index(label) for label in self.labels_]

@@ -56,8 +56,8 @@ class TransformerModel(Model):
 
     kind = KIND.name
 
-    def __init__(self, task, params, train, normalize, labels=None):
-        super().__init__(task, params, train, normalize, labels)
+    def __init__(self, task, params, train, normalize, labels=None, multi_label=False, allow_no_label=False):
+        super().__init__(task, params, train, normalize, labels, multi_label, allow_no_label)
         self.device = "auto"  # where inference runs: a setting, not learned (see set_device)
 
     # -- loading ---------------------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""A multi-label example's gold label set, from any of the three layouts multi-label corpora use.
+
+Why apart: single-label rows have one label cell; multi-label sets ship as a list field
+(`"labels": ["Sports", "Finance"]` in JSON lines, Mowjaz's layout), a delimited string column
+(`Sports|Finance`, the delimiter configurable) or one 0/1 column per label (how many Arabic sets
+ship). All three end in the same checked tuple, and a malformed cell is one `KhabarError` line
+naming the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import KhabarError
+from .spec import DataConfig
+
+#: what a 0/1 label column may hold (case-insensitive for strings)
+TRUE_CELLS = {"1", "1.0", "true", "yes"}
+FALSE_CELLS = {"0", "0.0", "false", "no", ""}
+
+
+def label_set(row: dict[str, list], i: int, loc: str, cfg: DataConfig) -> tuple[str, ...]:
+    """The gold labels of data row `i` (0-based) of `row` (column -> values), checked and mapped."""
+    if cfg.label_columns:
+        raw = [name for name in cfg.label_columns if _flag(row[name][i], loc, name)]
+        where = f"columns {', '.join(cfg.label_columns)}"
+    else:
+        raw = _parts(row[cfg.label_column][i], loc, cfg)
+        where = f"column {cfg.label_column!r}"
+    if not raw:
+        raise KhabarError(f"{loc}: empty label set in {where}; give the article at least one label or remove the row")
+    labels = tuple(cfg.label_map.get(lab, lab) for lab in raw)
+    twice = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if twice:
+        raise KhabarError(f"{loc}: label {twice[0]!r} appears twice in {where}; list each label once")
+    if cfg.labels is not None:
+        unknown = [lab for lab in labels if lab not in cfg.labels]
+        if unknown:
+            raise KhabarError(f"{loc}: label {unknown[0]!r} is not one of data.labels ({', '.join(cfg.labels)}); fix "
+                              "the row, add the label to data.labels, or rename it with data.label_map")
+    return labels
+
+
+def _parts(value: Any, loc: str, cfg: DataConfig) -> list[str]:
+    """A list cell's items, or a string cell split on `cfg.label_delimiter`; each a non-empty name."""
+    column = cfg.label_column
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+        bad = next((item for item in items if not isinstance(item, str) or not item.strip()), None)
+        if bad is not None or any(not isinstance(item, str) for item in items):
+            raise KhabarError(f"{loc}: column {column!r} holds a list with {bad!r}; every label must be a non-empty "
+                              "string, e.g. [\"Sports\", \"Finance\"]")
+        return [item.strip() for item in items]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise KhabarError(f"{loc}: column {column!r} holds {type(value).__name__}; expected a list of labels or "
+                          f"labels joined by {cfg.label_delimiter!r}")
+    text = str(value).strip()
+    if not text:
+        return []
+    items = [item.strip() for item in text.split(cfg.label_delimiter)]
+    if not all(items):
+        raise KhabarError(f"{loc}: column {column!r} holds {text!r}, with an empty label between delimiters "
+                          f"{cfg.label_delimiter!r}; write e.g. Sports{cfg.label_delimiter}Finance")
+    return items
+
+
+def _flag(value: Any, loc: str, column: str) -> bool:
+    """A 0/1 label column's cell: 1/true/yes or 0/false/no (or empty); anything else is a malformed cell."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    text = str(value).strip().lower()
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return value == 1
+    if text in TRUE_CELLS:
+        return True
+    if text in FALSE_CELLS:
+        return False
+    raise KhabarError(f"{loc}: label column {column!r} holds {str(value)[:40]!r}; a label column holds 1 (the article "
+                      "carries the label) or 0")

@@ -1,0 +1,57 @@
+"""Multi-label topics for the TF-IDF kind: one linear model per label over the shared features.
+
+scikit-learn's `OneVsRestClassifier` fits the per-label models. What it lacks, and this module
+adds: probabilities for LinearSVC (which has none) that keep its decisions, and the label names
+as classes (fitted on a 0/1 matrix, its classes are column numbers). The probability is one
+logistic curve of the decision score shared by every label (Platt scaling, pooled): a single
+slope and intercept, which a small dev split can fit where one curve per label (a handful of
+positives each) could not. It is monotone per label, so each label's threshold (chosen on dev by
+`models.thresholds`) cuts at a fixed margin of that label's own model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+
+class LabelSetProbabilities(ClassifierMixin, BaseEstimator):
+    """A fitted one-vs-rest classifier, its label names, and per-label probabilities.
+
+    `fit(X, Y)` on held-out rows (Y: rows x labels, 0/1) learns only the shared logistic curve,
+    and only for a classifier without `predict_proba`; its own probabilities are kept otherwise.
+    """
+
+    def __init__(self, classifier=None, labels=None):
+        self.classifier = classifier
+        self.labels = labels
+
+    def fit(self, X, Y):
+        if not hasattr(self.classifier, "predict_proba"):
+            self.fit_scores(self.classifier.decision_function(X), Y)
+        return self
+
+    def fit_scores(self, scores, Y) -> "LabelSetProbabilities":
+        """The shared curve from held-out decision `scores` (rows x labels) and their 0/1 gold."""
+        scores, target = np.asarray(scores, dtype=np.float64).reshape(-1, 1), np.asarray(Y).reshape(-1)
+        if len(set(target.tolist())) < 2:  # all positive or all negative: no curve to fit
+            self.slope_, self.intercept_ = 1.0, 0.0
+            return self
+        curve = LogisticRegression(C=1e4).fit(scores, target)
+        self.slope_, self.intercept_ = float(curve.coef_[0, 0]), float(curve.intercept_[0])
+        return self
+
+    @property
+    def classes_(self):
+        return np.asarray(self.labels, dtype=object)
+
+    def predict_proba(self, X):
+        if hasattr(self.classifier, "predict_proba"):
+            return np.asarray(self.classifier.predict_proba(X), dtype=np.float64)
+        scores = np.asarray(self.classifier.decision_function(X), dtype=np.float64)
+        return expit(self.slope_ * scores.reshape(len(scores), -1) + self.intercept_)
+
+    def predict(self, X):
+        return (self.predict_proba(X) >= 0.5).astype(np.int8)
