@@ -99,3 +99,22 @@ def test_stats_on_shared_ans_dev(capsys, cli):
     assert cli("data", "stats", str(dev)) == 0
     out = capsys.readouterr().out
     assert "755 examples" in out and "disagree" in out and "task stance" in out
+
+
+def test_multi_label_stats_count_an_article_under_each_of_its_labels(tmp_path):
+    import json
+
+    from khabar.data import DataConfig
+    from khabar.data.stats import compute_stats, format_stats
+
+    rows = [("a", ["Sports"], "train"), ("b", ["Sports", "Finance"], "train"), ("c", ["Finance"], "dev"),
+            ("d", ["Finance", "Sports"], "test")]
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": f"نص {i}", "labels": ls, "split": s}, ensure_ascii=False) + "\n"
+                            for i, ls, s in rows), "utf-8")
+    stats = compute_stats(DataConfig(path=[str(path)], label_column="labels"), "topic", 0, str(path), multi_label=True)
+    assert stats["counts"]["Sports"] == {"train": 2, "dev": 0, "test": 1, "total": 3}
+    assert stats["counts"]["Finance"]["total"] == 3
+    assert stats["label_sets"]["labels_per_article"]["train"] == {1: 1, 2: 1}
+    assert stats["label_sets"]["common_sets"] == {"Finance + Sports": 2}
+    assert "labels per article" in format_stats(stats)

@@ -26,15 +26,20 @@ def stats_of_path(path: str, task: str | None = None) -> dict:
     return compute_stats(data, task, 0, path)
 
 
-def compute_stats(data: DataConfig, task: str, seed: int, target: str) -> dict:
-    """Stats of the examples `data` names, as plain data; `target` names them in messages."""
-    examples = load_examples(data, task, target)
+def compute_stats(data: DataConfig, task: str, seed: int, target: str, multi_label: bool = False) -> dict:
+    """Stats of the examples `data` names, as plain data; `target` names them in messages.
+
+    Label counts count articles per label (an article with two topics counts for both); with
+    `multi_label` the stats also give how many labels articles carry (`label_sets`).
+    """
+    examples = load_examples(data, task, target, multi_label)
     splits, named = splits_of(examples, data.split, seed, target)
     parts = dict(splits.items())
-    labels = sorted({ex.label for ex in examples})
-    counts = {label: {name: sum(ex.label == label for ex in part) for name, part in parts.items()} for label in labels}
+    labels = sorted({label for ex in examples for label in ex.gold})
+    counts = {label: {name: sum(label in ex.gold for ex in part) for name, part in parts.items()} for label in labels}
     for row in counts.values():
         row["total"] = sum(row.values())
+    extra = {"label_sets": _label_sets(parts)} if multi_label else {}
     lengths = {"text": _lengths([ex.text for ex in examples])}
     if needs_pair(task):
         lengths["text_pair"] = _lengths([ex.text_pair for ex in examples])
@@ -46,7 +51,15 @@ def compute_stats(data: DataConfig, task: str, seed: int, target: str) -> dict:
         "counts": counts, "lengths": lengths,
         "duplicates": _duplicates(parts),
         "normalization": _normalization(examples),
+        **extra,
     }
+
+
+def _label_sets(parts: dict) -> dict:
+    """Per split: articles by number of labels, and the most common label pairs overall."""
+    sizes = {name: dict(sorted(Counter(len(ex.gold) for ex in part).items())) for name, part in parts.items()}
+    pairs = Counter(" + ".join(sorted(ex.gold)) for part in parts.values() for ex in part if len(ex.gold) > 1)
+    return {"labels_per_article": sizes, "common_sets": dict(pairs.most_common(10))}
 
 
 def _lengths(texts: list[str]) -> dict:
@@ -112,6 +125,13 @@ def format_stats(stats: dict) -> str:
     for field, units in stats["lengths"].items():
         for unit, pct in units.items():
             lines.append(f"{field} {unit}".ljust(18) + "".join(f"{pct[p]:>8}" for p in ("p5", "p50", "p95", "max")))
+    sets = stats.get("label_sets")
+    if sets:
+        lines += ["", "labels per article: " + "; ".join(
+            f"{name} " + ", ".join(f"{k} label{'s' * (int(k) != 1)}: {v}" for k, v in row.items())
+            for name, row in sets["labels_per_article"].items() if row)]
+        if sets["common_sets"]:
+            lines.append("most common label sets: " + ", ".join(f"{k} ({v})" for k, v in sets["common_sets"].items()))
     dup = stats["duplicates"]
     lines += ["", "duplicates (same normalized text): "
               + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dup.items())]

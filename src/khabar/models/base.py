@@ -185,7 +185,8 @@ class Model(ABC):
                      targets: Optional[Sequence[Sequence[str]]] = None) -> tuple[list, np.ndarray, list[list[int]], int]:
         """What a kind's `explain` starts from: the inputs normalized (refused like predictions),
         their probabilities, per input the label indices to explain (the predicted label and the
-        runner-up when asked, or the labels of `targets`), and `top` checked (None: EXPLAIN_TOP)."""
+        runner-up when asked; for a multi-label model every label it gives, and the best one it does
+        not give when asked; or the labels of `targets`), and `top` checked (None: EXPLAIN_TOP)."""
         self.check_fitted()
         top = EXPLAIN_TOP if top is None else top
         if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
@@ -201,6 +202,10 @@ class Model(ABC):
             if unknown:
                 raise KhabarError(f"targets: {unknown} are not labels of this model ({', '.join(self.labels_)})")
             chosen = [[index[lab] for lab in dict.fromkeys(row)] for row in targets]
+        elif self.multi_label:  # the labels the model gives, then (runner_up) the best one it does not
+            order = np.argsort(-proba, axis=1, kind="stable")
+            chosen = [picked + [j for j in ranked if j not in picked][: int(runner_up)] or ranked[:1]
+                      for picked, ranked in zip(self.decide(proba), order.tolist())]
         else:
             order = np.argsort(-proba, axis=1, kind="stable")  # the ranking every output shares
             chosen = [list(row[: 2 if runner_up else 1]) for row in order.tolist()]

@@ -43,6 +43,11 @@ class LabelSetProbabilities(ClassifierMixin, BaseEstimator):
         self.slope_, self.intercept_ = float(curve.coef_[0, 0]), float(curve.intercept_[0])
         return self
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted when the wrapped classifier is: a native one needs no curve (Pipeline asks)."""
+        fitted = hasattr(self.classifier, "estimators_")
+        return fitted and (hasattr(self.classifier, "predict_proba") or hasattr(self, "slope_"))
+
     @property
     def classes_(self):
         return np.asarray(self.labels, dtype=object)
