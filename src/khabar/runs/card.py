@@ -14,6 +14,11 @@ body is Markdown. Nothing here touches the Hub.
 Training writes the card into the model directory before `Model.save` records the files; `khabar
 card RUN` rewrites it and updates its entry in the manifest's file list, after checking that every
 other file is still the one saved.
+
+A multi-label model (the manifest's `multi_label` note) gets a card that says so: how it decides
+(every label at or above its own threshold), the thresholds and where they were chosen, and the
+multi-label figures (micro-, macro-, samples-F1, Hamming loss, subset accuracy) instead of the
+single-label ones and the abstain section.
 """
 
 from __future__ import annotations
@@ -25,12 +30,16 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import KhabarError
-from ..models.base import FILES, MANIFEST, file_digest, read_manifest, resolve_model_dir, verify_files
+from ..models.base import FILES, MANIFEST, MULTI_LABEL, file_digest, read_manifest, resolve_model_dir, verify_files
 
 CARD = "README.md"
 TASK_TAGS = {"topic": "topic-classification", "stance": "stance-detection"}
 METRIC_ROWS = (("accuracy", "accuracy", "Accuracy", None), ("macro_f1", "f1", "Macro F1", "macro"),
                ("ece", "expected_calibration_error", "Expected calibration error (15 bins)", None))
+MULTI_LABEL_METRIC_ROWS = (("micro_f1", "f1", "Micro F1", "micro"), ("macro_f1", "f1", "Macro F1", "macro"),
+                           ("samples_f1", "f1", "Samples F1", "samples"),
+                           ("hamming_loss", "hamming_loss", "Hamming loss", None),
+                           ("accuracy", "accuracy", "Subset accuracy (exact label set)", None))
 
 
 def card_text(manifest: Mapping[str, Any], metrics: Mapping[str, Any] | None = None,
@@ -44,14 +53,23 @@ def card_text(manifest: Mapping[str, Any], metrics: Mapping[str, Any] | None = N
     task = manifest.get("task", "topic")
     kind = manifest.get("kind", "")
     datasets = [d for d in card_cfg.get("datasets") or [] if d]
+    multi = _multi_label(manifest) is not None
     data = ModelCardData(
         language="ar", license=card_cfg.get("license") or "unknown", library_name="khabar",
-        pipeline_tag="text-classification", tags=["khabar", "arabic", "news", TASK_TAGS.get(task, task), kind],
-        datasets=datasets or None, metrics=["accuracy", "f1", "expected_calibration_error"], model_name=name,
-        eval_results=_eval_results(metrics, config, datasets, task) or None,
+        pipeline_tag="text-classification",
+        tags=["khabar", "arabic", "news", TASK_TAGS.get(task, task), *(["multi-label-classification"] if multi else []), kind],
+        datasets=datasets or None, model_name=name,
+        metrics=["f1", "hamming_loss", "accuracy"] if multi else ["accuracy", "f1", "expected_calibration_error"],
+        eval_results=_eval_results(metrics, config, datasets, task, multi) or None,
     )
     body = _body(name, manifest, metrics, config, provenance, card_cfg)
     return str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}"))
+
+
+def _multi_label(manifest: Mapping[str, Any]) -> dict | None:
+    """The manifest's multi-label note ({"thresholds", "allow_no_label", "chosen_on"}), None for single-label."""
+    note = manifest.get(MULTI_LABEL)
+    return note if isinstance(note, dict) else None
 
 
 def _evaluated(metrics: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
@@ -63,7 +81,7 @@ def _evaluated(metrics: Mapping[str, Any], config: Mapping[str, Any]) -> list[st
     return [n for n in order if n in names] + [n for n in names if n not in order]
 
 
-def _eval_results(metrics, config, datasets, task) -> list:
+def _eval_results(metrics, config, datasets, task, multi: bool = False) -> list:
     from huggingface_hub import EvalResult
 
     extras = {e.get("name"): e for e in (config.get("eval") or {}).get("extra") or []}
@@ -74,12 +92,12 @@ def _eval_results(metrics, config, datasets, task) -> list:
         extra = extras.get(split)
         dataset_type = (datasets[0] if datasets and not extra else _data_name(extra["data"]) if extra
                         else _data_name(config.get("data") or {}))
-        for key, metric_type, metric_name, metric_config in METRIC_ROWS:
+        for key, metric_type, metric_name, metric_config in MULTI_LABEL_METRIC_ROWS if multi else METRIC_ROWS:
             value = metrics.get(f"{split}.{key}")
             if value is None:
                 continue
             out.append(EvalResult(
-                task_type="text-classification", task_name=f"Arabic news {task}",
+                task_type="text-classification", task_name=f"Arabic news {task}{' (multi-label)' if multi else ''}",
                 dataset_type=dataset_type, dataset_name=f"{config.get('name', 'data')}: {split}" if not extra else split,
                 dataset_split="test" if split == "test" else (extra or {}).get("only_split") or "all",
                 metric_type=metric_type, metric_value=round(float(value), 4), metric_name=metric_name,
@@ -114,12 +132,21 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
     data_cfg = config.get("data") or {}
     evaluated = _evaluated(metrics, config)
     abstain = manifest.get("abstain") if isinstance(manifest.get("abstain"), dict) else None
+    multi = _multi_label(manifest)
     lines = [f"# {name}", ""]
-    lines += [card_cfg.get("description") or
-              (f"A {kind} model that labels Arabic news {'articles by topic' if task == 'topic' else 'claim/headline pairs by stance'}, "
-               f"trained with khabar {manifest.get('khabar_version', '')}. "
-               f"It gives one of {len(labels)} labels with a probability, and abstains (no label) when "
-               "its confidence is below the threshold stored with it."), ""]
+    if multi:
+        what = (f"A multi-label {kind} model that labels Arabic news articles by topic, trained with khabar "
+                f"{manifest.get('khabar_version', '')}. An article may carry several of its {len(labels)} labels: "
+                "it gives every label whose probability reaches that label's own threshold, with the probabilities, "
+                + ("and no label when none does." if multi.get("allow_no_label") else "and at least its most probable label."))
+    else:
+        what = (f"A {kind} model that labels Arabic news {'articles by topic' if task == 'topic' else 'claim/headline pairs by stance'}, "
+                f"trained with khabar {manifest.get('khabar_version', '')}. "
+                f"It gives one of {len(labels)} labels with a probability, and abstains (no label) when "
+                "its confidence is below the threshold stored with it.")
+    lines += [card_cfg.get("description") or what, ""]
+    if multi and card_cfg.get("description"):
+        lines += ["Multi-label: an article gets every label at or above that label's threshold (below).", ""]
 
     lines += ["## Labels", "", ", ".join(f"`{lab}`" for lab in labels), ""]
     if task == "stance":
@@ -157,7 +184,9 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
         lines += [f"Probabilities: {manifest['probabilities']}.", ""]
 
     lines += ["## Results", ""]
-    if evaluated:
+    if evaluated and multi:
+        lines += _multi_label_results(metrics, evaluated)
+    elif evaluated:
         lines += ["| evaluation | n | accuracy | macro-F1 | weighted-F1 | accuracy at 80% coverage | AURC | ECE |",
                   "|---|---|---|---|---|---|---|---|"]
         for split in evaluated:
@@ -198,7 +227,77 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
     else:
         lines += ["No evaluation recorded with this model.", ""]
 
-    lines += ["## Calibration and abstaining", ""]
+    if multi:
+        lines += _thresholds_lines(multi, labels)
+    else:
+        lines += _abstain_lines(metrics, evaluated, abstain)
+
+    lines += ["## Intended use", "",
+              card_cfg.get("intended_use") or
+              (f"Sorting and routing Arabic news {'by topic' if task == 'topic' else 'claims by stance'} among the labels above, "
+               "with a person checking what matters. "
+               + ("Each label is decided on its own: check the articles that get several labels"
+                  + (", or none." if multi.get("allow_no_label") else ".")
+                  if multi else "Restrict the labels to those that apply to a source (`--labels`) "
+                  "and keep the abstain threshold on: an abstained article goes to a person.")), ""]
+
+    lines += ["## Limitations", ""]
+    for item in _limitations(manifest, metrics, config, provenance, evaluated) + list(card_cfg.get("limitations") or []):
+        lines.append(f"- {item}")
+    lines.append("")
+
+    example = ("khabar predict MODEL_DIR articles.jsonl" if multi else
+               "khabar predict MODEL_DIR articles.jsonl --min-confidence 0.9 --labels " + ",".join(labels[:3]))
+    lines += ["## How to use", "", "```sh",
+              'khabar predict MODEL_DIR --text "..."' + (' --pair "..."' if task == "stance" else ""),
+              example, "khabar serve MODEL_DIR", "```", "",
+              f"Regenerate this card with `khabar card RUN`; `{MANIFEST}` lists it with its SHA-256.", ""]
+    return "\n".join(lines)
+
+
+def _multi_label_results(metrics: Mapping[str, Any], evaluated: list[str]) -> list[str]:
+    """The results of a multi-label model: its headline figures, the articles with 2+ labels, by source."""
+    lines = ["| evaluation | n | micro-F1 | macro-F1 | samples-F1 | Hamming loss | subset accuracy | label cardinality gold / predicted |",
+             "|---|---|---|---|---|---|---|---|"]
+    for split in evaluated:
+        cells = [_fmt(metrics.get(f"{split}.{k}")) for k in ("n", "micro_f1", "macro_f1", "samples_f1", "hamming_loss", "accuracy")]
+        gold, predicted = metrics.get(f"{split}.cardinality.gold"), metrics.get(f"{split}.cardinality.predicted")
+        cells.append(f"{_fmt(gold, 3)} / {_fmt(predicted, 3)}" if gold is not None else "")
+        lines.append(f"| {split} | " + " | ".join(cells) + " |")
+    lines += ["", "Subset accuracy counts an article right only when its predicted label set is exactly the gold set.", ""]
+    two = [f"{split}: {_fmt(metrics[f'{split}.two_plus.all_labels'])} of {metrics.get(f'{split}.two_plus.n')}"
+           for split in evaluated if metrics.get(f"{split}.two_plus.all_labels") is not None]
+    if two:
+        lines += ["Articles with two or more gold labels that get all of them: " + "; ".join(two) + ".", ""]
+    sources = sorted({k.split(".")[2] for k in metrics if ".source." in k and k.endswith(".micro_f1")
+                      and k.split(".")[0] in evaluated})
+    if sources:
+        lines += ["Per source:", "", "| evaluation | source | n | micro-F1 | macro-F1 |", "|---|---|---|---|---|"]
+        for split in evaluated:
+            for source in sources:
+                if f"{split}.source.{source}.micro_f1" in metrics:
+                    lines.append(f"| {split} | {source} | " + " | ".join(_fmt(metrics.get(f"{split}.source.{source}.{k}"))
+                                                                for k in ("n", "micro_f1", "macro_f1")) + " |")
+        lines.append("")
+    return lines
+
+
+def _thresholds_lines(note: Mapping[str, Any], labels: list[str]) -> list[str]:
+    """How a multi-label model decides: its per-label thresholds and where they were chosen."""
+    thresholds = note.get("thresholds") or {}
+    lines = ["## Thresholds", "",
+             f"Each label has its own decision threshold, chosen on the {note.get('chosen_on') or 'held-out data'} "
+             "where that label's F1 peaks; an article gets every label whose probability reaches its threshold, "
+             "most probable first" + ("." if note.get("allow_no_label") else ", and its most probable label when none does."),
+             "", "| label | threshold |", "|---|---|"]
+    lines += [f"| {lab} | {_fmt(thresholds.get(lab))} |" for lab in labels]
+    if note.get("default_for"):
+        lines += ["", f"No positive example of {', '.join(note['default_for'])} to choose on: the default threshold for them."]
+    return lines + [""]
+
+
+def _abstain_lines(metrics: Mapping[str, Any], evaluated: list[str], abstain: Mapping[str, Any] | None) -> list[str]:
+    lines = ["## Calibration and abstaining", ""]
     eces = [f"{split} {metrics[f'{split}.ece']:.4f}" for split in evaluated if metrics.get(f"{split}.ece") is not None]
     if eces:
         lines += ["Expected calibration error (15 equal-width bins of the top probability): " + ", ".join(eces) + ".", ""]
@@ -218,24 +317,7 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
     else:
         lines += ["No abstain threshold is stored: every prediction gets a label unless `--min-confidence P` is given "
                   "(or the config sets `predict.min_confidence` / `predict.target_precision`).", ""]
-
-    lines += ["## Intended use", "",
-              card_cfg.get("intended_use") or
-              (f"Sorting and routing Arabic news {'by topic' if task == 'topic' else 'claims by stance'} among the labels above, "
-               "with a person checking what matters. Restrict the labels to those that apply to a source (`--labels`) "
-               "and keep the abstain threshold on: an abstained article goes to a person."), ""]
-
-    lines += ["## Limitations", ""]
-    for item in _limitations(manifest, metrics, config, provenance, evaluated) + list(card_cfg.get("limitations") or []):
-        lines.append(f"- {item}")
-    lines.append("")
-
-    lines += ["## How to use", "", "```sh",
-              'khabar predict MODEL_DIR --text "..."' + (' --pair "..."' if task == "stance" else ""),
-              "khabar predict MODEL_DIR articles.jsonl --min-confidence 0.9 --labels " + ",".join(labels[:3]),
-              "khabar serve MODEL_DIR", "```", "",
-              f"Regenerate this card with `khabar card RUN`; `{MANIFEST}` lists it with its SHA-256.", ""]
-    return "\n".join(lines)
+    return lines
 
 
 def _limitations(manifest, metrics, config, provenance, evaluated) -> list[str]:
@@ -245,15 +327,26 @@ def _limitations(manifest, metrics, config, provenance, evaluated) -> list[str]:
         out.append(f"Trained on one source ({next(iter(sources))}): it learned that source's topics and habits too.")
     elif not sources:
         out.append("Trained on one collection without a source column: expect lower accuracy on other outlets.")
-    test = metrics.get("test.accuracy")
+    multi = _multi_label(manifest)
+    key, figure = ("micro_f1", "micro-F1") if multi else ("accuracy", "accuracy")
+    test = metrics.get(f"test.{key}")
     for extra in (config.get("eval") or {}).get("extra") or []:
-        acc = metrics.get(f"{extra.get('name')}.accuracy")
-        if acc is not None and test is not None:
-            out.append(f"On another source ({extra.get('name')}) accuracy is {acc:.4f}, against {test:.4f} on its own test split.")
-    out.append(f"It knows only its {len(manifest.get('labels') or [])} labels: an article about anything else still gets one "
-               "of them, often with high confidence; the abstain threshold catches only part of these.")
-    out.append("Probabilities are calibrated on the dev split of the training data; on other sources they are less reliable "
-               "(compare the ECE of the evaluations above).")
+        value = metrics.get(f"{extra.get('name')}.{key}")
+        if value is not None and test is not None:
+            out.append(f"On another source ({extra.get('name')}) {figure} is {value:.4f}, against {test:.4f} on its own test split.")
+    n_labels = len(manifest.get("labels") or [])
+    if multi:
+        out.append(f"It knows only its {n_labels} labels: an article about anything else "
+                   + ("may still get some of them." if multi.get("allow_no_label") else
+                      "still gets at least its most probable one."))
+        out.append(f"The thresholds were chosen on the {multi.get('chosen_on') or 'held-out data'}: a label with few "
+                   "examples there has a rough threshold, and on other sources the label counts per article drift "
+                   "(compare the label cardinality, gold against predicted).")
+    else:
+        out.append(f"It knows only its {n_labels} labels: an article about anything else still gets one "
+                   "of them, often with high confidence; the abstain threshold catches only part of these.")
+        out.append("Probabilities are calibrated on the dev split of the training data; on other sources they are less reliable "
+                   "(compare the ECE of the evaluations above).")
     return out
 
 

@@ -7,6 +7,10 @@ reliability_<name>.png and report.md (see `report`). The figures of accuracy and
 every prediction (full coverage); the risk–coverage figures say what abstaining would buy, and with
 a threshold (`min_confidence`) `selective.abstain` gives the coverage and accuracy it keeps. Examples whose gold label the model does not know (another
 source's extra topics) are counted and reported apart, never silently dropped.
+
+A multi-label model (`model.multi_label`) is measured on label sets (see `multi_label`): the same
+records, with lists of labels as `gold` and `predicted`, decided by `model.decide` like every
+prediction; the figures differ, and `headline`/`flat_metrics` say which a result has.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from ..errors import KhabarError
 from ..examples import Example
 from ..serving.predict import check_labels, check_min_confidence, predict_proba_in_batches, rank_top_k, restrict_proba
 from .calibration import flat_selective, selective_figures
+from .multi_label import HEADLINE as MULTI_LABEL_HEADLINE
+from .multi_label import flat_multi_label, is_multi_label, summarize_multi_label
 
 TOP_K = 3
 
@@ -66,12 +72,15 @@ def evaluate_model(model, examples: Sequence[Example], label_map: Mapping[str, s
     `predict.restrict_proba`); gold labels outside it then count as unknown, reported apart.
     `min_confidence`: also report the coverage and accuracy of the predictions kept at this
     threshold (each prediction record says whether it abstained); the other figures use them all.
+    A multi-label model has neither (each label has its own threshold): both are refused.
     """
     label_map = dict(label_map or {})
     check_min_confidence(min_confidence, "--min-confidence")
     unknown_targets = sorted(set(label_map.values()) - set(model.labels_))
     if unknown_targets:
         raise KhabarError(f"--label-map maps to {unknown_targets}, which the model does not know; its labels are {model.labels_}")
+    if model.multi_label:
+        return _evaluate_label_sets(model, examples, label_map, batch_size, labels, min_confidence)
     check_labels(model.labels_, labels)  # a bad subset: refused before predicting
     proba = predict_proba_in_batches(model, [ex.inputs for ex in examples], batch_size)
     proba, names = restrict_proba(proba, model.labels_, labels)
@@ -91,8 +100,39 @@ def evaluate_model(model, examples: Sequence[Example], label_map: Mapping[str, s
     return result
 
 
+def _evaluate_label_sets(model, examples: Sequence[Example], label_map: Mapping[str, str], batch_size: int,
+                        labels: Sequence[str] | None, min_confidence: float | None) -> dict:
+    """`evaluate_model` of a multi-label model: each label decided with its own threshold
+    (`model.decide`), so a label subset or one confidence threshold has no meaning and is refused."""
+    if labels is not None:
+        raise KhabarError("--labels: a multi-label model decides each label on its own (its per-label thresholds); "
+                          "leave --labels out")
+    if min_confidence:
+        raise KhabarError("--min-confidence: a multi-label model decides each label with its own threshold chosen on "
+                          "dev; leave --min-confidence out")
+    names = list(model.labels_)
+    proba = predict_proba_in_batches(model, [ex.inputs for ex in examples], batch_size)
+    chosen = model.decide(proba)
+    predictions = []
+    for ex, order, probs, picked, row in zip(examples, *rank_top_k(proba, TOP_K), chosen, proba):
+        gold = [label_map.get(lab, lab) for lab in ex.gold]
+        predictions.append({
+            "id": ex.id, "gold": gold, "original_label": list(ex.gold), "predicted": [names[j] for j in picked],
+            "probability": float(probs[0]) if len(probs) else 0.0,
+            "probabilities": {names[j]: float(row[j]) for j in picked},
+            "top_k": [[names[i], float(p)] for i, p in zip(order, probs)],
+            "source": ex.source, "known": bool(gold) and all(lab in names for lab in gold),
+        })
+    result = summarize_multi_label(predictions, names)
+    result["thresholds"] = {lab: float(t) for lab, t in zip(names, model.thresholds_)}
+    return result
+
+
 def summarize(predictions: list[dict], labels: Sequence[str], min_confidence: float | None = None) -> dict:
-    """Metrics from prediction records (also used on a run's saved predictions.jsonl)."""
+    """Metrics from prediction records (also used on a run's saved predictions.jsonl); records of
+    label sets (a multi-label model's) get the multi-label figures."""
+    if is_multi_label(predictions):
+        return summarize_multi_label(predictions, labels)
     known = [p for p in predictions if p["known"]]
     result = compute_metrics([p["gold"] for p in known], [p["predicted"] for p in known], labels)
     by_source = defaultdict(list)
@@ -119,18 +159,22 @@ def summarize(predictions: list[dict], labels: Sequence[str], min_confidence: fl
 
 
 def headline(result: dict) -> dict:
-    """The figures a table shows: accuracy, macro-F1, weighted-F1, n."""
-    return {k: result.get(k) for k in ("accuracy", "macro_f1", "weighted_f1", "n")}
+    """The figures a table shows: accuracy, macro-F1, weighted-F1, n; for a multi-label result
+    micro-, macro- and samples-F1, Hamming loss, subset accuracy (as `accuracy`) and n."""
+    keys = MULTI_LABEL_HEADLINE if result.get("multi_label") else ("accuracy", "macro_f1", "weighted_f1", "n")
+    return {k: result.get(k) for k in keys}
 
 
 def flat_metrics(result: dict, prefix: str) -> dict:
     """Flat keys (`test.accuracy`, `test.f1.Sports`, `test.source.x.accuracy`) for metrics.json."""
     flat = {f"{prefix}.{k}": v for k, v in headline(result).items()}
+    if result.get("multi_label"):
+        flat.update(flat_multi_label(result, prefix))
     for label, figures in result.get("per_class", {}).items():
         for name, value in figures.items():
             flat[f"{prefix}.{name}.{label}"] = value
     for source, figures in result.get("by_source", {}).items():
-        for name in ("accuracy", "macro_f1", "n"):
+        for name in figures:
             flat[f"{prefix}.source.{source}.{name}"] = figures[name]
     for label, info in result.get("unknown_labels", {}).items():
         flat[f"{prefix}.unknown_label.{label}"] = info["n"]

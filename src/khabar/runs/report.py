@@ -1,5 +1,7 @@
 """Results a person reads: the report (report.md), the confusion matrix plot, and the reliability
-diagram with the risk–coverage curve.
+diagram with the risk–coverage curve. A multi-label result has its own part of the report
+(`multi_label_lines`) and, in place of the confusion matrix, the per-label decision counts; it has
+no reliability diagram (no single top prediction to calibrate).
 
 Why apart from `evaluate`: the metrics are plain data that `compare` and the tests use too; how
 they are laid out on a page is a separate, replaceable concern.
@@ -13,6 +15,10 @@ import numpy as np
 
 
 def plot_confusion(result: dict, path: str, title: str) -> None:
+    """The confusion matrix (rows = gold); for a multi-label result the per-label confusion summary."""
+    if result.get("multi_label"):
+        plot_label_confusion(result, path, title)
+        return
     import matplotlib
 
     matplotlib.use("Agg")
@@ -25,6 +31,33 @@ def plot_confusion(result: dict, path: str, title: str) -> None:
     matrix = np.array(result["confusion"]) if result["confusion"] else np.zeros((len(labels), len(labels)), int)
     ConfusionMatrixDisplay(matrix, display_labels=labels).plot(ax=ax, cmap="Blues", colorbar=False, xticks_rotation=45)
     ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_label_confusion(result: dict, path: str, title: str) -> None:
+    """A multi-label result has no square confusion matrix (an article may be right on one label and
+    wrong on another): one row per label with its TP, FN, FP and TN counts, shaded by their share
+    of the articles."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = ("tp", "fn", "fp", "tn")
+    labels = list(result.get("label_confusion") or {}) or list(result.get("labels") or [])
+    counts = np.array([[result.get("label_confusion", {}).get(lab, {}).get(c, 0) for c in columns] for lab in labels],
+                      dtype=float).reshape(len(labels), len(columns))
+    fig, ax = plt.subplots(figsize=(6.5, max(2.5, 0.45 * len(labels) + 1.6)))
+    ax.imshow(counts / max(result.get("n") or 1, 1), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for i in range(len(labels)):
+        for j in range(len(columns)):
+            share = counts[i, j] / max(result.get("n") or 1, 1)
+            ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", color="white" if share > 0.6 else "black")
+    ax.set_xticks(range(len(columns)), ["true pos.", "false neg.", "false pos.", "true neg."])
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_title(f"{title}\nper-label decisions (n = {result.get('n') or 0} articles)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -121,6 +154,9 @@ def report_markdown(title: str, sections: list[tuple[str, dict]], texts: Mapping
         if not result.get("n"):
             lines += ["No labeled examples the model knows.", ""]
             continue
+        if result.get("multi_label"):
+            lines += multi_label_lines(result, texts, examples_shown)
+            continue
         lines += [f"n = {result['n']}, accuracy = {result['accuracy']:.4f}, macro-F1 = {result['macro_f1']:.4f}, "
                   f"weighted-F1 = {result['weighted_f1']:.4f}", ""]
         lines += ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
@@ -153,3 +189,50 @@ def report_markdown(title: str, sections: list[tuple[str, dict]], texts: Mapping
     return "\n".join(lines)
 
 
+def multi_label_lines(result: dict, texts: Mapping[str, str], examples_shown: int = 8) -> list[str]:
+    """A multi-label result's part of the report: headline figures, per-label table with its
+    decision counts, label cardinality, the recall of the articles with 2+ labels, by source, and
+    articles whose predicted set differs from the gold set."""
+    lines = [f"n = {result['n']}, micro-F1 = {result['micro_f1']:.4f}, macro-F1 = {result['macro_f1']:.4f}, "
+             f"samples-F1 = {result['samples_f1']:.4f}, Hamming loss = {result['hamming_loss']:.4f}, "
+             f"subset accuracy (exact label set) = {result['accuracy']:.4f}", ""]
+    thresholds = result.get("thresholds") or {}
+    head = "| label | precision | recall | F1 | support | TP | FP | FN |" + (" threshold |" if thresholds else "")
+    lines += [head, "|" + "---|" * (head.count("|") - 1)]
+    for label, f in result["per_class"].items():
+        c = result["label_confusion"].get(label, {})
+        row = (f"| {label} | {f['precision']:.3f} | {f['recall']:.3f} | {f['f1']:.3f} | {f['support']} | "
+               f"{c.get('tp', '')} | {c.get('fp', '')} | {c.get('fn', '')} |")
+        if thresholds:
+            row += f" {thresholds[label]:.4f} |" if label in thresholds else " |"
+        lines.append(row)
+    lines.append("")
+    card = result["cardinality"]
+    lines += [f"Label cardinality (mean labels per article): gold {card['gold']:.3f}, predicted {card['predicted']:.3f}.", ""]
+    two = result["two_plus"]
+    if two["n"]:
+        lines += [f"Articles with 2+ gold labels: {two['n']}; {two['all_labels']:.4f} of them get all their labels "
+                  f"({round(two['all_labels'] * two['n'])} of {two['n']}), {two['label_recall']:.4f} of their labels found.", ""]
+    else:
+        lines += ["No article has 2+ gold labels here.", ""]
+    if result.get("by_source"):
+        lines += ["| source | n | micro-F1 | macro-F1 | samples-F1 | subset accuracy |", "|---|---|---|---|---|---|"]
+        for source, f in result["by_source"].items():
+            lines.append(f"| {source} | {f['n']} | {f['micro_f1']:.4f} | {f['macro_f1']:.4f} | {f['samples_f1']:.4f} | "
+                         f"{f['accuracy']:.4f} |")
+        lines.append("")
+    if result.get("unknown_labels"):
+        lines += ["Labels the model does not know (their articles reported apart, not in the figures above):", ""]
+        for label, info in result["unknown_labels"].items():
+            lines.append(f"- {label}: {info['n']} examples, predicted as {info['predicted_as']}")
+        lines.append("")
+    wrong = [p for p in result["predictions"] if p["known"] and set(p["gold"]) != set(p["predicted"])][:examples_shown]
+    if wrong:
+        lines += ["Articles whose predicted label set differs from the gold set:", ""]
+        for p in wrong:
+            snippet = " ".join(texts.get(p["id"], "").split())[:160]
+            shown = ", ".join(f"{lab} {prob:.2f}" for lab, prob in (p.get("probabilities") or {}).items()) or "none"
+            lines.append(f"- `{p['id']}` gold {{{', '.join(p['gold'])}}}, predicted {{{', '.join(p['predicted'])}}} "
+                         f"({shown}): {snippet}")
+        lines.append("")
+    return lines

@@ -166,8 +166,9 @@ def example_texts(groups: Sequence[Sequence[Example]]) -> dict[str, str]:
 def write_results(directory: str, title: str, results: Mapping[str, dict], metrics: dict,
                   texts: Mapping[str, str], examples_shown: int = 8) -> None:
     """metrics.json, predictions.jsonl and confusion_matrix.png of the main result (test, else dev,
-    else the only one), reliability_<name>.png of every result (reliability diagram and
-    risk–coverage curve), and report.md with every result: what a run and `evaluate --out` share."""
+    else the only one; for a multi-label result the per-label decision counts), reliability_<name>.png
+    of every single-label result (reliability diagram and risk–coverage curve), and report.md with
+    every result: what a run and `evaluate --out` share."""
     write_json(os.path.join(directory, "metrics.json"), metrics)
     main = next((name for name in ("test", "dev") if name in results), next(iter(results), None))
     if main is not None:

@@ -35,7 +35,8 @@ DISTRIBUTIONS = ("uniform", "log_uniform", "int", "log_int", "choice")
 @dataclass
 class TuneConfig:
     space: dict[str, Any]
-    metric: Optional[Literal["accuracy", "macro_f1", "weighted_f1"]] = None
+    # micro_f1 and samples_f1: multi-label models only (accuracy is then subset accuracy)
+    metric: Optional[Literal["accuracy", "macro_f1", "weighted_f1", "micro_f1", "samples_f1"]] = None
     trials: int = field(default=20, metadata={"min": 1})
     timeout: Optional[float] = field(default=None, metadata={"exclusive_min": 0.0})
     max_fit_seconds: Optional[float] = field(default=None, metadata={"exclusive_min": 0.0})

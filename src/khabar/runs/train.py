@@ -46,7 +46,7 @@ from .run_dir import (check_writable, discard_if_empty, example_texts, new_run_d
 class RunResult:
     run_dir: str
     metrics: dict
-    headline: dict  # split name -> {accuracy, macro_f1, weighted_f1, n}
+    headline: dict  # split name -> {accuracy, macro_f1, weighted_f1, n} (multi-label: see evaluate.headline)
     rank: int = 0  # under torchrun: this process's rank (every rank gets rank 0's result)
 
 
@@ -146,8 +146,10 @@ def _evaluate_and_write(config, model, splits, extras, log) -> RunResult:
             results[name] = evaluate_model(model, items)
             seconds = time.perf_counter() - eval_start
             metrics[f"{name}.predict_per_second"] = round(len(items) / max(seconds, 1e-9), 1)
-            log(f"evaluated {name}: accuracy {results[name]['accuracy']:.4f}, macro-F1 {results[name]['macro_f1']:.4f}")
-    note = abstain_note(config.predict, results.get("dev"), log)
+            log(f"evaluated {name}: {_figures_line(results[name])}")
+    # a multi-label model decides each label with its own threshold: no abstain threshold (the
+    # config refuses min_confidence and target_precision for it)
+    note = None if model.multi_label else abstain_note(config.predict, results.get("dev"), log)
     threshold = None
     if note is not None:
         model.extra_manifest_["abstain"] = note
@@ -158,11 +160,18 @@ def _evaluate_and_write(config, model, splits, extras, log) -> RunResult:
     for extra, examples in extras:
         results[extra.name] = evaluate_model(model, examples, extra.label_map, labels=extra.labels, min_confidence=threshold)
         metrics.update(flat_metrics(results[extra.name], extra.name))
-        log(f"evaluated {extra.name}: accuracy {results[extra.name]['accuracy'] or 0:.4f} on {results[extra.name]['n']} known-label examples")
+        log(f"evaluated {extra.name}: {_figures_line(results[extra.name])} on {results[extra.name]['n']} known-label examples")
 
     run_dir = _write_run(config, model, splits, results, metrics, extras)
     log(f"run written: {run_dir}")
     return RunResult(run_dir, metrics, {name: headline(r) for name, r in results.items()})
+
+
+def _figures_line(result: dict) -> str:
+    """The log line's figures: accuracy and macro-F1, or micro-F1, macro-F1 and subset accuracy."""
+    figures = (("micro-F1", "micro_f1"), ("macro-F1", "macro_f1"), ("subset accuracy", "accuracy")) \
+        if result.get("multi_label") else (("accuracy", "accuracy"), ("macro-F1", "macro_f1"))
+    return ", ".join(f"{name} {result[key] or 0:.4f}" for name, key in figures)
 
 
 def _extra_examples(extra, config: Config):
@@ -192,7 +201,7 @@ def _write_files(final, config, model, splits, results, metrics, extras) -> None
         with open(os.path.join(tmp, "config.yaml"), "w", encoding="utf-8") as fh:
             yaml.safe_dump(config.to_dict(), fh, allow_unicode=True, sort_keys=False)
         texts = example_texts([splits.dev, splits.test] + [e for _, e in extras])
-        write_results(tmp, f"{config.name} ({config.task}, {config.model_kind})", results, metrics, texts,
+        write_results(tmp, f"{config.name} ({config.task}{' multi-label' if config.multi_label else ''}, {config.model_kind})", results, metrics, texts,
                       config.eval.misclassified_examples)
         write_json(os.path.join(tmp, "provenance.json"), provenance)
 

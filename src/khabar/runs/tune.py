@@ -59,6 +59,8 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
     spec, dims = parse_tune(raw, path)  # every key checked before any trial runs
     budget = trials or spec.trials
     metric = spec.metric or base.eval.primary_metric
+    if metric in ("micro_f1", "samples_f1") and not base.multi_label:
+        raise KhabarError(f"{path}: tune.metric: {metric} is a multi-label figure; use macro_f1, accuracy or weighted_f1")
     folder = os.path.join(base.output_dir, base.name, "tune")
     check_writable(folder, f"{path}: output_dir")
     os.makedirs(folder, exist_ok=True)
