@@ -202,10 +202,12 @@ class Model(ABC):
             if unknown:
                 raise KhabarError(f"targets: {unknown} are not labels of this model ({', '.join(self.labels_)})")
             chosen = [[index[lab] for lab in dict.fromkeys(row)] for row in targets]
-        elif self.multi_label:  # the labels the model gives, then (runner_up) the best one it does not
+        elif self.multi_label:  # every label it gives (its top label if none), then the best left out
             order = np.argsort(-proba, axis=1, kind="stable")
-            chosen = [picked + [j for j in ranked if j not in picked][: int(runner_up)] or ranked[:1]
-                      for picked, ranked in zip(self.decide(proba), order.tolist())]
+            chosen = []
+            for given, ranked in zip(self.decide(proba), order.tolist()):
+                given = given or ranked[:1]
+                chosen.append(given + [j for j in ranked if j not in given][: 1 if runner_up else 0])
         else:
             order = np.argsort(-proba, axis=1, kind="stable")  # the ranking every output shares
             chosen = [list(row[: 2 if runner_up else 1]) for row in order.tolist()]

@@ -32,8 +32,9 @@ class Encoded:
     def lengths(self) -> np.ndarray:
         return np.fromiter((len(ids) for ids in self.input_ids), dtype=np.int64, count=len(self.input_ids))
 
-    def rows(self, labels: Optional[Sequence[int]] = None, order: Optional[Sequence[int]] = None) -> list[dict]:
-        """Feature dicts for `DataCollatorWithPadding`, with the article's label on every row."""
+    def rows(self, labels: Optional[np.ndarray] = None, order: Optional[Sequence[int]] = None) -> list[dict]:
+        """Feature dicts for `DataCollatorWithPadding`, with the article's label on every row:
+        `labels` is one label index per article, or (multi-label) one row of 0/1 floats per article."""
         order = range(len(self)) if order is None else order
         out = []
         for r in order:
@@ -41,7 +42,8 @@ class Encoded:
             if self.token_type_ids is not None:
                 row["token_type_ids"] = self.token_type_ids[r]
             if labels is not None:
-                row["labels"] = int(labels[self.owner[r]])
+                gold = labels[self.owner[r]]
+                row["labels"] = gold.tolist() if np.ndim(gold) else int(gold)
             out.append(row)
         return out
 

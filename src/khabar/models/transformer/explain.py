@@ -6,7 +6,10 @@ up to the quantity's change from baseline to input (completeness), up to the int
 Captum reports. Here:
 
 - the quantity is the label's log-probability (log-softmax of the logits), so a word's weight is
-  how much it raised or lowered that label's log-probability against all the other labels;
+  how much it raised or lowered that label's log-probability against all the other labels; for a
+  multi-label model, whose labels do not compete, it is the label's own logit (its sigmoid is the
+  label's probability), and the labels explained unless told are the ones the model gives the
+  article (`Model.decide`; with `runner_up`, also the most probable label left out);
 - the baseline is the same token row with every content token replaced by the padding token
   (special tokens and positions kept): "the same input with no words";
 - the integral is taken on the word embeddings, with Captum's `IntegratedGradients` over the
@@ -49,7 +52,7 @@ from ..base import Inputs, aligned_words, in_text_order, label_explanation, word
 STEPS = 32
 #: tokens per forward pass when the integration points are evaluated in batches
 BATCH_TOKENS = 4096
-METHOD = ("integrated gradients (Captum, {steps} steps) of the label's log-probability on the word embeddings, "
+METHOD = ("integrated gradients (Captum, {steps} steps) of the label's {quantity} on the word embeddings, "
           "from an all-padding baseline; token attributions summed per word; long articles: the head window")
 
 
@@ -61,6 +64,7 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
 
     inputs = list(inputs)
     normalized, proba, chosen, top = model.explain_plan(inputs, top, runner_up, targets)
+    multi_label = model.multi_label
     net = model.model_.eval()
     device = model.torch_device()
     embed = net.get_input_embeddings()
@@ -73,7 +77,7 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
     def forward(embeddings, mask, types=None):
         extra = {"token_type_ids": types} if types is not None else {}
         logits = net(inputs_embeds=embeddings, attention_mask=mask, **extra).logits.float()
-        return torch.log_softmax(logits, dim=-1)
+        return logits if multi_label else torch.log_softmax(logits, dim=-1)
 
     integrated = IntegratedGradients(forward)
     out = []
@@ -112,7 +116,8 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
                                                spans, top, unassigned=score - base - assigned))
         best = int(np.argmax(proba[i]))
         out.append({"label": model.labels_[best], "probability": float(proba[i, best]),
-                    "method": METHOD.format(steps=steps), "tokens": counts, "explained": explained})
+                    "method": METHOD.format(steps=steps, quantity="logit" if multi_label else "log-probability"),
+                    "tokens": counts, "explained": explained})
     return out
 
 

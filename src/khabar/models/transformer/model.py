@@ -7,6 +7,14 @@ that is removed after `fit`; the model directory gets `save_pretrained` (safeten
 Under `torchrun` the Trainer trains data-parallel; rank 0 makes that directory and the starting
 checkpoint once and every rank uses them (see `khabar.torchrun` for why).
 
+Multi-label topics (`multi_label`): the network is built with `problem_type:
+multi_label_classification` (recorded in its config.json), trains on 0/1 label rows with binary
+cross-entropy (class weights: BCE `pos_weight`, negatives / positives of each label), and
+`predict_proba` gives each label's sigmoid. The epoch kept is still the one of best dev macro-F1,
+here of the labels at or above 0.5 (micro- and samples-F1 and subset accuracy are reported too,
+see `trainer`); then the per-label thresholds are chosen on the dev split with the kept weights
+(`Model.fit_thresholds`). Without a dev split every threshold stays 0.5, and the manifest says so.
+
 Inputs are tokenized once without special tokens by the fast (Rust) tokenizer, then cut by the
 long-article strategy (head, head_tail, chunks) and assembled with the tokenizer's own special
 tokens (its post-processor), the same way in training and prediction. For stance the claim is the
@@ -30,18 +38,19 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from scipy.special import softmax
+from scipy.special import expit, softmax
 
 from ... import torchrun
 from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import quiet_libraries, say
-from ..base import MANIFEST, RESTORE, Inputs, Model, rebuild_config
+from ..base import MANIFEST, MULTI_LABEL, RESTORE, Inputs, Model, rebuild_config
+from ..thresholds import DEFAULT_THRESHOLD
 from . import KIND
 from .checkpoint import resolve_checkpoint
 from .encode import Encoded, Template, encode_inputs, pool_by_owner
 from .params import SCRATCH, check_params
-from .trainer import RowDataset, article_metrics, trainer_classes
+from .trainer import MULTI_LABEL_PROBLEM, RowDataset, article_metrics, trainer_classes
 
 #: prediction reports progress (every tenth) only for at least this many token rows
 PREDICT_PROGRESS_ROWS = 2000
@@ -71,7 +80,7 @@ class TransformerModel(Model):
                 tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
                 model = AutoModelForSequenceClassification.from_pretrained(
                     source, local_files_only=local_only, id2label=id2label, label2id=label2id,
-                    problem_type="single_label_classification", ignore_mismatched_sizes=True,
+                    problem_type=self.problem_type, ignore_mismatched_sizes=True,
                 )
         except (OSError, ValueError) as exc:
             raise KhabarError(
@@ -79,6 +88,11 @@ class TransformerModel(Model):
                 "point it at a directory with config.json, model weights and tokenizer files"
             ) from None
         self._set_model(model, tokenizer)
+
+    @property
+    def problem_type(self) -> str:
+        """Hugging Face's name for what the network's head does: softmax over labels, or a sigmoid each."""
+        return MULTI_LABEL_PROBLEM if self.multi_label else "single_label_classification"
 
     def _set_model(self, model, tokenizer) -> None:
         if not getattr(tokenizer, "is_fast", False) or getattr(tokenizer, "backend_tokenizer", None) is None:
@@ -122,13 +136,17 @@ class TransformerModel(Model):
         if len(self.labels_) < 2:
             raise KhabarError(f"the training data has a single label ({', '.join(self.labels_)}); a classifier needs at least two")
         label_index = {lab: i for i, lab in enumerate(self.labels_)}
-        unknown = sorted({ex.label for ex in dev} - set(label_index))
+        unknown = sorted({lab for ex in dev for lab in ex.gold} - set(label_index))
         if unknown:
             raise KhabarError(f"dev labels {unknown} never occur in training; add training examples or map them with data.label_map")
         train_inputs = self.normalize_inputs([ex.inputs for ex in train], training=True)
         dev_inputs = self.normalize_inputs([ex.inputs for ex in dev], training=True) if dev else []
-        train_y = np.array([label_index[ex.label] for ex in train])
-        dev_y = np.array([label_index[ex.label] for ex in dev])
+        if self.multi_label:  # one 0/1 row per article, floats for binary cross-entropy
+            train_y = self.gold_matrix(train).astype(np.float32)
+            dev_y = self.gold_matrix(dev).astype(np.float32)
+        else:
+            train_y = np.array([label_index[ex.label] for ex in train])
+            dev_y = np.array([label_index[ex.label] for ex in dev])
 
         cuda = torch.cuda.is_available()
         bf16, fp16 = self._precision(cuda)
@@ -161,7 +179,7 @@ class TransformerModel(Model):
                 enc_dev = self.encode(dev_inputs)
                 order = np.argsort(-enc_dev.lengths(), kind="stable")  # long first: less padding, same metric
                 eval_rows = RowDataset(enc_dev.rows(dev_y, order))
-                compute_metrics = article_metrics(enc_dev.owner[order], dev_y, len(self.labels_))
+                compute_metrics = article_metrics(enc_dev.owner[order], dev_y, len(self.labels_), self.allow_no_label)
             else:
                 say("transformer: no dev examples: no early stopping, the last epoch is kept")
 
@@ -207,7 +225,8 @@ class TransformerModel(Model):
             weights = None
             if self.params.class_weights:
                 weights = self.class_weights(np.array([row["labels"] for row in train_rows.rows]))
-                say("transformer: class weights " + ", ".join(f"{lab} {w:.2f}" for lab, w in zip(self.labels_, weights)))
+                what = "BCE pos_weight" if self.multi_label else "class weights"
+                say(f"transformer: {what} " + ", ".join(f"{lab} {w:.2f}" for lab, w in zip(self.labels_, weights)))
             trainer = trainer_cls(
                 model=self.model_, args=args, train_dataset=train_rows, eval_dataset=eval_rows,
                 processing_class=self.tokenizer_, data_collator=DataCollatorWithPadding(self.tokenizer_),
@@ -225,16 +244,41 @@ class TransformerModel(Model):
             if torchrun.is_main():
                 shutil.rmtree(workdir, ignore_errors=True)
         self.torch_device_ = None
+        if self.multi_label:
+            self._choose_thresholds(enc_dev if dev else None, dev)
         best = f", best dev macro-F1 {self.best_dev_macro_f1_:.4f}" if dev and self.best_dev_macro_f1_ is not None else ""
         say(f"transformer: trained in {time.time() - started:.0f}s{best}")
         return self
 
+    def _choose_thresholds(self, enc_dev: Optional[Encoded], dev: Sequence[Example]) -> None:
+        """A multi-label model's per-label thresholds: chosen on the dev split's probabilities
+        (its rows already encoded), or without a dev split the default for every label, said in
+        the manifest (a multi-label manifest always lists every label's threshold)."""
+        if enc_dev is not None:
+            self.fit_thresholds(self.proba_of(enc_dev, len(dev)), dev, "dev split")
+            return
+        self.thresholds_ = np.full(len(self.labels_), DEFAULT_THRESHOLD)
+        self.extra_manifest_[MULTI_LABEL] = {
+            "thresholds": {lab: DEFAULT_THRESHOLD for lab in self.labels_}, "allow_no_label": self.allow_no_label,
+            "chosen_on": f"none: no dev split, {DEFAULT_THRESHOLD} for every label", "default_for": list(self.labels_),
+        }
+        say(f"transformer: no dev split to choose label thresholds on: {DEFAULT_THRESHOLD} for every label")
+
     def class_weights(self, labels: np.ndarray) -> np.ndarray:
         """scikit-learn's "balanced" weights, n / (k * count) over the k labels present: every
         present label carries the same total weight and the weights average to 1 over the training
-        rows. Labels absent from training get 1."""
+        rows. Labels absent from training get 1.
+
+        Multi-label (`labels`: rows x labels, 0/1): BCE's `pos_weight` per label, its negatives over
+        its positives among the training rows, so that a label's positives weigh as much as its
+        negatives; 1 for a label that has no positive or no negative row."""
         from sklearn.utils.class_weight import compute_class_weight
 
+        if labels.ndim == 2:
+            positives = labels.sum(axis=0).astype(np.float64)
+            negatives = len(labels) - positives
+            both = (positives > 0) & (negatives > 0)
+            return np.where(both, negatives / np.maximum(positives, 1.0), 1.0)
         weights = np.ones(len(self.labels_))
         present = np.unique(labels)
         weights[present] = compute_class_weight("balanced", classes=present, y=labels)
@@ -302,8 +346,14 @@ class TransformerModel(Model):
         if not inputs:
             return np.zeros((0, len(self.labels_)))
         enc = self.encode(self.normalize_inputs(inputs))
-        logits = self.row_logits(enc)
-        return softmax(pool_by_owner(logits, enc.owner, len(inputs)), axis=1)
+        return self.proba_of(enc, len(inputs))
+
+    def proba_of(self, enc: Encoded, n: int) -> np.ndarray:
+        """Probabilities of n inputs from their token rows: the logits of each input's rows
+        mean-pooled, then softmax, or for a multi-label model each label's sigmoid (decided by
+        `multi_label` when called: `load_model` sets it from the manifest after `load_weights`)."""
+        pooled = pool_by_owner(self.row_logits(enc), enc.owner, n)
+        return expit(pooled) if self.multi_label else softmax(pooled, axis=1)
 
     def explain(self, inputs: Inputs, top: Optional[int] = None, runner_up: bool = False, targets=None) -> list[dict]:
         """Integrated gradients on the word embeddings, summed per word of the original text
@@ -374,7 +424,7 @@ class TransformerModel(Model):
                               f"weights only); {RESTORE}")
         params, train, normalize = rebuild_config(manifest, directory)
         labels = list(manifest["labels"])
-        model = cls(manifest["task"], params, train, normalize, labels=labels)
+        model = cls(manifest["task"], params, train, normalize, labels=labels, multi_label=MULTI_LABEL in manifest)
         try:
             with quiet_libraries():
                 tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
@@ -389,6 +439,11 @@ class TransformerModel(Model):
         saved = [net.config.id2label.get(i) for i in range(net.config.num_labels)]
         if saved != labels:
             raise KhabarError(f"{directory}: config.json labels {saved} differ from {MANIFEST} labels {labels}; {RESTORE}")
+        trained = net.config.problem_type == MULTI_LABEL_PROBLEM
+        if trained != model.multi_label:  # a sigmoid head read as softmax (or back) answers wrongly, silently
+            heads = {True: "multi-label (one sigmoid per label)", False: "single-label (softmax)"}
+            raise KhabarError(f"{directory}: config.json describes a {heads[trained]} network but {MANIFEST} a "
+                              f"{heads[model.multi_label]} model; {RESTORE}")
         if len(tokenizer) > net.config.vocab_size:
             raise KhabarError(f"{directory}: tokenizer.json has {len(tokenizer)} tokens but the network embeds "
                               f"{net.config.vocab_size} (config.json): the files do not belong together; {RESTORE}")

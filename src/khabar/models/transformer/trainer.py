@@ -3,6 +3,13 @@
 Why apart: token rows as a dataset, dev metrics per article (window logits mean-pooled, then
 macro-F1 and accuracy), a loss that is right under gradient accumulation and with class weights,
 and progress lines. torch and transformers are imported only when `trainer_classes` is called.
+
+Multi-label (a network whose `config.problem_type` is "multi_label_classification"): the loss is
+binary cross-entropy on the sigmoid of each label's logit, the class weights are BCE's `pos_weight`
+per label, and the dev metrics are micro-, macro- and samples-F1 and subset accuracy of the labels each
+article gets at a fixed 0.5 threshold (`thresholds.labels_above`, with the model's floor). Those
+epoch figures only pick the epoch to keep; the per-label thresholds the model decides with are
+chosen afterwards on the same dev split, with the kept weights.
 """
 
 from __future__ import annotations
@@ -12,7 +19,11 @@ import time
 import numpy as np
 
 from ...log import say
+from ..thresholds import DEFAULT_THRESHOLD, labels_above, multi_hot
 from .encode import pool_by_owner
+
+#: `config.problem_type` of a network with one sigmoid per label (Hugging Face's name)
+MULTI_LABEL_PROBLEM = "multi_label_classification"
 
 
 class RowDataset:
@@ -35,13 +46,32 @@ def macro_f1_accuracy(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> tupl
     return float(f1), float(accuracy_score(gold, pred))
 
 
-def article_metrics(owner: np.ndarray, gold: np.ndarray, n_labels: int):
-    """`compute_metrics` for Trainer: window logits mean-pooled per article, then macro-F1 and accuracy."""
+def label_set_metrics(gold: np.ndarray, decided: list[list[int]]) -> dict:
+    """Micro-, macro- and samples-F1 and subset accuracy (every label right) of decided label sets
+    against a rows x labels 0/1 gold matrix."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    predicted = multi_hot(decided, range(gold.shape[1]))
+    figures = {average: float(f1_score(gold, predicted, average=average, zero_division=0))
+               for average in ("micro", "macro", "samples")}
+    return {f"{average}_f1": f1 for average, f1 in figures.items()} | {"accuracy": float(accuracy_score(gold, predicted))}
+
+
+def article_metrics(owner: np.ndarray, gold: np.ndarray, n_labels: int, allow_no_label: bool = False):
+    """`compute_metrics` for Trainer: window logits mean-pooled per article, then macro-F1 and
+    accuracy; for a multi-label `gold` (rows x labels, 0/1) also micro-F1, of the labels whose
+    sigmoid is at least 0.5 (at least the top one unless `allow_no_label`), accuracy being subset accuracy."""
+    from scipy.special import expit
+
+    gold = np.asarray(gold)
 
     def compute_metrics(prediction) -> dict:
         logits = prediction.predictions
         logits = logits[0] if isinstance(logits, (tuple, list)) else logits
         pooled = pool_by_owner(np.asarray(logits, dtype=np.float64), owner, len(gold))
+        if gold.ndim == 2:
+            thresholds = np.full(n_labels, DEFAULT_THRESHOLD)
+            return label_set_metrics(gold, labels_above(expit(pooled), thresholds, allow_no_label))
         f1, acc = macro_f1_accuracy(gold, pooled.argmax(axis=1), n_labels)
         return {"macro_f1": f1, "accuracy": acc}
 
@@ -54,7 +84,8 @@ def trainer_classes():
     from transformers import Trainer, TrainerCallback
 
     class KhabarTrainer(Trainer):
-        """Cross-entropy computed here, optionally weighted per class (`class_weights`).
+        """Cross-entropy computed here, optionally weighted per class (`class_weights`); for a
+        multi-label network, binary cross-entropy per label, `class_weights` being its `pos_weight`.
 
         The loss is a per-batch mean, so the Trainer divides it by the accumulation steps. Stock
         `Trainer` in transformers 5 assumes a model whose forward takes **kwargs (BERT's does)
@@ -75,9 +106,14 @@ def trainer_classes():
             outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
             logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
             weight = None if self.class_weights is None else self.class_weights.to(logits.device)
-            loss = torch.nn.functional.cross_entropy(
-                logits.float().view(-1, logits.shape[-1]), labels.view(-1), weight=weight,
-            )
+            if getattr(model.config, "problem_type", None) == MULTI_LABEL_PROBLEM:
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits.float(), labels.float().view(logits.shape), pos_weight=weight,
+                )
+            else:
+                loss = torch.nn.functional.cross_entropy(
+                    logits.float().view(-1, logits.shape[-1]), labels.view(-1), weight=weight,
+                )
             return (loss, outputs) if return_outputs else loss
 
     class Progress(TrainerCallback):
@@ -99,12 +135,18 @@ def trainer_classes():
                     f"loss {logs['loss']:.4f} lr {logs.get('learning_rate', 0):.2e} ({took:.0f}s)"
                 )
             if "eval_macro_f1" in logs:
+                micro = logs.get("eval_micro_f1")
                 say(
-                    f"transformer: epoch {state.epoch or 0:.2f} dev macro-F1 {logs['eval_macro_f1']:.4f} "
-                    f"accuracy {logs.get('eval_accuracy', 0):.4f} ({took:.0f}s)"
+                    f"transformer: epoch {state.epoch or 0:.2f} dev "
+                    + (f"micro-F1 {micro:.4f} " if micro is not None else "")
+                    + f"macro-F1 {logs['eval_macro_f1']:.4f} "
+                    + ("subset " if micro is not None else "")
+                    + f"accuracy {logs.get('eval_accuracy', 0):.4f} ({took:.0f}s)"
                 )
                 if self.on_dev is not None:
-                    self.on_dev(state.epoch or 0.0, {"macro_f1": logs["eval_macro_f1"],
-                                                     "accuracy": logs.get("eval_accuracy")})
+                    figures = {"macro_f1": logs["eval_macro_f1"], "accuracy": logs.get("eval_accuracy")}
+                    if micro is not None:  # multi-label: whichever of its figures tune watches
+                        figures.update(micro_f1=micro, samples_f1=logs.get("eval_samples_f1"))
+                    self.on_dev(state.epoch or 0.0, figures)
 
     return KhabarTrainer, Progress
