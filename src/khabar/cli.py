@@ -127,14 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-map", default=None, metavar="A=B,...", help="rename the data's labels to the model's")
     p.add_argument("--text-column", default=None, help="column with the text (default: guessed)")
     p.add_argument("--pair-column", default=None, help="column with the article (stance; default: guessed)")
-    p.add_argument("--label-column", default=None, help="column with the label (default: guessed)")
+    p.add_argument("--label-column", default=None,
+                   help="column with the label (default: guessed); for a multi-label model, a list of labels or "
+                        "labels joined by --label-delimiter")
+    p.add_argument("--label-delimiter", default=None, metavar="CHAR",
+                   help="multi-label model: the character between labels in a text label column (default: |)")
     p.add_argument("--split", default=None, choices=["train", "dev", "test"], help="only the rows of this split")
     p.add_argument("--labels", default=None, metavar="A,B,...",
                    help="restrict the prediction to these of the model's labels (probabilities renormalized over "
                         "them); the data's other labels are reported apart")
     p.add_argument("--min-confidence", type=number(0, 1), default=None, metavar="P",
                    help="also report coverage and accuracy when abstaining below P (default: the model's stored "
-                        "threshold, if any; 0: none)")
+                        "threshold, if any; 0: none; not for a multi-label model, whose labels have thresholds "
+                        "of their own)")
     p.add_argument("--out", default=None,
                    help="also write metrics.json, report.md, confusion_matrix.png, reliability_eval.png here")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
@@ -150,9 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=whole(1), default=3, help="how many labels to list per article (default: 3)")
     p.add_argument("--min-confidence", type=number(0, 1), default=None, metavar="P",
                    help="abstain (label null, abstained true) when the top probability is below P, from 0 to 1 "
-                        "(default: the threshold stored in the model, if any; 0 never abstains)")
+                        "(default: the threshold stored in the model, if any; 0 never abstains; not for a "
+                        "multi-label model, which gives every label above its own threshold under \"labels\")")
     p.add_argument("--labels", default=None, metavar="A,B,...",
-                   help="restrict the prediction to these of the model's labels, probabilities renormalized over them")
+                   help="restrict the prediction to these of the model's labels, probabilities renormalized over them "
+                        "(not for a multi-label model)")
     p.add_argument("--batch-size", type=whole(1), default=64, help="articles per model call (default: 64)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where a transformer runs")
     p.add_argument("--engine", default="local", choices=["local", "ray"],
@@ -321,10 +328,17 @@ def _cmd_train(args) -> int:
     result = train_from_config(args.config, args.overrides)
     if result.rank != 0:  # under torchrun: rank 0 wrote the run and prints it
         return 0
-    print(f"{'split':<12}{'accuracy':>10}{'macro-F1':>10}{'n':>8}")
+    # a multi-label run's headline has micro-F1 and samples-F1 too (and its accuracy is subset accuracy)
+    multi = any("micro_f1" in figures for figures in result.headline.values())
+    columns = [("accuracy", "subset acc." if multi else "accuracy"), ("macro_f1", "macro-F1")]
+    if multi:
+        columns += [("micro_f1", "micro-F1"), ("samples_f1", "samples-F1")]
+    width = 12 if multi else 10
+    print(f"{'split':<12}" + "".join(f"{title:>{width}}" for _, title in columns) + f"{'n':>8}")
     for name, figures in result.headline.items():
-        acc, f1 = figures["accuracy"], figures["macro_f1"]
-        print(f"{name:<12}{'' if acc is None else f'{acc:.4f}':>10}{'' if f1 is None else f'{f1:.4f}':>10}{figures['n']:>8}")
+        cells = "".join(f"{'' if figures.get(key) is None else format(figures[key], '.4f'):>{width}}"
+                        for key, _ in columns)
+        print(f"{name:<12}{cells}{figures['n']:>8}")
     print(f"run: {result.run_dir}")
     return 0
 
@@ -346,12 +360,18 @@ def _cmd_evaluate(args) -> int:
     from .data import DataConfig, guess_data_config, load_examples
     from .runs.evaluate import evaluate_model, parse_label_map
     from .runs.run_dir import check_writable, write_evaluation
-    from .serving.predict import check_labels, load_for_prediction, parse_labels, resolve_min_confidence
+    from .serving.predict import (
+        check_labels, check_multi_label_request, load_for_prediction, parse_labels, resolve_min_confidence,
+    )
 
     if args.out:
         check_writable(args.out, "--out")
     subset = parse_labels(args.labels)
     model = load_for_prediction(args.model, args.device)
+    check_multi_label_request(model.multi_label, args.min_confidence, subset)  # before reading data
+    if args.label_delimiter is not None and not model.multi_label:
+        raise KhabarError("--label-delimiter: only for a multi-label model (this one gives one label per article); "
+                          "drop it")
     check_labels(model.labels_, subset)  # a wrong label: before reading data
     threshold = resolve_min_confidence(model, args.min_confidence)
     try:
@@ -360,10 +380,10 @@ def _cmd_evaluate(args) -> int:
         if not args.text_column:
             raise
         cfg = DataConfig(path=[args.data])  # the user named the columns: no guessing needed
-    for column in ("text_column", "pair_column", "label_column"):
+    for column in ("text_column", "pair_column", "label_column", "label_delimiter"):
         if getattr(args, column):
             setattr(cfg, column, getattr(args, column))
-    examples = load_examples(cfg, model.task, args.data)
+    examples = load_examples(cfg, model.task, args.data, multi_label=model.multi_label)
     if args.split:
         examples = [ex for ex in examples if ex.split == args.split]
     result = evaluate_model(model, examples, parse_label_map(args.label_map), labels=subset, min_confidence=threshold)
@@ -375,6 +395,9 @@ def _cmd_evaluate(args) -> int:
 
 
 def _print_evaluation(result: dict) -> None:
+    if result.get("multi_label"):
+        _print_multi_label_evaluation(result)
+        return
     if result["n"]:
         print(f"n {result['n']}  accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
               f"weighted-F1 {result['weighted_f1']:.4f}")
@@ -399,6 +422,31 @@ def _print_evaluation(result: dict) -> None:
         print(f"abstaining below {abstain['min_confidence']:.4f}: coverage {abstain['coverage']:.4f} ({abstain['n']} kept), {acc}")
 
 
+def _print_multi_label_evaluation(result: dict) -> None:
+    """A multi-label result (`runs.multi_label`): the set figures, per label, and the sources."""
+    if not result["n"]:
+        print("no example has only labels the model knows; pass --label-map to map the data's labels to the model's")
+    else:
+        print(f"n {result['n']}  micro-F1 {result['micro_f1']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
+              f"samples-F1 {result['samples_f1']:.4f}  Hamming loss {result['hamming_loss']:.4f}  "
+              f"subset accuracy {result['accuracy']:.4f}")
+        cardinality = result.get("cardinality")
+        if cardinality:
+            print(f"labels per article: gold {cardinality['gold']:.2f}, predicted {cardinality['predicted']:.2f}")
+        two = result.get("two_plus") or {}
+        if two.get("n"):
+            print(f"articles with 2+ labels: {two['n']}, all their labels found {two['all_labels']:.4f}, "
+                  f"label recall {two['label_recall']:.4f}")
+        print(f"{'label':<16}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>9}")
+        for label, f in result["per_class"].items():
+            print(f"{label:<16}{f['precision']:>10.3f}{f['recall']:>10.3f}{f['f1']:>10.3f}{f['support']:>9}")
+    for source, f in result.get("by_source", {}).items():
+        print(f"source {source}: n {f['n']}  micro-F1 {f['micro_f1']:.4f}  macro-F1 {f['macro_f1']:.4f}  "
+              f"subset accuracy {f['accuracy']:.4f}")
+    for label, info in result.get("unknown_labels", {}).items():
+        print(f"label {label!r} unknown to the model: {info['n']} examples, predicted as {info['predicted_as']}")
+
+
 def _cmd_predict(args) -> int:
     from .serving import predict as P
 
@@ -411,6 +459,7 @@ def _cmd_predict(args) -> int:
         check_writable(args.output, "--output", folder=False)
     subset = P.parse_labels(args.labels)
     model = P.load_for_prediction(args.model, args.device)
+    P.check_multi_label_request(model.multi_label, args.min_confidence, subset)  # before reading input
     P.check_labels(model.labels_, subset)  # a wrong label: before reading input
     threshold = P.resolve_min_confidence(model, args.min_confidence)
     examples = _read_examples(args, model.task)
@@ -531,7 +580,8 @@ def _cmd_data_stats(args) -> int:
         from .config import load_config
 
         config = load_config(args.target)
-        stats = compute_stats(config.data, config.task, config.train.seed, args.target)
+        stats = compute_stats(config.data, config.task, config.train.seed, args.target,
+                              multi_label=config.multi_label)
     else:
         stats = stats_of_path(args.target, args.task)
     print(format_stats(stats))

@@ -6,7 +6,8 @@ Topic: type an Arabic article, submit, and the label shown is the one POST /pred
 one bar per label and the evidence words highlighted where the explanation's offsets say; a
 screenshot goes to the test's temporary folder (and to docs/page.png with KHABAR_SCREENSHOT=1).
 Stance: claim and article, both highlighted, and the abstain verdict of a server whose threshold
-nothing reaches.
+nothing reaches. Multi-label (slow): every decided label in the verdict and the bars, a threshold
+tick per bar, and a button per decided label that shows its evidence.
 
 Skips, saying what to install, without selenium or Chromium (`apt-get install -y chromium
 chromium-driver`; paths from $KHABAR_CHROMIUM / $KHABAR_CHROMEDRIVER, else the PATH). No wait
@@ -241,5 +242,41 @@ def test_the_page_for_a_stance_model_reads_a_claim_and_shows_the_abstain_verdict
         assert expected["top_k"][0]["label"] in verdict.text
         assert browser.find_element(By.ID, "result").get_attribute("data-abstained") == "true"
         assert _marks(browser, "text-view") or _marks(browser, "claim-view")
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow  # a server of its own, about 8 s
+def test_the_page_for_a_multi_label_model_shows_every_decided_label(browser, tmp_path_factory):
+    from multi_label_model import BOTH, train_multi_label
+
+    server = ServeProcess(str(train_multi_label(tmp_path_factory.mktemp("multi-label-page"))))
+    try:
+        _open(browser, server)
+        thresholds = server.get("model")["multi_label"]["thresholds"]
+        assert "multi-label" in browser.find_element(By.ID, "model-line").text
+        _type(browser, "text", BOTH)
+        _submit_and_wait(browser)
+        expected = server.post("predict", {"text": BOTH, "top_k": len(thresholds), "explain": True})["predictions"][0]
+        decided = [entry["label"] for entry in expected["labels"]]
+        assert len(decided) == 2
+        result = browser.find_element(By.ID, "result")
+        assert json.loads(result.get_attribute("data-labels")) == decided
+        verdict = browser.find_element(By.ID, "verdict").text
+        assert all(label in verdict for label in decided)
+        chosen = [li.find_element(By.CLASS_NAME, "name").text
+                  for li in browser.find_elements(By.CSS_SELECTOR, "#bars li.chosen")]
+        assert chosen == decided
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#bars .tick")) == len(thresholds)
+        tabs = browser.find_elements(By.CSS_SELECTOR, "#evidence-tabs .tab")
+        assert [tab.text for tab in tabs] == decided and browser.find_element(By.ID, "evidence-tabs").is_displayed()
+        tabs[1].click()  # the second label's evidence
+        WebDriverWait(browser, HANG).until(lambda d: decided[1] in d.find_element(By.ID, "evidence-label").text)
+        assert tabs[1].get_attribute("aria-pressed") == "true" and tabs[0].get_attribute("aria-pressed") == "false"
+        toward = expected["explanation"]["explained"][1]["toward"]
+        first = min((s["start"], s["end"]) for w in toward for s in w["spans"])
+        assert ("toward", "".join(list(BOTH)[first[0]:first[1]])) in _marks(browser, "text-view")
+        shot = tmp_path_factory.mktemp("multi-label-shot") / "page.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 0
     finally:
         server.stop()

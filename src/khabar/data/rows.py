@@ -87,7 +87,9 @@ def cell(value: Any, loc: str, column: Optional[str]) -> str:
         return ""
     if isinstance(value, (str, int, float)):
         return str(value).strip()
-    raise KhabarError(f"{loc}: column {column!r} holds {type(value).__name__}, expected text; fix the row")
+    hint = (" (a list of labels is multi-label data: set multi_label: true in a config)"
+            if isinstance(value, (list, tuple)) else "")
+    raise KhabarError(f"{loc}: column {column!r} holds {type(value).__name__}, expected text{hint}; fix the row")
 
 
 def check_label(raw: str, loc: str, cfg: DataConfig) -> str:

@@ -11,6 +11,11 @@ batches, rounds and lays the result out. The shape (one record per input):
 
 `spans` are character offsets (Unicode code points, as Python counts them) into the original
 input part, before normalization: `text[start:end]` is the word as written.
+
+A multi-label model's record explains every label it decides (`explain_targets`) and says which
+they are: `labels` (each with its probability, most probable first) and `label`/`probability`,
+the first of them (null when the model allows no label and none passes; the most probable label
+is then explained, to show what the model saw).
 """
 
 from __future__ import annotations
@@ -41,16 +46,42 @@ def explain_examples(model: Model, examples: Sequence[Example], top: int = EXPLA
     records = []
     for start in range(0, len(examples), BATCH):
         batch = examples[start:start + BATCH]
-        for ex, found in zip(batch, model.explain([ex.inputs for ex in batch], top=top, runner_up=runner_up)):
-            records.append({"id": ex.id, **rounded(found)})
+        inputs = [ex.inputs for ex in batch]
+        if not model.multi_label:
+            for ex, found in zip(batch, model.explain(inputs, top=top, runner_up=runner_up)):
+                records.append({"id": ex.id, **rounded(found)})
+            continue
+        proba = np.asarray(model.predict_proba(inputs), dtype=np.float64)
+        chosen = model.decide(proba)
+        found = model.explain(inputs, top=top, targets=explain_targets(model, proba, runner_up))
+        for ex, row, picked, explanation in zip(batch, proba, chosen, found):
+            decided = [{"label": model.labels_[j], "probability": float(row[j])} for j in picked]
+            first = decided[0] if decided else {"label": None, "probability": None}
+            records.append(rounded({"id": ex.id, **explanation, **first, "labels": decided}))
     return records
 
 
-def explain_inputs(model: Model, inputs: Sequence, labels: Sequence[str], top: int = EXPLAIN_TOP) -> list[dict]:
-    """What `POST /predict` with `"explain": true` adds to each prediction: the explanation of the
-    label it ranks first (`labels`, one per input, which may differ from the model's own top label
-    when the labels are restricted), rounded."""
-    return [rounded(found) for found in model.explain(list(inputs), top=top, targets=[[label] for label in labels])]
+def explain_targets(model: Model, proba: np.ndarray, runner_up: bool = False) -> list[list[str]]:
+    """The labels to explain for each row of a multi-label model's `proba`: every label it decides
+    (`Model.decide`), or its most probable one when it decides none; with `runner_up`, also the
+    most probable label it does not give."""
+    order = np.argsort(-np.asarray(proba, dtype=np.float64), axis=1, kind="stable").tolist()
+    targets = []
+    for picked, ranking in zip(model.decide(proba), order):
+        shown = list(picked) or ranking[:1]
+        if runner_up:
+            shown += [j for j in ranking if j not in shown][:1]
+        targets.append([model.labels_[j] for j in shown])
+    return targets
+
+
+def explain_inputs(model: Model, inputs: Sequence, targets: Sequence[Sequence[str]],
+                   top: int = EXPLAIN_TOP) -> list[dict]:
+    """What `POST /predict` with `"explain": true` adds to each prediction: the explanation of
+    `targets`, one list of labels per input (the label it ranks first, which may differ from the
+    model's own top label when the labels are restricted; every label a multi-label model
+    decides, `explain_targets`), rounded."""
+    return [rounded(found) for found in model.explain(list(inputs), top=top, targets=[list(t) for t in targets])]
 
 
 def rounded(value, digits: int = DIGITS):
@@ -68,7 +99,11 @@ def explanation_text(record: dict, inputs) -> str:
     """A record as lines for a person: the label, then per explained label the words for and
     against it with their weights, each word as written in the input."""
     parts = {"claim": inputs[0], "text": inputs[1]} if isinstance(inputs, tuple) else {"text": inputs}
-    lines = [f"{record.get('id', '')}\t{record['label']}\t{record['probability']:.3f}".lstrip("\t")]
+    if "labels" in record:  # multi-label: every label it decides
+        decided = ", ".join(f"{d['label']} {d['probability']:.3f}" for d in record["labels"]) or "(no label)"
+        lines = [f"{record.get('id', '')}\t{decided}".lstrip("\t")]
+    else:
+        lines = [f"{record.get('id', '')}\t{record['label']}\t{record['probability']:.3f}".lstrip("\t")]
 
     def shown(word: dict) -> str:
         source = parts.get(word["part"], "")

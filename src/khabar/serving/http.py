@@ -6,7 +6,8 @@ every limit (size, content type, batch size, text length, task) gives one clear 
 the field, in the shape every other error has: `{"error": "..."}`. The schema still appears in the
 OpenAPI docs at /docs. Concurrent requests share model calls through `batching.MicroBatcher`.
 Which fields a request may use depends on the model's task; each item then passes the one input
-rule (`examples.model_input`), and predictions have the shape of `predict.ranked`.
+rule (`examples.model_input`), and predictions have the shape of `predict.ranked` (of
+`predict.label_sets` for a multi-label model: every label it decides, with its probability).
 
 Nothing a client sends gets a 5xx: every request is checked completely before the model sees it,
 so a model error is a server bug (500, logged with its traceback) and never a reaction to input.
@@ -36,8 +37,11 @@ A request may ask for less trust in a prediction: `labels` restricts it to a sub
 labels (renormalized over them, `predict.restrict_proba`), `min_confidence` makes it abstain below
 that top probability (default: the server's, else the model's stored threshold); and for more
 insight: `"explain": true` adds to each prediction the `explanation` of the label it ranks first
-(`Model.explain`: evidence words with character offsets into the request's own text). Explanations
-run one request at a time on a thread of their own, at most `max_explain` items per request.
+(of every label it decides, for a multi-label model; `Model.explain`: evidence words with character
+offsets into the request's own text). Explanations run one request at a time on a thread of their
+own, at most `max_explain` items per request. A multi-label model takes neither `labels` nor
+`min_confidence` (422: each of its labels has its own threshold, shown under `multi_label` in
+`GET /model`).
 
 A client that goes away in the middle of its body is logged as one line and answered nothing.
 Slow clients are cut off by three deadlines (headers, body, idle keep-alive) and the number of
@@ -78,8 +82,11 @@ from ..models.base import Model, read_manifest, resolve_model_dir
 from .batching import MicroBatcher
 from .http_body import Reject, check_content_type, parse_json, read_body
 from .http_limits import headers_deadline
-from .explain import explain_inputs
-from .predict import check_min_confidence, load_for_prediction, ranked, restrict_proba, stored_threshold
+from .explain import explain_inputs, explain_targets
+from .predict import (
+    check_min_confidence, check_multi_label_request, label_sets, load_for_prediction, ranked, restrict_proba,
+    stored_threshold,
+)
 from .settings import (
     DEFAULT_LIMIT_CONCURRENCY, DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_WAIT_MS, DEFAULT_MODEL_BATCH, DEFAULT_MODEL_WORKERS, DEFAULT_TIMEOUT_BODY,
@@ -176,9 +183,13 @@ class Explanation(BaseModel):
 
 
 class Prediction(BaseModel):
-    label: Optional[str] = Field(description="the label, or null when the prediction abstained")
-    probability: float
-    abstained: bool
+    label: Optional[str] = Field(description="the label, or null when the prediction abstained (or, multi-label, "
+                                             "when the model allows no label and none passes its threshold)")
+    probability: Optional[float] = Field(description="the label's probability (null only with a null label of a "
+                                                     "multi-label model)")
+    abstained: Optional[bool] = Field(None, description="single-label models: whether it abstained")
+    labels: Optional[list[LabelScore]] = Field(None, description="multi-label models: every label at or above its "
+                                                                 "threshold, most probable first; `label` is the first")
     top_k: list[LabelScore]
     explanation: Optional[Explanation] = Field(None, description="with \"explain\": true")
 
@@ -385,6 +396,7 @@ def create_app(
         directory = resolve_model_dir(os.fspath(model_dir_or_model))
         model, manifest = load_for_prediction(directory, device), read_manifest(directory)
         card_path = os.path.join(directory, CARD)
+    check_multi_label_request(model.multi_label, min_confidence, labels)  # a server default it cannot honour: at start
     labels_all = list(model.labels_)
     default_labels = restrict_proba(np.zeros((0, len(labels_all))), labels_all, labels, "--labels")[1] \
         if labels is not None else None
@@ -429,25 +441,35 @@ def create_app(
         openapi_extra={"requestBody": {"required": True, "content": {
             "application/json": {"schema": PredictRequest.model_json_schema()}}}})
     async def predict(request: Request):
-        """Label one article or a batch: label, probability and the top-k labels per item."""
+        """Label one article or a batch: label, probability and the top-k labels per item (and, for a
+        multi-label model, every label it decides)."""
         try:
             check_content_type(request.headers.get("content-type", ""))
             req = _parse(await read_body(request, max_body_bytes, timeout_body), max_batch)
+            try:  # a multi-label model takes neither; said before the labels are checked one by one
+                check_multi_label_request(model.multi_label, req.min_confidence, req.labels,
+                                          ("min_confidence", "labels"))
+            except KhabarError as exc:
+                raise Reject(422, str(exc)) from None
             inputs = _inputs(req, model.task, max_batch, max_text_chars, normalize)
             subset = _subset(req.labels, labels_all) if req.labels is not None else default_labels
             if req.explain:
                 _check_explain(explain_refusal, len(inputs), max_explain)
-            proba = await batcher.submit(inputs)
-            proba, names = restrict_proba(np.asarray(proba), labels_all, subset, "labels")
-            threshold = req.min_confidence if req.min_confidence is not None else default_threshold
-            predictions = ranked(names, proba, min(req.top_k, len(names)), min_confidence=threshold)
+            proba = np.asarray(await batcher.submit(inputs), dtype=np.float64)
+            if model.multi_label:
+                predictions = label_sets(labels_all, proba, model.decide(proba), min(req.top_k, len(labels_all)))
+            else:
+                proba, names = restrict_proba(proba, labels_all, subset, "labels")
+                threshold = req.min_confidence if req.min_confidence is not None else default_threshold
+                predictions = ranked(names, proba, min(req.top_k, len(names)), min_confidence=threshold)
             if req.explain:
-                shown = [p["top_k"][0]["label"] for p in predictions]
+                targets = explain_targets(model, proba) if model.multi_label \
+                    else [[p["top_k"][0]["label"]] for p in predictions]
                 pool = explainer.get("pool")
                 if pool is None:
                     pool = explainer["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="khabar-explain")
                 found = await asyncio.get_running_loop().run_in_executor(
-                    pool, explain_inputs, model, inputs, shown, EXPLAIN_WORDS)
+                    pool, explain_inputs, model, inputs, targets, EXPLAIN_WORDS)
                 for prediction, explanation in zip(predictions, found):
                     prediction["explanation"] = explanation
         except Reject as exc:
@@ -488,7 +510,9 @@ def create_app(
     @app.get("/model")
     async def model_info():
         """The model's manifest (kind, task, labels, normalization, training parameters and metrics,
-        abstain threshold) and, under "card", its model card (the text GET /card serves, or null)."""
+        abstain threshold; for a multi-label model, under "multi_label", each label's threshold and
+        whether it may give no label) and, under "card", its model card (the text GET /card serves,
+        or null)."""
         return {**manifest, "card": card}
 
     return app

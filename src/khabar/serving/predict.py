@@ -5,6 +5,13 @@ model, reads inputs under the one input rule (`examples.model_input`), calls `pr
 batches, ranks the labels (`rank_top_k`, the one ranking of every output: CLI, HTTP, Ray and
 evaluation) and shapes records (id, label, probability, abstained, top-k).
 
+A multi-label model's records have no `abstained`: each carries `labels`, every label the model
+decides (`Model.decide`, the one rule: each label at or above its own threshold, chosen on dev),
+with its probability, most probable first; `label`/`probability` are the first of them (null
+when the model allows no label and none passes). Its probabilities are independent per label,
+so neither abstaining on the top probability nor renormalizing over a subset means anything for
+it: `check_multi_label_request` refuses both.
+
 Two ways to trust a prediction less, shared by every output: `restrict_proba` keeps only the
 labels that apply to a source (renormalized over them), and `min_confidence` makes a prediction
 abstain (label None) when its top probability is below it; `stored_threshold` is the threshold a
@@ -14,6 +21,7 @@ model carries from training (chosen on dev, see `runs.calibration`), the default
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import numbers
 import sys
@@ -84,13 +92,35 @@ def predict_examples(model: Model, examples: Sequence[Example], top_k: int = 3, 
     if batch_size < 1:
         raise KhabarError(f"--batch-size {batch_size}: must be at least 1")
     check_min_confidence(min_confidence, "--min-confidence")
+    check_multi_label_request(model.multi_label, min_confidence, labels)
     check_labels(model.labels_, labels)  # a bad subset: refused before any work
     records = []
     for start in range(0, len(examples), batch_size):
         batch = examples[start:start + batch_size]
+        ids = [ex.id for ex in batch]
+        if model.multi_label:
+            proba = np.asarray(model.predict_proba([ex.inputs for ex in batch]), dtype=np.float64)
+            records.extend(records_of_label_sets(model.labels_, ids, proba, model.decide(proba), top_k))
+            continue
         proba, names = restrict_proba(model.predict_proba([ex.inputs for ex in batch]), model.labels_, labels)
-        records.extend(records_from_proba(names, [ex.id for ex in batch], proba, top_k, min_confidence))
+        records.extend(records_from_proba(names, ids, proba, top_k, min_confidence))
     return records
+
+
+def check_multi_label_request(multi_label: bool, min_confidence: float | None, labels: Sequence[str] | None,
+                              names: tuple[str, str] = ("--min-confidence", "--labels")) -> None:
+    """For a multi-label model (`multi_label`), one line refusing what it cannot honour: an
+    abstain threshold on the top probability (`names[0]`) or a label subset renormalized
+    (`names[1]`). Its labels are decided one by one against their own thresholds, and its
+    probabilities do not add up to 1."""
+    if not multi_label:
+        return
+    if min_confidence is not None:
+        raise KhabarError(f"{names[0]}: a multi-label model decides each label with its own threshold chosen on dev "
+                          f"(its khabar.json multi_label.thresholds), not by the top probability; drop {names[0]}")
+    if labels is not None:
+        raise KhabarError(f"{names[1]}: a multi-label model decides each label on its own, so there is no subset to "
+                          f"renormalize over; drop {names[1]} and read the labels you need from the answer")
 
 
 def predict_proba_in_batches(model: Model, inputs: list, batch_size: int = 256) -> np.ndarray:
@@ -208,18 +238,65 @@ def records_from_proba(labels: Sequence[str], ids: Sequence[str], proba: np.ndar
     return [{"id": identifier, **row} for identifier, row in zip(ids, rows)]
 
 
+def label_sets(labels: Sequence[str], proba: np.ndarray, chosen: Sequence[Sequence[int]], top_k: int = 3,
+               digits: int | None = None) -> list[dict]:
+    """{label, probability, labels: [{label, probability}, ...], top_k} per row: a multi-label
+    model's prediction shape. `chosen` is `Model.decide(proba)` (label indices, most probable
+    first); `label`/`probability` are its first, None when it is empty (a model that allows no
+    label); `top_k` ranks all labels as `ranked` does. `digits` rounds the probabilities."""
+    proba = np.asarray(proba, dtype=np.float64)
+
+    def score(row: int, j: int) -> dict:
+        p = float(proba[row, j])
+        return {"label": labels[j], "probability": p if digits is None else round(p, digits)}
+
+    out = []
+    for row, (order, picked) in enumerate(zip(rank_top_k(proba, top_k)[0], chosen)):
+        decided = [score(row, j) for j in picked]
+        out.append({"label": decided[0]["label"] if decided else None,
+                    "probability": decided[0]["probability"] if decided else None,
+                    "labels": decided, "top_k": [score(row, j) for j in order]})
+    return out
+
+
+def records_of_label_sets(labels: Sequence[str], ids: Sequence[str], proba: np.ndarray,
+                          chosen: Sequence[Sequence[int]], top_k: int = 3) -> list[dict]:
+    """`label_sets` rows with their ids first, probabilities to 6 digits: a multi-label model's records."""
+    rows = label_sets(labels, proba, chosen, top_k, digits=6)
+    return [{"id": identifier, **row} for identifier, row in zip(ids, rows)]
+
+
 def write_records(records: Iterable[dict], fmt: str, stream: IO[str] | None = None) -> None:
     """JSON-lines (default) or CSV with id, label (empty when abstaining), probability, abstained
-    (true/false) and top-k as `label:p;...`."""
+    (true/false) and top-k as `label:p;...`. Multi-label records (with `labels`) give CSV columns
+    id, label, probability (the first decided label, empty when none), labels and probabilities
+    (every decided label and its probability, joined by "|") and top_k."""
     stream = stream or sys.stdout
     if fmt == "jsonl":
         for record in records:
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         return
+    records = iter(records)
+    first = next(records, None)
+    if first is not None and "labels" in first:
+        _write_label_set_csv(itertools.chain([first], records), stream)
+        return
     writer = csv.writer(stream)
     writer.writerow(["id", "label", "probability", "abstained", "top_k"])
-    for record in records:
+    for record in itertools.chain([] if first is None else [first], records):
         top = ";".join(f"{t['label']}:{t['probability']:.4f}" for t in record["top_k"])
         abstained = bool(record.get("abstained"))
         writer.writerow([record["id"], "" if record["label"] is None else record["label"],
                          f"{record['probability']:.6f}", "true" if abstained else "false", top])
+
+
+def _write_label_set_csv(records: Iterable[dict], stream: IO[str]) -> None:
+    """Multi-label records as CSV: one cell per list, its items joined by "|" (see `write_records`)."""
+    writer = csv.writer(stream)
+    writer.writerow(["id", "label", "probability", "labels", "probabilities", "top_k"])
+    for record in records:
+        top = ";".join(f"{t['label']}:{t['probability']:.4f}" for t in record["top_k"])
+        first = "" if record["probability"] is None else f"{record['probability']:.6f}"
+        writer.writerow([record["id"], "" if record["label"] is None else record["label"], first,
+                         "|".join(d["label"] for d in record["labels"]),
+                         "|".join(f"{d['probability']:.6f}" for d in record["labels"]), top])

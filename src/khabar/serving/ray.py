@@ -23,8 +23,10 @@ import numpy as np
 from ..data.formats import FORMATS, format_of, peek_columns
 from ..errors import KhabarError
 from ..examples import model_input, needs_pair
-from ..models.base import load_model, read_manifest, resolve_model_dir
-from .predict import check_labels, check_min_confidence, rank_top_k, resolve_min_confidence, restrict_proba
+from ..models.base import MULTI_LABEL, load_model, read_manifest, resolve_model_dir
+from .predict import (
+    check_labels, check_min_confidence, check_multi_label_request, rank_top_k, resolve_min_confidence, restrict_proba,
+)
 
 
 def _import_ray():
@@ -42,13 +44,17 @@ def _import_ray():
     return ray
 
 
-def label_table(ids, proba: np.ndarray, labels: Sequence[str], top_k: int = 3, min_confidence: Optional[float] = None):
+def label_table(ids, proba: np.ndarray, labels: Sequence[str], top_k: int = 3, min_confidence: Optional[float] = None,
+                chosen: Optional[Sequence[Sequence[int]]] = None):
     """A pyarrow table of predictions: id (when given), label (null when abstaining below
     `min_confidence`), probability, abstained (bool), top_k (list of {label, probability}, best
-    first). The rows of `predict.ranked`, as columns: shared by every engine so their outputs match."""
+    first). The rows of `predict.ranked`, as columns: shared by every engine so their outputs match.
+
+    `chosen` (a multi-label model's `Model.decide(proba)`) gives the rows of `predict.label_sets`
+    instead: id, label and probability (the first decided label; null when there is none),
+    labels (list of {label, probability}, every decided label, most probable first), top_k."""
     import pyarrow as pa
 
-    threshold = check_min_confidence(min_confidence) or 0.0
     order, top_probs = rank_top_k(proba, min(top_k, len(labels)))
     k = order.shape[1]
     names = np.asarray(labels, dtype=object)
@@ -56,10 +62,23 @@ def label_table(ids, proba: np.ndarray, labels: Sequence[str], top_k: int = 3, m
         pa.array(np.arange(0, len(proba) * k + 1, k, dtype=np.int32)),
         pa.StructArray.from_arrays([pa.array(names[order].ravel(), pa.string()), pa.array(top_probs.ravel())],
                                    names=["label", "probability"]))
+    columns = {} if ids is None else {"id": ids}
+    if chosen is not None:
+        proba = np.asarray(proba, dtype=np.float64)
+        offsets = np.cumsum([0] + [len(row) for row in chosen]).astype(np.int32)
+        decided = pa.ListArray.from_arrays(pa.array(offsets), pa.StructArray.from_arrays(
+            [pa.array([labels[j] for row in chosen for j in row], pa.string()),
+             pa.array([float(proba[i, j]) for i, row in enumerate(chosen) for j in row], pa.float64())],
+            names=["label", "probability"]))
+        columns.update(label=pa.array([labels[row[0]] if row else None for row in chosen], pa.string()),
+                       probability=pa.array([float(proba[i, row[0]]) if row else None for i, row in enumerate(chosen)],
+                                            pa.float64()),
+                       labels=decided, top_k=top)
+        return pa.table(columns)
+    threshold = check_min_confidence(min_confidence) or 0.0
     best = top_probs[:, 0] if k else np.zeros(0)
     abstained = best < threshold
     label = names[order[:, 0]] if k else np.zeros(0, dtype=object)
-    columns = {} if ids is None else {"id": ids}
     columns.update(label=pa.array([None if a else lab for lab, a in zip(label, abstained)], pa.string()),
                    probability=pa.array(best, pa.float64()), abstained=pa.array(abstained, pa.bool_()), top_k=top)
     return pa.table(columns)
@@ -72,6 +91,7 @@ class _Labeler:
         self.model = load_model(model_dir)
         self.model.set_device(device)
         self.text_column, self.pair_column, self.id_column, self.top_k = text_column, pair_column, id_column, top_k
+        check_multi_label_request(self.model.multi_label, min_confidence, labels)
         self.min_confidence = resolve_min_confidence(self.model, min_confidence)  # the model's stored one by default
         self.labels = labels
 
@@ -93,6 +113,8 @@ class _Labeler:
         inputs = [model_input(self.model.task, *item, where=f"row {i + 1}")
                   for i, item in enumerate(zip(*values))]
         proba = self.model.predict_proba(inputs) if inputs else np.zeros((0, len(self.model.labels_)))
+        if self.model.multi_label:
+            return label_table(ids, proba, self.model.labels_, self.top_k, chosen=self.model.decide(proba))
         proba, names = restrict_proba(proba, self.model.labels_, self.labels)
         return label_table(ids, proba, names, self.top_k, self.min_confidence)
 
@@ -161,7 +183,9 @@ def predict_with_ray(
     `min_confidence`: abstain (label null, abstained true) below this top probability; None uses
     the model's stored threshold (`predict.stored_threshold`), 0 never abstains. `labels`: restrict
     the prediction to this subset of the model's labels, renormalized (`predict.restrict_proba`).
-    Output rows: id, label, probability, abstained, top_k. A local `output_dir` is written under a temporary
+    Output rows: id, label, probability, abstained, top_k (a multi-label model: id, label,
+    probability, labels, top_k, see `label_table`; it takes neither `min_confidence` nor
+    `labels`: `predict.check_multi_label_request`). A local `output_dir` is written under a temporary
     name and renamed when complete, so a failed run leaves nothing that looks finished.
     Returns {"rows", "files", "output_dir", "seconds"} (seconds exclude starting Ray).
     """
@@ -176,6 +200,7 @@ def predict_with_ray(
     if batch_size < 1 or num_workers < 1 or top_k < 1:
         raise KhabarError("batch_size, num_workers and top_k must be at least 1")
     check_min_confidence(min_confidence, "--min-confidence")
+    check_multi_label_request(manifest.get(MULTI_LABEL) is not None, min_confidence, labels)
     if labels is not None:  # refused here, in one line, rather than inside a worker
         labels = list(labels)
         check_labels(manifest["labels"], labels)

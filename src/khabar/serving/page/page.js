@@ -1,11 +1,14 @@
 // khabar's page: paste an article (or a claim and an article), see the labels, the abstain
-// verdict and the evidence words highlighted in the text. It talks to the server's own
-// /health, /model, /card and /predict, and never puts text into HTML: every string the user or
-// the server gives goes into the page as a text node (textContent), so nothing in it can run.
+// verdict and the evidence words highlighted in the text; for a multi-label model, every label it
+// decides, each bar with its label's threshold, and the evidence of each decided label in turn.
+// It talks to the server's own /health, /model, /card and /predict, and never puts text into
+// HTML: every string the user or the server gives goes into the page as a text node
+// (textContent), so nothing in it can run.
 "use strict";
 
 (function () {
-  const state = { task: "topic", labels: [], busy: false };
+  // thresholds: a multi-label model's per-label thresholds (from /model), null for one label per article
+  const state = { task: "topic", labels: [], thresholds: null, busy: false };
 
   function $(id) {
     return document.getElementById(id);
@@ -51,10 +54,14 @@
       state.task = health.body.task;
       const model = await getJSON("model");
       state.labels = model.ok && model.body && Array.isArray(model.body.labels) ? model.body.labels : [];
+      const multi = model.ok && model.body && model.body.multi_label;
+      state.thresholds = multi && typeof multi.thresholds === "object" ? multi.thresholds : null;
       const kind = health.body.kind || "";
       $("model-line").textContent = kind + " " + state.task + " model \u00b7 " + state.labels.length +
-        " labels: " + state.labels.join(", ");
+        " labels: " + state.labels.join(", ") +
+        (state.thresholds ? " \u00b7 multi-label: every label above its own threshold" : "");
       document.body.dataset.task = state.task;
+      if (state.thresholds) document.body.dataset.multiLabel = "true";
       if (state.task === "stance") {
         $("claim-field").hidden = false;
         $("claim-title").hidden = false;
@@ -110,14 +117,38 @@
 
   // -- showing -------------------------------------------------------------------------------------
   function render(prediction, parts) {
-    renderVerdict(prediction);
-    renderBars(prediction.top_k);
+    const decided = Array.isArray(prediction.labels) ? prediction.labels : null;  // a multi-label answer
+    if (decided) renderLabelSet(prediction, decided);
+    else renderVerdict(prediction);
+    renderBars(prediction.top_k, decided);
     const explanation = prediction.explanation;
     $("evidence").hidden = !explanation;
-    if (explanation) renderEvidence(explanation, parts);
+    if (explanation) renderTabs(explanation, parts);
     $("result").hidden = false;
     $("result").dataset.label = prediction.label === null ? "" : prediction.label;
     $("result").dataset.abstained = String(Boolean(prediction.abstained));
+    $("result").dataset.labels = JSON.stringify(decided ? decided.map((d) => d.label) : []);
+  }
+
+  // A multi-label verdict: every decided label with its probability, or none passing.
+  function renderLabelSet(prediction, decided) {
+    const verdict = $("verdict");
+    verdict.replaceChildren();
+    if (!decided.length) {
+      const best = prediction.top_k[0];
+      verdict.className = "abstained";
+      verdict.append(make("span", "label", "No label"),
+        document.createTextNode(": none reaches its threshold (most probable "),
+        make("bdi", "guess", best.label),
+        document.createTextNode(", " + percent(best.probability) + ")."));
+      return;
+    }
+    verdict.className = "";
+    verdict.append(document.createTextNode(decided.length > 1 ? "Labels: " : "Label: "));
+    decided.forEach(function (entry, i) {
+      if (i) verdict.append(document.createTextNode(", "));
+      verdict.append(make("bdi", "label", entry.label), document.createTextNode(" \u00b7 " + percent(entry.probability)));
+    });
   }
 
   function renderVerdict(prediction) {
@@ -137,11 +168,14 @@
     }
   }
 
-  function renderBars(topK) {
+  // One bar per label; for a multi-label answer (`decided`), the decided labels stand out and
+  // each bar marks its label's threshold.
+  function renderBars(topK, decided) {
     const bars = $("bars");
     bars.replaceChildren();
+    const chosen = new Set((decided || []).map((d) => d.label));
     for (const entry of topK) {
-      const row = make("li");
+      const row = make("li", decided && chosen.has(entry.label) ? "chosen" : "");
       const name = make("span", "name", entry.label);
       name.dir = "auto";
       name.title = entry.label;
@@ -149,9 +183,38 @@
       const fill = make("span", "fill");
       fill.style.setProperty("--p", String(Math.max(0, Math.min(1, entry.probability))));
       track.append(fill);
+      const threshold = decided && state.thresholds ? state.thresholds[entry.label] : undefined;
+      if (typeof threshold === "number") {
+        const tick = make("span", "tick");
+        tick.style.setProperty("--t", String(Math.max(0, Math.min(1, threshold))));
+        tick.title = "threshold " + percent(threshold);
+        track.append(tick);
+        name.title = entry.label + " (threshold " + percent(threshold) + ")";
+      }
       row.append(name, track, make("span", "value", percent(entry.probability)));
       bars.append(row);
     }
+  }
+
+  // One button per explained label when there are several (a multi-label model explains each
+  // label it decides); the first is shown.
+  function renderTabs(explanation, parts) {
+    const tabs = $("evidence-tabs");
+    tabs.replaceChildren();
+    const entries = explanation.explained || [];
+    tabs.hidden = entries.length < 2;
+    entries.forEach(function (entry, i) {
+      const button = make("button", "tab", entry.label);
+      button.type = "button";
+      button.dir = "auto";
+      button.setAttribute("aria-pressed", String(i === 0));
+      button.addEventListener("click", function () {
+        for (const other of tabs.children) other.setAttribute("aria-pressed", String(other === button));
+        renderEvidence(explanation, parts, i);
+      });
+      tabs.append(button);
+    });
+    renderEvidence(explanation, parts, 0);
   }
 
   // Offsets count Unicode code points (as Python does); JavaScript strings count UTF-16 units,
@@ -160,8 +223,8 @@
     return chars.slice(span.start, span.end).join("");
   }
 
-  function renderEvidence(explanation, parts) {
-    const entry = explanation.explained[0];
+  function renderEvidence(explanation, parts, index) {
+    const entry = explanation.explained[index || 0];
     $("evidence-label").textContent = "for \u201c" + entry.label + "\u201d";
     const chars = { text: Array.from(parts.text), claim: Array.from(parts.claim || "") };
     const strongest = Math.max(1e-12, ...entry.toward.concat(entry.against).map((w) => Math.abs(w.weight)));
