@@ -181,6 +181,17 @@ class Model(ABC):
         """Whether this model's kind gives explanations (`explain`)."""
         return type(self).explain is not Model.explain
 
+    def labels_to_explain(self, proba: np.ndarray, runner_up: bool = False) -> list[list[int]]:
+        """Per row of `proba`, the label indices an explanation covers unless told: the label the
+        model gives (a multi-label model: every label it gives, or its top one when it gives none),
+        then with `runner_up` the most probable label it does not give."""
+        order = np.argsort(-np.asarray(proba), axis=1, kind="stable").tolist()  # the ranking every output shares
+        chosen = []
+        for given, ranked in zip(self.decide(proba), order):
+            given = given or ranked[:1]
+            chosen.append(given + [j for j in ranked if j not in given][: 1 if runner_up else 0])
+        return chosen
+
     def explain_plan(self, inputs: Inputs, top: Optional[int], runner_up: bool,
                      targets: Optional[Sequence[Sequence[str]]] = None) -> tuple[list, np.ndarray, list[list[int]], int]:
         """What a kind's `explain` starts from: the inputs normalized (refused like predictions),
@@ -202,15 +213,8 @@ class Model(ABC):
             if unknown:
                 raise KhabarError(f"targets: {unknown} are not labels of this model ({', '.join(self.labels_)})")
             chosen = [[index[lab] for lab in dict.fromkeys(row)] for row in targets]
-        elif self.multi_label:  # every label it gives (its top label if none), then the best left out
-            order = np.argsort(-proba, axis=1, kind="stable")
-            chosen = []
-            for given, ranked in zip(self.decide(proba), order.tolist()):
-                given = given or ranked[:1]
-                chosen.append(given + [j for j in ranked if j not in given][: 1 if runner_up else 0])
         else:
-            order = np.argsort(-proba, axis=1, kind="stable")  # the ranking every output shares
-            chosen = [list(row[: 2 if runner_up else 1]) for row in order.tolist()]
+            chosen = self.labels_to_explain(proba, runner_up)
         return normalized, proba, chosen, top
 
     # -- the interface ---------------------------------------------------------------------

@@ -65,14 +65,7 @@ def explain_targets(model: Model, proba: np.ndarray, runner_up: bool = False) ->
     """The labels to explain for each row of a multi-label model's `proba`: every label it decides
     (`Model.decide`), or its most probable one when it decides none; with `runner_up`, also the
     most probable label it does not give."""
-    order = np.argsort(-np.asarray(proba, dtype=np.float64), axis=1, kind="stable").tolist()
-    targets = []
-    for picked, ranking in zip(model.decide(proba), order):
-        shown = list(picked) or ranking[:1]
-        if runner_up:
-            shown += [j for j in ranking if j not in shown][:1]
-        targets.append([model.labels_[j] for j in shown])
-    return targets
+    return [[model.labels_[j] for j in row] for row in model.labels_to_explain(proba, runner_up)]
 
 
 def explain_inputs(model: Model, inputs: Sequence, targets: Sequence[Sequence[str]],
