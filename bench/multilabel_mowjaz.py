@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
-from _common import ROOT, SHARED, machine_line, verdict
+from _common import ROOT, machine_line, shared_path, verdict
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.multiclass import OneVsRestClassifier
@@ -85,10 +84,7 @@ def main() -> None:
     parser.add_argument("--config", default=str(ROOT / "configs" / "mowjaz_topic_tfidf.yaml"))
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of the test split")
     args = parser.parse_args()
-    if not (SHARED / CORPUS).exists():
-        print(f"skipped: {SHARED / CORPUS} not found (the benchmark corpora live in $KHABAR_SHARED_DATA, "
-              "by default ../shared/data beside the repository)")
-        sys.exit(0)
+    shared_path(CORPUS)
     os.chdir(ROOT)
     config = load_config(args.config)
     splits = load_splits(config.data, config.task, config.train.seed, config.source, config.multi_label)
