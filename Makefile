@@ -32,6 +32,9 @@ demo: $(STAMP)
 	  --text "وزارة التربية تعلن تأجيل الامتحانات النهائية أسبوعا" \
 	  --pair "الوزارة تنفي ما تداولته مواقع التواصل عن تأجيل الامتحانات وتؤكد أنها في موعدها"
 	$(BIN)/khabar explain experiments/sample_topic_tfidf data/sample/new/sports.txt --format text --top 6
+	$(BIN)/khabar train configs/sample_topic_multilabel.yaml
+	$(BIN)/khabar predict experiments/sample_topic_multilabel \
+	  --text "النادي يعلن أرباحا قياسية من حقوق البث التلفزيوني ورعاية القمصان هذا الموسم"
 	$(BIN)/khabar compare experiments/
 
 # The HTTP server on 127.0.0.1:8000 with the sample topic model, trained first if there is no run yet.

@@ -142,3 +142,19 @@ def test_train_then_evaluate_the_run(config_file, cli, capsys):
 def test_serve_refuses_defaults_a_multi_label_model_cannot_honour_before_binding(model_dir, cli, capsys, flags):
     assert cli("serve", model_dir, "--port", "8765", *flags) == 2
     assert _one_error_line(capsys.readouterr().err).startswith(f"khabar: error: {flags[0]}: a multi-label model")
+
+
+def test_evaluate_takes_the_label_set_column_when_a_file_has_both(model_dir, cli, capsys, tmp_path):
+    """A file with `label` (the single-label view) and `labels` (the sets): a multi-label model's
+    gold is the set; taking `label` would silently score every article as single-topic."""
+    source = tmp_path / "both.jsonl"
+    source.write_text("".join(json.dumps({"id": f"r{i}", "text": r["text"], "label": r["labels"][0],
+                                          "labels": r["labels"]}, ensure_ascii=False) + "\n"
+                              for i, r in enumerate(rows())), encoding="utf-8")
+    out = tmp_path / "eval"
+    assert cli("evaluate", model_dir, "--data", str(source), "--out", str(out)) == 0
+    captured = capsys.readouterr()
+    assert "gold label sets from column 'labels'" in captured.err
+    gold = [json.loads(line)["gold"] for line in (out / "predictions.jsonl").read_text("utf-8").splitlines()]
+    assert any(len(g) == 2 for g in gold)
+    assert sorted(map(sorted, gold)) == sorted(sorted(r["labels"]) for r in rows())

@@ -18,6 +18,7 @@ import sys
 from . import __version__
 from .data.formats import extensions_text
 from .errors import KhabarError
+from .log import say
 from .normalize import PRESETS
 from .serving import settings as serve_settings
 
@@ -375,7 +376,7 @@ def _cmd_evaluate(args) -> int:
     check_labels(model.labels_, subset)  # a wrong label: before reading data
     threshold = resolve_min_confidence(model, args.min_confidence)
     try:
-        cfg, _ = guess_data_config(args.data, model.task)
+        cfg, _ = guess_data_config(args.data, model.task, model.multi_label)
     except KhabarError:
         if not args.text_column:
             raise
@@ -383,6 +384,8 @@ def _cmd_evaluate(args) -> int:
     for column in ("text_column", "pair_column", "label_column", "label_delimiter"):
         if getattr(args, column):
             setattr(cfg, column, getattr(args, column))
+    if model.multi_label:  # a file may hold one label and a label set: say which one is the gold
+        say(f"{args.data}: gold label sets from column {cfg.label_column!r} (--label-column to choose another)")
     examples = load_examples(cfg, model.task, args.data, multi_label=model.multi_label)
     if args.split:
         examples = [ex for ex in examples if ex.split == args.split]

@@ -15,19 +15,23 @@ TEXT_NAMES = ("text", "article", "content", "body", "claim", "s1", "headline")
 CLAIM_NAMES = ("claim", "s1", "headline", "text")
 PAIR_NAMES = ("text_pair", "s2", "article", "body")
 LABEL_NAMES = ("label", "labels", "stance", "topic", "topics", "category", "categories", "class")
+#: a multi-label model's gold: the plural names first (a file may carry `label` and `labels`, as
+#: the embedded sample does: the single-label view and the label sets)
+LABEL_SET_NAMES = ("labels", "topics", "categories", "label", "topic", "category", "class")
 
 
-def guess_columns(columns: list[str], task: Optional[str]) -> tuple[dict, str]:
+def guess_columns(columns: list[str], task: Optional[str], multi_label: bool = False) -> tuple[dict, str]:
     """({"text", "pair", "label", "id", "split", "source"} -> column or None, task) for these columns.
 
     With `task` None the task is guessed too: a claim column beside a text column means stance.
+    `multi_label`: the label column is looked for among plural names first (`LABEL_SET_NAMES`).
     """
     lower = {c.lower(): c for c in columns}
 
     def pick(names, exclude=None):
         return next((lower[n] for n in names if n in lower and lower[n] != exclude), None)
 
-    label = pick(LABEL_NAMES)
+    label = pick(LABEL_SET_NAMES if multi_label else LABEL_NAMES)
     claim = pick(CLAIM_NAMES) if task != "topic" else None
     pair = pick(PAIR_NAMES, exclude=claim) if claim else None
     if pair is None and claim is not None and claim == lower.get("claim"):

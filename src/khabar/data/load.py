@@ -57,8 +57,9 @@ def load_splits(cfg: DataConfig, task: str, seed: int, source: str = "<config>",
     return splits_of(load_examples(cfg, task, source, multi_label), cfg.split, seed, source)[0]
 
 
-def guess_data_config(path: str, task: str | None = None) -> tuple[DataConfig, str]:
-    """A DataConfig and task for a bare path, from its format and common column names."""
+def guess_data_config(path: str, task: str | None = None, multi_label: bool = False) -> tuple[DataConfig, str]:
+    """A DataConfig and task for a bare path, from its format and common column names
+    (`multi_label`: for a multi-label model, whose gold is a label set; see `columns`)."""
     if path.startswith("hf:"):
         return DataConfig(path=[path], format="hub"), task or "topic"
     if not os.path.exists(path):
@@ -74,7 +75,7 @@ def guess_data_config(path: str, task: str | None = None) -> tuple[DataConfig, s
                               f"format needs one sub-folder per label holding one .txt file per article")
     fmt = detect_format(files[0])
     columns = peek_columns(files[0], fmt)
-    cols, task = guess_columns(columns, task)
+    cols, task = guess_columns(columns, task, multi_label)
     if needs_pair(task) and cols["pair"] is None:
         raise no_pair_error(files[0], columns)
     if cols["text"] is None:

@@ -113,8 +113,7 @@ def paired_test(a: dict, b: dict, resamples: int = 1000, seed: int = 0) -> dict:
         idx = rng.integers(0, len(ids), len(ids))
         deltas[k] = f1_score(gold[idx], pred_a[idx], labels=labels, average="macro", zero_division=0) - \
             f1_score(gold[idx], pred_b[idx], labels=labels, average="macro", zero_division=0)
-    # two-sided: how often the resampled difference falls on the other side of zero
-    p_boot = min(1.0, 2 * min(np.mean(deltas <= 0), np.mean(deltas >= 0)))
+    p_boot = bootstrap_p(deltas)
     low, high = np.percentile(deltas, [2.5, 97.5])
     return {
         "n": len(ids), "a_only_right": only_a, "b_only_right": only_b, "mcnemar_p": float(p_mcnemar),
@@ -142,13 +141,20 @@ def paired_test_multi_label(a: dict, b: dict, resamples: int = 1000, seed: int =
     for k in range(resamples):
         idx = rng.integers(0, len(ids), len(ids))
         deltas[k] = _micro_f1(counts[0][idx].sum(0)) - _micro_f1(counts[1][idx].sum(0))
-    p_boot = min(1.0, 2 * min(np.mean(deltas <= 0), np.mean(deltas >= 0)))
+    p_boot = bootstrap_p(deltas)
     low, high = np.percentile(deltas, [2.5, 97.5])
     return {
         "n": len(ids), "a_only_right": only_a, "b_only_right": only_b, "mcnemar_p": float(p_mcnemar),
         "micro_f1_delta": float(observed), "micro_f1_ci95": [float(low), float(high)], "bootstrap_p": float(p_boot),
         "significant": bool(p_mcnemar < 0.05 and p_boot < 0.05),
     }
+
+
+def bootstrap_p(deltas: np.ndarray) -> float:
+    """Two-sided: how often the resampled difference falls on the other side of zero, counted as
+    (k + 1) / (B + 1) so that B resamples never claim p = 0 (they can only say p < 1/B)."""
+    other_side = min(int(np.sum(deltas <= 0)), int(np.sum(deltas >= 0)))
+    return min(1.0, 2 * (other_side + 1) / (len(deltas) + 1))
 
 
 def _micro_f1(counts: np.ndarray) -> float:

@@ -134,3 +134,14 @@ def test_tampered_thresholds_are_refused_in_one_line(fitted, tmp_path):
     path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     with pytest.raises(KhabarError, match=r"multi_label\.thresholds: labels .* differ from labels"):
         load_model(str(tmp_path))
+
+
+def test_perfectly_separated_dev_scores_still_give_probabilities_below_one():
+    from khabar.models.tfidf.multi_label import LabelSetProbabilities
+
+    scores = np.array([[2.0, -1.5], [-1.2, 1.8], [-2.0, -1.0], [1.5, -2.2]])
+    gold = (scores > 0).astype(int)
+    curve = LabelSetProbabilities(None, ["a", "b"]).fit_scores(scores, gold)
+    proba = 1 / (1 + np.exp(-(curve.slope_ * scores + curve.intercept_)))
+    assert curve.slope_ > 0 and np.all(proba < 0.99) and np.all(proba > 0.01)
+    assert np.all(proba[gold == 1] > 0.5) and np.all(proba[gold == 0] < 0.5)

@@ -12,9 +12,9 @@ positives each) could not. It is monotone per label, so each label's threshold (
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
 
 
 class LabelSetProbabilities(ClassifierMixin, BaseEstimator):
@@ -34,13 +34,26 @@ class LabelSetProbabilities(ClassifierMixin, BaseEstimator):
         return self
 
     def fit_scores(self, scores, Y) -> "LabelSetProbabilities":
-        """The shared curve from held-out decision `scores` (rows x labels) and their 0/1 gold."""
-        scores, target = np.asarray(scores, dtype=np.float64).reshape(-1, 1), np.asarray(Y).reshape(-1)
-        if len(set(target.tolist())) < 2:  # all positive or all negative: no curve to fit
+        """The shared curve from held-out decision `scores` (rows x labels) and their 0/1 gold.
+
+        Platt's (1999) targets, (positives + 1) / (positives + 2) and 1 / (negatives + 2) rather
+        than 1 and 0: a small dev split that the scores separate perfectly would otherwise give an
+        infinitely steep curve and probabilities of 1.0000.
+        """
+        scores, target = np.asarray(scores, dtype=np.float64).reshape(-1), np.asarray(Y).reshape(-1)
+        positives = int(target.sum())
+        negatives = len(target) - positives
+        if positives == 0 or negatives == 0:  # all positive or all negative: no curve to fit
             self.slope_, self.intercept_ = 1.0, 0.0
             return self
-        curve = LogisticRegression(C=1e4).fit(scores, target)
-        self.slope_, self.intercept_ = float(curve.coef_[0, 0]), float(curve.intercept_[0])
+        soft = np.where(target == 1, (positives + 1) / (positives + 2), 1 / (negatives + 2))
+
+        def loss(params):
+            z = params[0] * scores + params[1]
+            return float(np.mean(np.logaddexp(0, z) - soft * z))  # log-loss against the soft targets
+
+        fitted = minimize(loss, x0=np.array([1.0, 0.0]), method="L-BFGS-B")
+        self.slope_, self.intercept_ = float(fitted.x[0]), float(fitted.x[1])
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
