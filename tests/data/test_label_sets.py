@@ -96,3 +96,16 @@ def test_a_seeded_split_keeps_label_sets_and_repeats(tmp_path):
     assert [ex.id for ex in first.test] == [ex.id for ex in again.test]
     assert sum(len(part) for _, part in first.items()) == len(sets)
     assert {ex.labels for ex in first.train} == {tuple(s) for s in sets}
+
+
+def test_a_list_written_into_a_csv_cell_is_read_as_that_list(tmp_path):
+    """pandas writes a list column as ['a', 'b']; JSON tools as ["a", "b"]: neither is a label named '[...]'."""
+    path = write(tmp_path / "d.csv", 'id,text,labels\n1,نص أول,"[""Sports"", ""Finance""]"\n2,نص ثان,"[\'Politics\']"\n')
+    exs = load_examples(cfg(path, label_column="labels"), "topic", multi_label=True)
+    assert [ex.labels for ex in exs] == [("Sports", "Finance"), ("Politics",)]
+    bad = write(tmp_path / "e.csv", 'id,text,labels\n1,نص,"[Sports, Finance"]\n')
+    with pytest.raises(KhabarError, match=r"e\.csv: row 1: .*looks like a list but is not one"):
+        load_examples(cfg(bad, label_column="labels"), "topic", multi_label=True)
+    nested = write(tmp_path / "f.csv", 'id,text,labels\n1,نص,"[[""Sports""]]"\n')
+    with pytest.raises(KhabarError, match=r"f\.csv: row 1: column 'labels' holds a list with \['Sports'\]"):
+        load_examples(cfg(nested, label_column="labels"), "topic", multi_label=True)

@@ -2,7 +2,8 @@
 
 Why apart: single-label rows have one label cell; multi-label sets ship as a list field
 (`"labels": ["Sports", "Finance"]` in JSON lines, Mowjaz's layout), a delimited string column
-(`Sports|Finance`, the delimiter configurable) or one 0/1 column per label (how many Arabic sets
+(`Sports|Finance`, the delimiter configurable; a list written into a CSV cell as JSON or as
+pandas prints it is read as that list) or one 0/1 column per label (how many Arabic sets
 ship). All three end in the same checked tuple, and a malformed cell is one `KhabarError` line
 naming the file, the row and the column.
 """
@@ -59,11 +60,31 @@ def _parts(value: Any, loc: str, cfg: DataConfig) -> list[str]:
     text = str(value).strip()
     if not text:
         return []
+    if text.startswith("[") and text.endswith("]") and cfg.label_delimiter not in ("[", "]"):
+        return _parts(_written_list(text, loc, column), loc, cfg)
     items = [item.strip() for item in text.split(cfg.label_delimiter)]
     if not all(items):
         raise KhabarError(f"{loc}: column {column!r} holds {text!r}, with an empty label between delimiters "
                           f"{cfg.label_delimiter!r}; write e.g. Sports{cfg.label_delimiter}Finance")
     return items
+
+
+def _written_list(text: str, loc: str, column: str) -> list:
+    """A list written into a text cell, as JSON (`["Sports", "Finance"]`) or as Python prints it
+    (`['Sports', 'Finance']`, what pandas writes for a list column): read as the list it means,
+    never as one label named after the brackets."""
+    import ast
+    import json
+
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            found = parse(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if isinstance(found, list):
+            return found
+    raise KhabarError(f"{loc}: column {column!r} holds {text[:60]!r}, which looks like a list but is not one; write "
+                      "[\"Sports\", \"Finance\"] or Sports|Finance")
 
 
 def _flag(value: Any, loc: str, column: str) -> bool:

@@ -145,3 +145,14 @@ def test_perfectly_separated_dev_scores_still_give_probabilities_below_one():
     proba = 1 / (1 + np.exp(-(curve.slope_ * scores + curve.intercept_)))
     assert curve.slope_ > 0 and np.all(proba < 0.99) and np.all(proba > 0.01)
     assert np.all(proba[gold == 1] > 0.5) and np.all(proba[gold == 0] < 0.5)
+
+
+def test_a_manifest_that_drops_the_multi_label_note_is_refused(fitted, tmp_path):
+    """Independent per-label probabilities read as one softmax would be a silent wrong answer."""
+    fitted.save(str(tmp_path))
+    path = tmp_path / MANIFEST
+    manifest = json.loads(path.read_text("utf-8"))
+    del manifest["multi_label"]
+    path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    with pytest.raises(KhabarError, match="says one label per article but pipeline.skops holds a multi-label classifier"):
+        load_model(str(tmp_path))

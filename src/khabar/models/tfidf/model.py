@@ -186,7 +186,11 @@ class TfidfModel(Model):
         except Exception as exc:
             raise KhabarError(f"{path}: not a readable skops file ({_reason(exc)}); {RESTORE}") from None
         check_pipeline(pipeline, path)
-        model = cls(manifest["task"], params, train, normalize, manifest.get("labels"))
+        multi_label = manifest.get("multi_label") is not None
+        if isinstance(pipeline.steps[-1][1], LabelSetProbabilities) != multi_label:
+            said, holds = ("multi-label", "one label per article") if multi_label else ("one label per article", "multi-label")
+            raise KhabarError(f"{directory}: {MANIFEST} says {said} but {WEIGHTS} holds a {holds} classifier; {RESTORE}")
+        model = cls(manifest["task"], params, train, normalize, manifest.get("labels"), multi_label=multi_label)
         model.pipeline_ = pipeline
         model.labels_ = list(manifest["labels"])
         model._check_loaded(path)
