@@ -205,16 +205,7 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
                 notes.append("labels the model does not know, left out: " + ", ".join(f"{k} ({v})" for k, v in unknown.items()))
             if notes:
                 lines += [f"`{extra.get('name')}` ({_data_name(extra.get('data') or {})}): " + "; ".join(notes) + ".", ""]
-        by_source = sorted({k.split(".")[2] for k in metrics if ".source." in k and k.endswith(".accuracy")
-                            and k.split(".")[0] in evaluated})
-        if by_source:
-            lines += ["Per source:", "", "| evaluation | source | n | accuracy | macro-F1 |", "|---|---|---|---|---|"]
-            for split in evaluated:
-                for source in by_source:
-                    if f"{split}.source.{source}.accuracy" in metrics:
-                        lines.append(f"| {split} | {source} | " + " | ".join(_fmt(metrics.get(f"{split}.source.{source}.{k}"))
-                                                                    for k in ("n", "accuracy", "macro_f1")) + " |")
-            lines.append("")
+        lines += _per_source_lines(metrics, evaluated, "accuracy")
         coverage_keys = sorted({k.split(".")[1] for k in metrics if ".coverage_" in k},
                                key=lambda c: -int(c.split("_")[1]))
         if coverage_keys:
@@ -269,17 +260,25 @@ def _multi_label_results(metrics: Mapping[str, Any], evaluated: list[str]) -> li
            for split in evaluated if metrics.get(f"{split}.two_plus.all_labels") is not None]
     if two:
         lines += ["Articles with two or more gold labels that get all of them: " + "; ".join(two) + ".", ""]
-    sources = sorted({k.split(".")[2] for k in metrics if ".source." in k and k.endswith(".micro_f1")
-                      and k.split(".")[0] in evaluated})
-    if sources:
-        lines += ["Per source:", "", "| evaluation | source | n | micro-F1 | macro-F1 |", "|---|---|---|---|---|"]
-        for split in evaluated:
-            for source in sources:
-                if f"{split}.source.{source}.micro_f1" in metrics:
-                    lines.append(f"| {split} | {source} | " + " | ".join(_fmt(metrics.get(f"{split}.source.{source}.{k}"))
-                                                                for k in ("n", "micro_f1", "macro_f1")) + " |")
-        lines.append("")
+    lines += _per_source_lines(metrics, evaluated, "micro_f1")
     return lines
+
+
+def _per_source_lines(metrics: Mapping[str, Any], evaluated: list[str], first: str) -> list[str]:
+    """The per-source table: n, `first` (accuracy; micro_f1 for multi-label) and macro-F1 per
+    evaluation and source, from metrics.json's flat keys; nothing when no source is named."""
+    sources = sorted({k.split(".")[2] for k in metrics if ".source." in k and k.endswith(f".{first}")
+                      and k.split(".")[0] in evaluated})
+    if not sources:
+        return []
+    name = {"accuracy": "accuracy", "micro_f1": "micro-F1"}[first]
+    lines = ["Per source:", "", f"| evaluation | source | n | {name} | macro-F1 |", "|---|---|---|---|---|"]
+    for split in evaluated:
+        for source in sources:
+            if f"{split}.source.{source}.{first}" in metrics:
+                lines.append(f"| {split} | {source} | " + " | ".join(_fmt(metrics.get(f"{split}.source.{source}.{k}"))
+                                                            for k in ("n", first, "macro_f1")) + " |")
+    return lines + [""]
 
 
 def _thresholds_lines(note: Mapping[str, Any], labels: list[str]) -> list[str]:

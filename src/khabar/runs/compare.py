@@ -101,25 +101,14 @@ def paired_test(a: dict, b: dict, resamples: int = 1000, seed: int = 0) -> dict:
     gold = np.array([a[i][0] for i in ids])
     pred_a = np.array([a[i][1] for i in ids])
     pred_b = np.array([b[i][1] for i in ids])
-    right_a, right_b = pred_a == gold, pred_b == gold
-    only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
-    p_mcnemar = binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
-    rng = np.random.default_rng(seed)
     labels = sorted(set(gold))
-    observed = f1_score(gold, pred_a, labels=labels, average="macro", zero_division=0) - \
-        f1_score(gold, pred_b, labels=labels, average="macro", zero_division=0)
-    deltas = np.empty(resamples)
-    for k in range(resamples):
-        idx = rng.integers(0, len(ids), len(ids))
-        deltas[k] = f1_score(gold[idx], pred_a[idx], labels=labels, average="macro", zero_division=0) - \
+
+    def macro_f1_gain(idx):
+        return f1_score(gold[idx], pred_a[idx], labels=labels, average="macro", zero_division=0) - \
             f1_score(gold[idx], pred_b[idx], labels=labels, average="macro", zero_division=0)
-    p_boot = bootstrap_p(deltas)
-    low, high = np.percentile(deltas, [2.5, 97.5])
-    return {
-        "n": len(ids), "a_only_right": only_a, "b_only_right": only_b, "mcnemar_p": float(p_mcnemar),
-        "macro_f1_delta": float(observed), "macro_f1_ci95": [float(low), float(high)], "bootstrap_p": float(p_boot),
-        "significant": bool(p_mcnemar < 0.05 and p_boot < 0.05),
-    }
+
+    return _paired_result(pred_a == gold, pred_b == gold, "macro_f1", macro_f1_gain(np.arange(len(ids))),
+                          _bootstrap(len(ids), resamples, seed, macro_f1_gain))
 
 
 def paired_test_multi_label(a: dict, b: dict, resamples: int = 1000, seed: int = 0) -> dict:
@@ -130,22 +119,31 @@ def paired_test_multi_label(a: dict, b: dict, resamples: int = 1000, seed: int =
     gold = multi_hot([a[i][0] for i in ids], labels).astype(bool)
     pred_a = multi_hot([a[i][1] for i in ids], labels).astype(bool)
     pred_b = multi_hot([b[i][1] for i in ids], labels).astype(bool)
-    right_a, right_b = np.all(pred_a == gold, axis=1), np.all(pred_b == gold, axis=1)
-    only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
-    p_mcnemar = binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
-    observed = f1_score(gold, pred_a, average="micro", zero_division=0) - f1_score(gold, pred_b, average="micro", zero_division=0)
     # micro-F1 = 2 TP / (2 TP + FP + FN) over the pooled decisions: resample the per-article counts
     counts = [np.stack([(p & gold).sum(1), (p & ~gold).sum(1), (~p & gold).sum(1)], axis=1) for p in (pred_a, pred_b)]
+
+    def micro_f1_gain(idx):
+        return _micro_f1(counts[0][idx].sum(0)) - _micro_f1(counts[1][idx].sum(0))
+
+    return _paired_result(np.all(pred_a == gold, axis=1), np.all(pred_b == gold, axis=1), "micro_f1",
+                          micro_f1_gain(np.arange(len(ids))), _bootstrap(len(ids), resamples, seed, micro_f1_gain))
+
+
+def _bootstrap(n: int, resamples: int, seed: int, gain) -> np.ndarray:
+    """`gain(indices)` on `resamples` resamples (with replacement) of the n paired articles."""
     rng = np.random.default_rng(seed)
-    deltas = np.empty(resamples)
-    for k in range(resamples):
-        idx = rng.integers(0, len(ids), len(ids))
-        deltas[k] = _micro_f1(counts[0][idx].sum(0)) - _micro_f1(counts[1][idx].sum(0))
+    return np.array([gain(rng.integers(0, n, n)) for _ in range(resamples)])
+
+
+def _paired_result(right_a, right_b, figure: str, observed: float, deltas: np.ndarray) -> dict:
+    """McNemar's exact test on who is right where, and the bootstrap's interval and p of `figure`."""
+    only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
+    p_mcnemar = binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
     p_boot = bootstrap_p(deltas)
     low, high = np.percentile(deltas, [2.5, 97.5])
     return {
-        "n": len(ids), "a_only_right": only_a, "b_only_right": only_b, "mcnemar_p": float(p_mcnemar),
-        "micro_f1_delta": float(observed), "micro_f1_ci95": [float(low), float(high)], "bootstrap_p": float(p_boot),
+        "n": len(right_a), "a_only_right": only_a, "b_only_right": only_b, "mcnemar_p": float(p_mcnemar),
+        f"{figure}_delta": float(observed), f"{figure}_ci95": [float(low), float(high)], "bootstrap_p": float(p_boot),
         "significant": bool(p_mcnemar < 0.05 and p_boot < 0.05),
     }
 

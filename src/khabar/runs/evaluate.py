@@ -25,7 +25,8 @@ from ..examples import Example
 from ..serving.predict import check_labels, check_min_confidence, predict_proba_in_batches, rank_top_k, restrict_proba
 from .calibration import flat_selective, selective_figures
 from .multi_label import HEADLINE as MULTI_LABEL_HEADLINE
-from .multi_label import flat_multi_label, is_multi_label, summarize_multi_label
+from .multi_label import (SOURCE_FIGURES, compute_multi_label_metrics, flat_multi_label, is_multi_label,
+                          unknown_label_sets)
 
 TOP_K = 3
 
@@ -123,7 +124,7 @@ def _evaluate_label_sets(model, examples: Sequence[Example], label_map: Mapping[
             "top_k": [[names[i], float(p)] for i, p in zip(order, probs)],
             "source": ex.source, "known": bool(gold) and all(lab in names for lab in gold),
         })
-    result = summarize_multi_label(predictions, names)
+    result = summarize(predictions, names)
     result["thresholds"] = {lab: float(t) for lab, t in zip(names, model.thresholds_)}
     return result
 
@@ -131,27 +132,30 @@ def _evaluate_label_sets(model, examples: Sequence[Example], label_map: Mapping[
 def summarize(predictions: list[dict], labels: Sequence[str], min_confidence: float | None = None) -> dict:
     """Metrics from prediction records (also used on a run's saved predictions.jsonl); records of
     label sets (a multi-label model's) get the multi-label figures."""
-    if is_multi_label(predictions):
-        return summarize_multi_label(predictions, labels)
+    multi = is_multi_label(predictions)
+    compute, per_source = ((compute_multi_label_metrics, SOURCE_FIGURES) if multi
+                           else (compute_metrics, ("n", "accuracy", "macro_f1")))
     known = [p for p in predictions if p["known"]]
-    result = compute_metrics([p["gold"] for p in known], [p["predicted"] for p in known], labels)
+    result = compute([p["gold"] for p in known], [p["predicted"] for p in known], labels)
     by_source = defaultdict(list)
     for p in known:
         if p.get("source"):
             by_source[p["source"]].append(p)
     if len(by_source) > 1:
         result["by_source"] = {
-            source: {k: v for k, v in compute_metrics([p["gold"] for p in ps], [p["predicted"] for p in ps], labels).items()
-                     if k in ("n", "accuracy", "macro_f1")}
+            source: {k: v for k, v in compute([p["gold"] for p in ps], [p["predicted"] for p in ps], labels).items()
+                     if k in per_source}
             for source, ps in sorted(by_source.items())
         }
     unknown = [p for p in predictions if not p["known"]]
-    if unknown:
+    if unknown and multi:
+        result["unknown_labels"] = unknown_label_sets(unknown, labels)
+    elif unknown:
         result["unknown_labels"] = {
             label: {"n": n, "predicted_as": dict(Counter(p["predicted"] for p in unknown if p["gold"] == label).most_common())}
             for label, n in Counter(p["gold"] for p in unknown).most_common()
         }
-    selective = selective_figures(known, min_confidence)
+    selective = None if multi else selective_figures(known, min_confidence)  # label sets: no abstention
     if selective:
         result["selective"] = selective
     result["predictions"] = predictions

@@ -18,7 +18,7 @@ Every figure is scikit-learn's, on multi-hot matrices (rows = articles, columns 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -91,33 +91,16 @@ def two_plus_recall(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
             "label_recall": float((gold & found).sum() / gold.sum())}
 
 
-def summarize_multi_label(predictions: list[dict], labels: Sequence[str]) -> dict:
-    """A multi-label result from prediction records (those of `evaluate_model` or predictions.jsonl):
-    the figures of the records whose gold labels the model all knows, by source when there are
-    several, and the unknown labels reported apart."""
-    known = [p for p in predictions if p["known"]]
-    result = compute_multi_label_metrics([p["gold"] for p in known], [p["predicted"] for p in known], labels)
-    by_source = defaultdict(list)
-    for p in known:
-        if p.get("source"):
-            by_source[p["source"]].append(p)
-    if len(by_source) > 1:
-        result["by_source"] = {
-            source: {k: v for k, v in compute_multi_label_metrics(
-                [p["gold"] for p in ps], [p["predicted"] for p in ps], labels).items() if k in SOURCE_FIGURES}
-            for source, ps in sorted(by_source.items())
-        }
-    unknown = [p for p in predictions if not p["known"]]
-    if unknown:
-        names = set(labels)
-        counts = Counter(lab for p in unknown for lab in p["gold"] if lab not in names)
-        result["unknown_labels"] = {
-            label: {"n": n, "predicted_as": dict(Counter(lab for p in unknown if label in p["gold"]
-                                                         for lab in p["predicted"]).most_common())}
-            for label, n in counts.most_common()
-        }
-    result["predictions"] = predictions
-    return result
+def unknown_label_sets(unknown: list[dict], labels: Sequence[str]) -> dict:
+    """Gold labels the model does not know (another source's extra topics): per such label, how many
+    articles carry it and which labels the model gave those articles instead."""
+    names = set(labels)
+    counts = Counter(lab for p in unknown for lab in p["gold"] if lab not in names)
+    return {
+        label: {"n": n, "predicted_as": dict(Counter(lab for p in unknown if label in p["gold"]
+                                                     for lab in p["predicted"]).most_common())}
+        for label, n in counts.most_common()
+    }
 
 
 def flat_multi_label(result: dict, prefix: str) -> dict:
