@@ -106,7 +106,8 @@ def trainer_classes():
             outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
             logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
             weight = None if self.class_weights is None else self.class_weights.to(logits.device)
-            if getattr(model.config, "problem_type", None) == MULTI_LABEL_PROBLEM:
+            # self.model, not `model`: under torchrun `model` is the DistributedDataParallel wrapper
+            if getattr(self.model.config, "problem_type", None) == MULTI_LABEL_PROBLEM:
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(
                     logits.float(), labels.float().view(logits.shape), pos_weight=weight,
                 )
