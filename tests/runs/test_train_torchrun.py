@@ -129,3 +129,22 @@ def test_torchrun_full_training_learns_the_sample(tmp_path):
                    "--set", f"output_dir={runs}", timeout=1800)
     metrics = _check_single_run(done, tmp_path, "sample_topic_bert", "scratch")
     assert metrics["test.accuracy"] > 2 / 7, metrics  # clearly above chance over 7 topics
+
+
+def test_torchrun_multi_label_scratch_bert_writes_one_run_with_thresholds(tmp_path):
+    """Multi-label under torchrun: the BCE loss reads the unwrapped network (the ranks hold a
+    DistributedDataParallel wrapper), rank 0 chooses the thresholds, one run is written."""
+    runs = tmp_path / "runs"
+    done = _launch(tmp_path, "-m", "khabar", "train", "configs/sample_topic_multilabel_bert.yaml",
+                   "--set", "train.max_steps=2", "--set", f"output_dir={runs}")
+    (entry,) = os.listdir(runs / "sample_topic_multilabel_bert")
+    run_dir = runs / "sample_topic_multilabel_bert" / entry
+    assert done.stderr.count("] run written:") == 1 and _no_temp_left(tmp_path)
+    with open(run_dir / "metrics.json", encoding="utf-8") as fh:
+        metrics = json.load(fh)
+    assert 0 <= metrics["test.micro_f1"] <= 1
+    from khabar.models.base import load_model
+
+    model = load_model(str(run_dir / "model"))
+    assert model.multi_label and len(model.thresholds_) == len(model.labels_)
+    assert all(isinstance(labels, list) and labels for labels in model.predict(FEW_TEXTS))
