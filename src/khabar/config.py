@@ -45,8 +45,8 @@ class PredictConfig:
 
     min_confidence: Optional[float] = field(default=None, metadata={"min": 0.0, "max": 1.0})
     target_precision: Optional[float] = field(default=None, metadata={"exclusive_min": 0.0, "max": 1.0})
-    # multi-label only: an article whose every label is below its threshold gets no label, rather
-    # than its most probable one (the default floor: every article gets at least its top label)
+    # multi-label only: an article gets only the labels at or above their thresholds, possibly
+    # none (the default floor: every article gets its most probable label whatever its threshold)
     allow_no_label: bool = False
 
 

@@ -109,7 +109,7 @@ class Model(ABC):
     def fit_thresholds(self, proba: np.ndarray, examples: Sequence[Example], where: str) -> None:
         """A multi-label model's per-label thresholds from held-out probabilities (`where`: which
         data, for the manifest), recorded in the manifest (see `thresholds.choose_thresholds`)."""
-        self.thresholds_, uninformed = choose_thresholds(proba, self.gold_matrix(examples))
+        self.thresholds_, uninformed = choose_thresholds(proba, self.gold_matrix(examples), floor=not self.allow_no_label)
         note = {"thresholds": {lab: round(float(t), 6) for lab, t in zip(self.labels_, self.thresholds_)},
                 "allow_no_label": self.allow_no_label, "chosen_on": where}
         if uninformed:

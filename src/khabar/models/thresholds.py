@@ -28,15 +28,22 @@ def multi_hot(gold: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarra
     return out
 
 
-def choose_thresholds(proba: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, list[int]]:
-    """Per label, the threshold where its F1 on (proba, gold) peaks, and the label indices left at the default.
+def choose_thresholds(proba: np.ndarray, gold: np.ndarray, floor: bool = True) -> tuple[np.ndarray, list[int]]:
+    """Per label, the threshold where the F1 of that label's decisions on (proba, gold) peaks, and
+    the label indices left at the default.
 
-    Candidates are the midpoints between consecutive distinct probabilities (a threshold on a
-    probability seen in dev would be decided by rounding); among cuts with the same best F1 the
-    middle one is taken, the widest margin a small dev split allows. A label with no positive
-    example in `gold` keeps `DEFAULT_THRESHOLD`.
+    The decisions are the ones `labels_above` makes: with `floor`, a row's most probable label is
+    given whatever its threshold, so the threshold only decides the label where it is not the
+    top one (the second topic of an article); choosing it as if nothing else gave the label would
+    pull it down to catch articles the floor catches anyway. Candidates are the midpoints between
+    consecutive distinct probabilities of the rows the threshold decides (a threshold on a
+    probability seen in dev would be decided by rounding; the floor's rows do not place it), and
+    one above them all (only the floor gives the label); among cuts with the
+    same best F1 the middle one is taken, the widest margin a small dev split allows. A label
+    with no positive example in `gold` keeps `DEFAULT_THRESHOLD`.
     """
     proba = np.asarray(proba, dtype=np.float64)
+    top = proba.argmax(axis=1) if floor and len(proba) else np.full(len(proba), -1)
     thresholds = np.full(proba.shape[1], DEFAULT_THRESHOLD)
     uninformed = []
     for j in range(proba.shape[1]):
@@ -44,28 +51,30 @@ def choose_thresholds(proba: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, 
         if positives == 0:
             uninformed.append(j)
             continue
-        order = np.argsort(-proba[:, j], kind="stable")
+        floored = top == j  # given the label whatever the threshold: they count, but do not place it
+        base_true, base_given = int(gold[floored, j].sum()), int(floored.sum())
+        free = np.flatnonzero(~floored)
+        order = free[np.argsort(-proba[free, j], kind="stable")]
         scores, hits = proba[order, j], gold[order, j].astype(np.int64)
-        # predicting the top k as positive, for every k at which the score changes
-        cuts = np.flatnonzero(np.r_[scores[:-1] > scores[1:], True])
-        true_pos = np.cumsum(hits)[cuts]
-        f1 = 2 * true_pos / (cuts + 1 + positives)
+        # cut k: the k free rows of highest score get the label too (k = 0..n, at every change of score)
+        cuts = np.r_[0, 1 + np.flatnonzero(np.r_[scores[:-1] > scores[1:], True])] if len(scores) else np.array([0])
+        true_pos = base_true + np.r_[0, np.cumsum(hits)][cuts]
+        f1 = 2 * true_pos / (base_given + cuts + positives)
         best = np.flatnonzero(np.isclose(f1, f1.max()))
         k = cuts[best[len(best) // 2]]
-        below = scores[k + 1] if k + 1 < len(scores) else 0.0
-        thresholds[j] = (scores[k] + below) / 2
+        above = scores[k - 1] if k > 0 else 1.0
+        below = scores[k] if k < len(scores) else 0.0
+        thresholds[j] = (above + below) / 2
     return thresholds, uninformed
 
 
 def labels_above(proba: np.ndarray, thresholds: np.ndarray, allow_none: bool = False) -> list[list[int]]:
-    """Per row, the label indices at or above their threshold, most probable first; a row with none
-    gets its most probable label unless `allow_none` (the floor: every article gets a topic)."""
+    """Per row, the label indices at or above their threshold, most probable first, and always the
+    most probable label unless `allow_none` (the floor: every article gets at least its top topic)."""
     proba = np.asarray(proba, dtype=np.float64)
     order = np.argsort(-proba, axis=1, kind="stable")
     chosen = []
     for row, ranked in zip(proba, order):
-        picked = [int(j) for j in ranked if row[j] >= thresholds[j]]
-        if not picked and not allow_none and len(ranked):
-            picked = [int(ranked[0])]
+        picked = [int(j) for n, j in enumerate(ranked) if row[j] >= thresholds[j] or (n == 0 and not allow_none)]
         chosen.append(picked)
     return chosen

@@ -287,7 +287,7 @@ def _thresholds_lines(note: Mapping[str, Any], labels: list[str]) -> list[str]:
     lines = ["## Thresholds", "",
              f"Each label has its own decision threshold, chosen on the {note.get('chosen_on') or 'held-out data'} "
              "where that label's F1 peaks; an article gets every label whose probability reaches its threshold, "
-             "most probable first" + ("." if note.get("allow_no_label") else ", and its most probable label when none does."),
+             "most probable first" + ("." if note.get("allow_no_label") else ", and always its most probable label."),
              "", "| label | threshold |", "|---|---|"]
     lines += [f"| {lab} | {_fmt(thresholds.get(lab))} |" for lab in labels]
     if note.get("default_for"):
