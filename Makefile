@@ -34,7 +34,7 @@ demo: $(STAMP)
 	$(BIN)/khabar explain experiments/sample_topic_tfidf data/sample/new/sports.txt --format text --top 6
 	$(BIN)/khabar train configs/sample_topic_multilabel.yaml
 	$(BIN)/khabar predict experiments/sample_topic_multilabel \
-	  --text "النادي يعلن أرباحا قياسية من حقوق البث التلفزيوني ورعاية القمصان هذا الموسم"
+	  --text "شركة ناشئة في التكنولوجيا المالية تجمع تمويلا بقيمة عشرين مليون دولار من المستثمرين لتطوير تطبيقها للدفع الإلكتروني"
 	$(BIN)/khabar compare experiments/
 
 # The HTTP server on 127.0.0.1:8000 with the sample topic model, trained first if there is no run yet.

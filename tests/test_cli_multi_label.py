@@ -158,3 +158,17 @@ def test_evaluate_takes_the_label_set_column_when_a_file_has_both(model_dir, cli
     gold = [json.loads(line)["gold"] for line in (out / "predictions.jsonl").read_text("utf-8").splitlines()]
     assert any(len(g) == 2 for g in gold)
     assert sorted(map(sorted, gold)) == sorted(sorted(r["labels"]) for r in rows())
+
+
+def test_evaluate_reads_zero_one_columns_named_after_the_models_labels(model_dir, cli, capsys, tmp_path):
+    model = load_model(model_dir)
+    source = tmp_path / "flags.csv"
+    lines = ["id,text," + ",".join(model.labels_)]
+    for i, r in enumerate(rows()):
+        lines.append(f"r{i},{r['text']}," + ",".join("1" if lab in r["labels"] else "0" for lab in model.labels_))
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "eval"
+    assert cli("evaluate", model_dir, "--data", str(source), "--out", str(out)) == 0
+    assert "gold label sets from the 0/1 columns" in capsys.readouterr().err
+    gold = [json.loads(line)["gold"] for line in (out / "predictions.jsonl").read_text("utf-8").splitlines()]
+    assert sorted(map(sorted, gold)) == sorted(sorted(r["labels"]) for r in rows())

@@ -53,3 +53,9 @@ def test_multi_label_keys_without_multi_label_name_the_key(changes, key):
 def test_multi_label_must_be_a_boolean():
     with pytest.raises(KhabarError, match="multi_label"):
         config_from_dict(raw(multi_label="yes please"), "c.yaml")
+
+
+@pytest.mark.parametrize("role", ["text_column", "id_column", "source_column"])
+def test_a_label_column_that_is_also_the_text_or_id_is_refused(role):
+    with pytest.raises(KhabarError, match=rf"data.label_columns: 'Sports' is also data.{role}"):
+        config_from_dict(raw(data={"label_columns": ["Sports", "Finance"], role: "Sports"}), "c.yaml")

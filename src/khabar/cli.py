@@ -376,7 +376,7 @@ def _cmd_evaluate(args) -> int:
     check_labels(model.labels_, subset)  # a wrong label: before reading data
     threshold = resolve_min_confidence(model, args.min_confidence)
     try:
-        cfg, _ = guess_data_config(args.data, model.task, model.multi_label)
+        cfg, _ = guess_data_config(args.data, model.task, model.multi_label, model.labels_)
     except KhabarError:
         if not args.text_column:
             raise
@@ -384,8 +384,12 @@ def _cmd_evaluate(args) -> int:
     for column in ("text_column", "pair_column", "label_column", "label_delimiter"):
         if getattr(args, column):
             setattr(cfg, column, getattr(args, column))
+    if args.label_column:  # named by the user: not the 0/1 columns guessed from the model's labels
+        cfg.label_columns = None
     if model.multi_label:  # a file may hold one label and a label set: say which one is the gold
-        say(f"{args.data}: gold label sets from column {cfg.label_column!r} (--label-column to choose another)")
+        where = (f"the 0/1 columns {', '.join(cfg.label_columns)}" if cfg.label_columns
+                 else f"column {cfg.label_column!r} (--label-column to choose another)")
+        say(f"{args.data}: gold label sets from {where}")
     examples = load_examples(cfg, model.task, args.data, multi_label=model.multi_label)
     if args.split:
         examples = [ex for ex in examples if ex.split == args.split]

@@ -267,6 +267,12 @@ def _check_multi_label(top: TopLevel, source: str) -> None:
         if len(set(names)) < 2 or not all(names) or len(set(names)) != len(names):
             raise KhabarError(f"{source}: data.label_columns: name at least two distinct 0/1 columns, one per label; "
                               f"got {data.label_columns}")
+        roles = {"text_column": data.text_column, "pair_column": data.pair_column, "id_column": data.id_column,
+                 "split_column": data.split_column, "source_column": data.source_column}
+        clash = next(((key, col) for key, col in roles.items() if col in names), None)
+        if clash:
+            raise KhabarError(f"{source}: data.label_columns: {clash[1]!r} is also data.{clash[0]}; a 0/1 label column "
+                              "holds flags, not the text or ids: name the label columns only")
     if predict.min_confidence is not None or predict.target_precision is not None:
         raise KhabarError(f"{source}: predict: a multi-label model decides each label with its own threshold chosen "
                           "on dev; remove min_confidence/target_precision (predict.allow_no_label lets it give none)")

@@ -91,3 +91,26 @@ def test_hub_dataset_splits_and_class_labels(monkeypatch, capsys):
 def test_one_hub_dataset_per_config():
     with pytest.raises(KhabarError, match="one hf:<dataset> per config; got 2 entries"):
         load_examples(cfg("hf:a/b", "hf:c/d", format="hub"), "topic")
+
+
+def test_hub_label_sets_of_class_numbers_become_names_and_bad_ones_are_one_line(monkeypatch):
+    import datasets
+
+    from khabar.data import DataConfig, load_examples
+    from khabar.data import hub as data_hub
+    from khabar.errors import KhabarError
+
+    features = datasets.Features({"text": datasets.Value("string"),
+                                  "labels": datasets.Sequence(datasets.ClassLabel(names=["a", "b", "c"])),
+                                  "label": datasets.ClassLabel(names=["a", "b", "c"])})
+    table = {"text": ["نص أول", "نص ثان"], "labels": [[0, 2], [1]], "label": [0, 1]}
+    monkeypatch.setattr(data_hub, "_hub_dataset", lambda *a: {"train": datasets.Dataset.from_dict(table, features=features)})
+    sets = load_examples(DataConfig(path=["hf:x"], label_column="labels"), "topic", multi_label=True)
+    assert [ex.labels for ex in sets] == [("a", "c"), ("b",)]
+    single_as_sets = load_examples(DataConfig(path=["hf:x"], label_column="label"), "topic", multi_label=True)
+    assert [ex.labels for ex in single_as_sets] == [("a",), ("b",)]
+    with pytest.raises(KhabarError, match=r"row 1: column 'labels' holds list.*set multi_label: true"):
+        load_examples(DataConfig(path=["hf:x"], label_column="labels"), "topic")
+    table["labels"] = [[0, -1], [1]]
+    with pytest.raises(KhabarError, match=r"hf:x \[train\]: row 1: label set \[0, -1\] holds a class number below 0"):
+        load_examples(DataConfig(path=["hf:x"], label_column="labels"), "topic", multi_label=True)

@@ -54,7 +54,8 @@ def test_label_map_and_the_single_label_view_of_the_same_file(tmp_path):
     ([["sports"], []], r"d\.jsonl: row 2: empty label set in column 'labels'"),
     ([["sports"], ["sports", "sports"]], r"row 2: label 'sports' appears twice"),
     ([["sports"], ["sports", ""]], r"row 2: column 'labels' holds a list with ''"),
-    ([["sports"], ["sports", 3]], r"row 2: column 'labels' holds a list with 3"),
+    ([["sports"], ["sports", 3.5]], r"row 2: column 'labels' holds a list with 3\.5"),
+    ([["sports"], ["sports", True]], r"row 2: column 'labels' holds a list with True"),
     ([["sports"], ["weather"]], r"row 2: label 'weather' is not one of data\.labels"),
 ])
 def test_bad_label_cells_are_one_line_naming_file_and_row(tmp_path, cells, message):
@@ -109,3 +110,18 @@ def test_a_list_written_into_a_csv_cell_is_read_as_that_list(tmp_path):
     nested = write(tmp_path / "f.csv", 'id,text,labels\n1,نص,"[[""Sports""]]"\n')
     with pytest.raises(KhabarError, match=r"f\.csv: row 1: column 'labels' holds a list with \['Sports'\]"):
         load_examples(cfg(nested, label_column="labels"), "topic", multi_label=True)
+
+
+def test_numbered_categories_and_a_label_map_that_merges_two_labels(tmp_path):
+    path = jsonl(tmp_path, [[1, 3], ["sports", "finance"]])
+    exs = load_examples(cfg(path, label_column="labels"), "topic", multi_label=True)
+    assert exs[0].labels == ("1", "3")
+    merged = load_examples(cfg(path, label_column="labels", label_map={"finance": "sports", "1": "one"}), "topic",
+                           multi_label=True)
+    assert [ex.labels for ex in merged] == [("one", "3"), ("sports",)]
+
+
+def test_a_very_long_label_list_is_checked_in_linear_time(tmp_path):
+    path = jsonl(tmp_path, [[f"label{i}" for i in range(50_000)] + ["label7"]])
+    with pytest.raises(KhabarError, match="label 'label7' appears twice"):
+        load_examples(cfg(path, label_column="labels"), "topic", multi_label=True)

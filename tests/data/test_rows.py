@@ -6,7 +6,8 @@ import pytest
 from table_files import cfg, csv_text, write
 
 from khabar.data import load_examples
-from khabar.data.rows import SPLIT_NAMES, cell, check_label, rows_to_examples, split_name, unique_ids
+from khabar.data.label_sets import check_label
+from khabar.data.rows import SPLIT_NAMES, cell, rows_to_examples, split_name, unique_ids
 from khabar.errors import KhabarError
 from khabar.examples import Example
 

@@ -30,16 +30,28 @@ def load_hub(cfg: DataConfig, task: str, source: str, multi_label: bool = False)
             continue
         data = ds.to_dict()
         feature = ds.features.get(cfg.label_column)
-        feature = getattr(feature, "feature", feature)  # Sequence(ClassLabel): a label set
-        if hasattr(feature, "int2str") and multi_label:
-            data[cfg.label_column] = [[feature.int2str(v) for v in row] if row is not None else None
-                                      for row in data[cfg.label_column]]
+        inner = getattr(feature, "feature", None)  # Sequence(ClassLabel): a label set of class numbers
+        if multi_label and hasattr(inner, "int2str"):
+            data[cfg.label_column] = [_names(inner, row, f"hf:{name} [{split_name}]: row {i + 1}")
+                                      for i, row in enumerate(data[cfg.label_column])]
+        elif multi_label and hasattr(feature, "int2str"):  # one class per row: a set of one
+            data[cfg.label_column] = [[feature.int2str(v)] if v is not None and v >= 0 else None
+                                      for v in data[cfg.label_column]]
         elif hasattr(feature, "int2str"):  # ClassLabel: ints -> names, -1 means no label
             data[cfg.label_column] = [feature.int2str(v) if v is not None and v >= 0 else None
                                       for v in data[cfg.label_column]]
         out += rows_to_examples(f"hf:{name} [{split_name}]", ds.column_names, data, cfg, task, True,
                                 f"{name}-{split_name}", split, {}, multi_label)
     return out
+
+
+def _names(feature, row, loc: str):
+    """A Sequence(ClassLabel) cell as label names; a negative number (no label) is refused."""
+    if row is None:
+        return None
+    if any(v is None or v < 0 for v in row):
+        raise KhabarError(f"{loc}: label set {row} holds a class number below 0 (no label); fix the row or remove it")
+    return [feature.int2str(v) for v in row]
 
 
 def _hub_dataset(name: str, config: Optional[str]):

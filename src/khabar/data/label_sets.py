@@ -1,4 +1,5 @@
-"""A multi-label example's gold label set, from any of the three layouts multi-label corpora use.
+"""Label cells, checked and renamed: one label (`check_label`), or a multi-label example's gold
+label set from any of the three layouts multi-label corpora use (`label_set`).
 
 Why apart: single-label rows have one label cell; multi-label sets ship as a list field
 (`"labels": ["Sports", "Finance"]` in JSON lines, Mowjaz's layout), a delimited string column
@@ -10,6 +11,7 @@ naming the file, the row and the column.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ..errors import KhabarError
@@ -18,6 +20,16 @@ from .spec import DataConfig
 #: what a 0/1 label column may hold (case-insensitive for strings)
 TRUE_CELLS = {"1", "1.0", "true", "yes"}
 FALSE_CELLS = {"0", "0.0", "false", "no", ""}
+
+
+def check_label(raw: str, loc: str, cfg: DataConfig) -> str:
+    if not raw:
+        raise KhabarError(f"{loc}: missing label in column {cfg.label_column!r}; fill it or remove the row")
+    label = cfg.label_map.get(raw, raw)
+    if cfg.labels is not None and label not in cfg.labels:
+        raise KhabarError(f"{loc}: label {label!r} is not one of data.labels ({', '.join(cfg.labels)}); fix the row, "
+                          "add the label to data.labels, or rename it with data.label_map")
+    return label
 
 
 def label_set(row: dict[str, list], i: int, loc: str, cfg: DataConfig) -> tuple[str, ...]:
@@ -30,16 +42,11 @@ def label_set(row: dict[str, list], i: int, loc: str, cfg: DataConfig) -> tuple[
         where = f"column {cfg.label_column!r}"
     if not raw:
         raise KhabarError(f"{loc}: empty label set in {where}; give the article at least one label or remove the row")
-    labels = tuple(cfg.label_map.get(lab, lab) for lab in raw)
-    twice = sorted({lab for lab in labels if labels.count(lab) > 1})
-    if twice:
-        raise KhabarError(f"{loc}: label {twice[0]!r} appears twice in {where}; list each label once")
-    if cfg.labels is not None:
-        unknown = [lab for lab in labels if lab not in cfg.labels]
-        if unknown:
-            raise KhabarError(f"{loc}: label {unknown[0]!r} is not one of data.labels ({', '.join(cfg.labels)}); fix "
-                              "the row, add the label to data.labels, or rename it with data.label_map")
-    return labels
+    twice = next((lab for lab, n in Counter(raw).items() if n > 1), None)
+    if twice is not None:
+        raise KhabarError(f"{loc}: label {twice!r} appears twice in {where}; list each label once")
+    # renamed and checked like a single label; label_map may merge two labels into one
+    return tuple(dict.fromkeys(check_label(lab, loc, cfg) for lab in raw))
 
 
 def _parts(value: Any, loc: str, cfg: DataConfig) -> list[str]:
@@ -48,9 +55,10 @@ def _parts(value: Any, loc: str, cfg: DataConfig) -> list[str]:
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
-        items = list(value)
+        # label names, or whole numbers as some sets number their categories (as in a "1|3" string)
+        items = [str(item) if isinstance(item, int) and not isinstance(item, bool) else item for item in value]
         bad = next((item for item in items if not isinstance(item, str) or not item.strip()), None)
-        if bad is not None or any(not isinstance(item, str) for item in items):
+        if bad is not None:
             raise KhabarError(f"{loc}: column {column!r} holds a list with {bad!r}; every label must be a non-empty "
                               "string, e.g. [\"Sports\", \"Finance\"]")
         return [item.strip() for item in items]

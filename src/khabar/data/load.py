@@ -18,11 +18,12 @@ from typing import Optional
 from ..errors import KhabarError
 from ..examples import TASKS, Example, Splits, needs_pair
 from ..log import say
-from .columns import guess_columns, no_pair_error
+from .columns import LABEL_SET_NAMES, guess_columns, no_pair_error
 from .files import read_txt, txt_files
 from .formats import detect_format, extensions_text, format_of, peek_columns, read_table, stem
 from .hub import load_hub
-from .rows import SPLIT_NAMES, Located, check_label, rows_to_examples, unique_ids
+from .label_sets import check_label
+from .rows import SPLIT_NAMES, Located, rows_to_examples, unique_ids
 from .spec import DataConfig
 from .splits import splits_of
 
@@ -57,9 +58,12 @@ def load_splits(cfg: DataConfig, task: str, seed: int, source: str = "<config>",
     return splits_of(load_examples(cfg, task, source, multi_label), cfg.split, seed, source)[0]
 
 
-def guess_data_config(path: str, task: str | None = None, multi_label: bool = False) -> tuple[DataConfig, str]:
+def guess_data_config(path: str, task: str | None = None, multi_label: bool = False,
+                      label_names: list[str] | None = None) -> tuple[DataConfig, str]:
     """A DataConfig and task for a bare path, from its format and common column names
-    (`multi_label`: for a multi-label model, whose gold is a label set; see `columns`)."""
+    (`multi_label`: for a multi-label model, whose gold is a label set; see `columns`; when the
+    file has no label-set column but one column named after each of `label_names`, the model's
+    labels, those are read as 0/1 label columns)."""
     if path.startswith("hf:"):
         return DataConfig(path=[path], format="hub"), task or "topic"
     if not os.path.exists(path):
@@ -82,9 +86,12 @@ def guess_data_config(path: str, task: str | None = None, multi_label: bool = Fa
         raise KhabarError(f"{files[0]}: no text column among the columns present ({', '.join(columns)}); "
                           f"rename one to text, or set data.text_column in a config (--text-column where offered)")
     fmt = fmt if all(format_of(f) == fmt for f in files) else "auto"
+    flags = None
+    if multi_label and label_names and set(label_names) <= set(columns) and cols["label"] not in LABEL_SET_NAMES[:3]:
+        flags = list(label_names)
     return DataConfig(path=files, format=fmt, text_column=cols["text"], pair_column=cols["pair"],
-                      label_column=cols["label"] or "label", id_column=cols["id"], split_column=cols["split"],
-                      source_column=cols["source"]), task
+                      label_column=cols["label"] or "label", label_columns=flags, id_column=cols["id"],
+                      split_column=cols["split"], source_column=cols["source"]), task
 
 
 def read_unlabeled(path: str, task: str, text_column: str | None = None,

@@ -11,7 +11,7 @@ from typing import Any, Optional
 from ..errors import KhabarError
 from ..examples import Example, needs_pair
 from ..log import say
-from .label_sets import label_set
+from .label_sets import check_label, label_set
 from .spec import DataConfig
 
 SPLIT_NAMES = {"train": "train", "training": "train", "dev": "dev", "development": "dev", "val": "dev",
@@ -90,16 +90,6 @@ def cell(value: Any, loc: str, column: Optional[str]) -> str:
     hint = (" (a list of labels is multi-label data: set multi_label: true in a config)"
             if isinstance(value, (list, tuple)) else "")
     raise KhabarError(f"{loc}: column {column!r} holds {type(value).__name__}, expected text{hint}; fix the row")
-
-
-def check_label(raw: str, loc: str, cfg: DataConfig) -> str:
-    if not raw:
-        raise KhabarError(f"{loc}: missing label in column {cfg.label_column!r}; fill it or remove the row")
-    label = cfg.label_map.get(raw, raw)
-    if cfg.labels is not None and label not in cfg.labels:
-        raise KhabarError(f"{loc}: label {label!r} is not one of data.labels ({', '.join(cfg.labels)}); fix the row, "
-                          "add the label to data.labels, or rename it with data.label_map")
-    return label
 
 
 def split_name(raw: str, loc: str) -> str:

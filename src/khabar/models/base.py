@@ -44,6 +44,11 @@ MANIFEST_KEYS = frozenset(("khabar_version", "kind", "task", "labels", "normaliz
                            "data_fingerprint", "saved_at", "files"))
 #: the manifest key of a multi-label model: {"thresholds": {label: t}, "allow_no_label": bool, "chosen_on": str}
 MULTI_LABEL = "multi_label"
+
+
+def is_multi_label(manifest: dict) -> bool:
+    """Whether a (validated) manifest is a multi-label model's: the one test every loader uses."""
+    return MULTI_LABEL in manifest
 #: the manifest key listing the model's files: relative path -> {"size": bytes, "sha256": hex digest}
 FILES = "files"
 #: file suffixes of pickle-based formats: khabar never writes them and never lets a loader read them
@@ -58,7 +63,7 @@ def data_fingerprint(examples: Sequence[Example]) -> str:
     """A short hash of texts and labels: two runs on the same data share it."""
     digest = hashlib.sha256()
     for ex in examples:
-        for part in (ex.text, ex.text_pair or "", ex.label or "|".join(ex.labels or ())):
+        for part in (ex.text, ex.text_pair or "", ex.label or "|".join(sorted(ex.labels or ()))):
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\x00")
     return digest.hexdigest()[:16]
@@ -97,6 +102,15 @@ class Model(ABC):
             if extra:
                 raise KhabarError(f"training labels {extra} are not in the configured label set {self.labels}")
         self.labels_ = list(self.labels) if self.labels else seen
+        if self.multi_label:
+            counts = Counter(label for ex in train for label in ex.gold)
+            missing = [lab for lab in self.labels_ if not counts[lab]]
+            if missing:
+                raise KhabarError(f"labels {missing} have no training example; add examples or remove them from data.labels")
+            everywhere = [lab for lab in self.labels_ if counts[lab] == len(train)]
+            if everywhere:
+                raise KhabarError(f"label {everywhere[0]!r} is on every training article: a label that is never absent "
+                                  "cannot be learned; remove it (from data.label_columns or the label lists)")
         self.data_fingerprint_ = data_fingerprint(train)
         self.extra_manifest_ = {}
         if self.multi_label:
@@ -339,7 +353,7 @@ def validate_manifest(manifest: Any, source: str) -> None:
             problems.append(f"{key}: expected a string, got {_show(manifest[key])}")
     if FILES in manifest:
         problems += _files_problems(manifest[FILES])
-    if manifest.get(MULTI_LABEL) is not None:
+    if MULTI_LABEL in manifest:  # present means multi-label: a null or damaged note is refused, not ignored
         problems += _multi_label_problems(manifest[MULTI_LABEL], manifest.get("labels"))
     if problems:
         raise KhabarError(f"{source}: {'; '.join(problems)}; re-train or restore the file")
@@ -647,9 +661,9 @@ def load_model(directory: str) -> Model:
     model.data_fingerprint_ = manifest.get("data_fingerprint", "")
     # every note the manifest carries beyond the standard keys (metrics, how probabilities were made)
     model.extra_manifest_ = {k: v for k, v in manifest.items() if k not in MANIFEST_KEYS}
-    note = manifest.get(MULTI_LABEL)
-    model.multi_label = note is not None
-    if note is not None:
+    model.multi_label = is_multi_label(manifest)
+    if model.multi_label:
+        note = manifest[MULTI_LABEL]
         model.thresholds_ = np.array([note["thresholds"][lab] for lab in model.labels_], dtype=np.float64)
         model.allow_no_label = note["allow_no_label"]
     return model

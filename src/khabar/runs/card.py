@@ -30,7 +30,7 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import KhabarError
-from ..models.base import FILES, MANIFEST, MULTI_LABEL, file_digest, read_manifest, resolve_model_dir, verify_files
+from ..models.base import FILES, MANIFEST, MULTI_LABEL, file_digest, is_multi_label, read_manifest, resolve_model_dir, verify_files
 
 CARD = "README.md"
 TASK_TAGS = {"topic": "topic-classification", "stance": "stance-detection"}
@@ -68,8 +68,7 @@ def card_text(manifest: Mapping[str, Any], metrics: Mapping[str, Any] | None = N
 
 def _multi_label(manifest: Mapping[str, Any]) -> dict | None:
     """The manifest's multi-label note ({"thresholds", "allow_no_label", "chosen_on"}), None for single-label."""
-    note = manifest.get(MULTI_LABEL)
-    return note if isinstance(note, dict) else None
+    return manifest[MULTI_LABEL] if is_multi_label(manifest) else None
 
 
 def _evaluated(metrics: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:

@@ -23,7 +23,7 @@ import numpy as np
 from ..data.formats import FORMATS, format_of, peek_columns
 from ..errors import KhabarError
 from ..examples import model_input, needs_pair
-from ..models.base import MULTI_LABEL, load_model, read_manifest, resolve_model_dir
+from ..models.base import is_multi_label, load_model, read_manifest, resolve_model_dir
 from .predict import (
     check_labels, check_min_confidence, check_multi_label_request, rank_top_k, resolve_min_confidence, restrict_proba,
 )
@@ -200,7 +200,7 @@ def predict_with_ray(
     if batch_size < 1 or num_workers < 1 or top_k < 1:
         raise KhabarError("batch_size, num_workers and top_k must be at least 1")
     check_min_confidence(min_confidence, "--min-confidence")
-    check_multi_label_request(manifest.get(MULTI_LABEL) is not None, min_confidence, labels)
+    check_multi_label_request(is_multi_label(manifest), min_confidence, labels)
     if labels is not None:  # refused here, in one line, rather than inside a worker
         labels = list(labels)
         check_labels(manifest["labels"], labels)

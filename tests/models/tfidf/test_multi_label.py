@@ -156,3 +156,22 @@ def test_a_manifest_that_drops_the_multi_label_note_is_refused(fitted, tmp_path)
     path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     with pytest.raises(KhabarError, match="says one label per article but pipeline.skops holds a multi-label classifier"):
         load_model(str(tmp_path))
+
+
+def test_a_label_on_every_training_article_is_refused_before_fitting():
+    """One-vs-rest cannot learn a label that is never absent (scikit-learn would save a constant
+    predictor no loader trusts): one line, not a run whose model cannot be loaded."""
+    train = [Example(ex.id, ex.text, labels=ex.labels + ("News",)) for ex in corpus()]
+    m = TfidfModel("topic", TfidfParams(min_df=1), SeedOnlyTrain(), NormalizeConfig(), multi_label=True)
+    with pytest.raises(KhabarError, match="label 'News' is on every training article"):
+        m.fit(train, corpus(offset=1))
+
+
+def test_a_null_multi_label_note_is_refused_not_read_as_single_label(fitted, tmp_path):
+    fitted.save(str(tmp_path))
+    path = tmp_path / MANIFEST
+    manifest = json.loads(path.read_text("utf-8"))
+    manifest["multi_label"] = None
+    path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    with pytest.raises(KhabarError, match=r"multi_label: expected"):
+        load_model(str(tmp_path))

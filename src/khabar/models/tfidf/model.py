@@ -33,7 +33,7 @@ from sklearn.svm import LinearSVC
 from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import say
-from ..base import MANIFEST, RESTORE, Inputs, Model, rebuild_config
+from ..base import MANIFEST, RESTORE, Inputs, Model, is_multi_label, rebuild_config
 from . import KIND
 from .pair_features import PairFeatures
 from .multi_label import LabelSetProbabilities
@@ -120,10 +120,7 @@ class TfidfModel(Model):
     def _fit_label_sets(self, features, matrix, train, dev):
         """One-vs-rest models, their probabilities and the per-label thresholds (see `multi_label`):
         on the dev split when it has examples, else on 3-fold cross-validated training scores."""
-        gold = self.gold_matrix(train)
-        missing = [lab for lab, n in zip(self.labels_, gold.sum(axis=0)) if n == 0]
-        if missing:
-            raise KhabarError(f"labels {missing} have no training example; add examples or remove them from data.labels")
+        gold = self.gold_matrix(train)  # every label present and absent somewhere: checked by start_fit
         classifier = LabelSetProbabilities(OneVsRestClassifier(self._classifier()).fit(matrix, gold), self.labels_)
         native = hasattr(classifier.classifier, "predict_proba")
         if dev:
@@ -186,7 +183,7 @@ class TfidfModel(Model):
         except Exception as exc:
             raise KhabarError(f"{path}: not a readable skops file ({_reason(exc)}); {RESTORE}") from None
         check_pipeline(pipeline, path)
-        multi_label = manifest.get("multi_label") is not None
+        multi_label = is_multi_label(manifest)
         if isinstance(pipeline.steps[-1][1], LabelSetProbabilities) != multi_label:
             said, holds = ("multi-label", "one label per article") if multi_label else ("one label per article", "multi-label")
             raise KhabarError(f"{directory}: {MANIFEST} says {said} but {WEIGHTS} holds a {holds} classifier; {RESTORE}")

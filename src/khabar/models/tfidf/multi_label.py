@@ -52,7 +52,8 @@ class LabelSetProbabilities(ClassifierMixin, BaseEstimator):
             z = params[0] * scores + params[1]
             return float(np.mean(np.logaddexp(0, z) - soft * z))  # log-loss against the soft targets
 
-        fitted = minimize(loss, x0=np.array([1.0, 0.0]), method="L-BFGS-B")
+        # a positive slope: the curve may flatten, never turn a label's ranking upside down
+        fitted = minimize(loss, x0=np.array([1.0, 0.0]), method="L-BFGS-B", bounds=[(1e-6, None), (None, None)])
         self.slope_, self.intercept_ = float(fitted.x[0]), float(fitted.x[1])
         return self
 

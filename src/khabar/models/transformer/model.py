@@ -44,7 +44,7 @@ from ... import torchrun
 from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import quiet_libraries, say
-from ..base import MANIFEST, MULTI_LABEL, RESTORE, Inputs, Model, rebuild_config
+from ..base import MANIFEST, MULTI_LABEL, RESTORE, Inputs, Model, is_multi_label, rebuild_config
 from ..thresholds import DEFAULT_THRESHOLD
 from . import KIND
 from .checkpoint import resolve_checkpoint
@@ -424,7 +424,7 @@ class TransformerModel(Model):
                               f"weights only); {RESTORE}")
         params, train, normalize = rebuild_config(manifest, directory)
         labels = list(manifest["labels"])
-        model = cls(manifest["task"], params, train, normalize, labels=labels, multi_label=MULTI_LABEL in manifest)
+        model = cls(manifest["task"], params, train, normalize, labels=labels, multi_label=is_multi_label(manifest))
         try:
             with quiet_libraries():
                 tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
