@@ -29,6 +29,7 @@ from ..data import load_splits
 from ..errors import KhabarError
 from ..log import muted, say
 from .evaluate import evaluate_model
+from .multi_label import cross_fitted_figures
 from .run_dir import check_writable, staged_file
 from .search_space import Dimension, parse_tune, trial_raw
 from .train import RunResult, fit_from_config, train
@@ -84,7 +85,9 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
             splits = fixed_splits or _without_test(load_splits(config.data, config.task, config.train.seed, config.source, config.multi_label))
             with muted():
                 model, _ = fit_from_config(config, splits=splits, epoch_callback=_pruner(trial, metric))
-                score = evaluate_model(model, splits.dev)[metric]
+                # a multi-label model chose its thresholds on dev: score them held out (cross-fitted)
+                dev = cross_fitted_figures(model, splits.dev) if model.multi_label else evaluate_model(model, splits.dev)
+                score = dev[metric]
         except optuna.TrialPruned as exc:
             trial.set_user_attr("reason", str(exc))
             raise
