@@ -114,7 +114,7 @@ def test_server_defaults_for_labels_and_min_confidence(small_tfidf_dir):
     ({"text": SPORTS, "explain": 1}, "explain: Input should be a valid boolean"),
     ({"text": SPORTS, "explain": "true"}, "explain: Input should be a valid boolean"),
     ({"text": SPORTS, "explain": None}, "explain: Input should be a valid boolean"),
-    ({"text": SPORTS, "labels": ["sports"]}, "labels: List should have at least 2 items"),
+    ({"text": SPORTS, "labels": ["sports"]}, "labels: name at least two different labels"),
     ({"text": SPORTS, "labels": ["sports", "sports"]}, "name at least two different labels"),
     ({"text": SPORTS, "labels": ["sports", "\ud800" * 3]}, "labels[1]: "),
     ({"text": SPORTS, "labels": ["sports", "x" * 5000]}, "is not a label of this model"),

@@ -268,3 +268,11 @@ def test_ray_labels_shards_with_label_sets(model_dir, tmp_path):
     got = {row["id"]: row for row in pq.read_table(tmp_path / "out").to_pylist()}
     for i, expected in enumerate(expected_sets(load_model(model_dir), TEXTS)):
         assert names(got[f"t{i}"]["labels"]) == [name for name, _ in expected]
+
+
+def test_http_a_one_label_restriction_on_a_multi_label_model_is_told_the_real_reason(client):
+    """Not "name at least two labels" first and "drop labels" once the client complies."""
+    response = client.post("/predict", json={"text": ONE, "labels": ["sports"]})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error.startswith("labels:") and "multi-label" in error and "at least two" not in error

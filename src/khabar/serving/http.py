@@ -128,7 +128,8 @@ class PredictRequest(BaseModel):
     pairs: Optional[list[tuple[str, str]]] = Field(None, description="a batch of [claim, text] pairs (stance model)")
     top_k: int = Field(3, ge=1, strict=True, description="how many labels to list per item, best first: a JSON "
                                                           "integer of at least 1; more than there are labels lists them all")
-    labels: Optional[list[str]] = Field(None, min_length=2, description="restrict the prediction to these labels of "
+    # at least two, checked with the model in hand (`_subset`): a multi-label model refuses labels first
+    labels: Optional[list[str]] = Field(None, description="restrict the prediction to these labels of "
                                         "the model (at least two), probabilities renormalized over them")
     min_confidence: Optional[float] = Field(None, ge=0, le=1, strict=True, description="abstain (label null) when the "
                                             "top probability is below this; 0 never abstains; default: the server's")
