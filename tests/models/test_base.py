@@ -11,9 +11,8 @@ import pytest
 
 from khabar.errors import KhabarError
 from khabar.examples import Example
-from khabar.models.base import (
-    MANIFEST, MANIFEST_KEYS, data_fingerprint, load_model, read_manifest, rebuild_config, resolve_model_dir,
-)
+from khabar.models.base import data_fingerprint, load_model, rebuild_config, resolve_model_dir
+from khabar.models.manifest import MANIFEST, MANIFEST_KEYS, read_manifest
 from khabar.models.tfidf.model import TfidfModel
 from khabar.models.tfidf.params import SeedOnlyTrain, TfidfParams
 from khabar.normalize import NormalizeConfig

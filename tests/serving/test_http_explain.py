@@ -16,7 +16,8 @@ pytest.importorskip("httpx", reason="TestClient needs httpx: pip install 'khabar
 from fastapi.testclient import TestClient  # noqa: E402
 
 from khabar.examples import Example  # noqa: E402
-from khabar.models.base import MANIFEST, WORD, record_files  # noqa: E402
+from khabar.models.evidence import WORD  # noqa: E402
+from khabar.models.manifest import MANIFEST, record_files  # noqa: E402
 from khabar.models.registry import get_kind  # noqa: E402
 from khabar.normalize import NormalizeConfig  # noqa: E402
 from khabar.serving.http import PAGE_FILES, create_app  # noqa: E402

@@ -30,7 +30,8 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import KhabarError
-from ..models.base import FILES, MANIFEST, MULTI_LABEL, file_digest, is_multi_label, read_manifest, resolve_model_dir, verify_files
+from ..models.base import resolve_model_dir
+from ..models.manifest import FILES, MANIFEST, MULTI_LABEL, file_digest, is_multi_label, read_manifest, verify_files
 
 CARD = "README.md"
 TASK_TAGS = {"topic": "topic-classification", "stance": "stance-detection"}

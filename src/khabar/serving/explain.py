@@ -27,7 +27,8 @@ import numpy as np
 
 from ..errors import KhabarError
 from ..examples import Example
-from ..models.base import EXPLAIN_TOP, Model, aligned_words
+from ..models.base import EXPLAIN_TOP, Model
+from ..models.evidence import aligned_words
 
 #: digits of the weights and scores in records and HTTP answers
 DIGITS = 6

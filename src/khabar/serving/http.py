@@ -78,7 +78,8 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise KhabarError(f"khabar serve needs FastAPI and uvicorn ({exc.name} is missing): pip install 'khabar[serve]'") from None
 
-from ..models.base import Model, read_manifest, resolve_model_dir
+from ..models.base import Model, resolve_model_dir
+from ..models.manifest import read_manifest
 from .batching import MicroBatcher
 from .http_body import Reject, check_content_type, parse_json, read_body
 from .http_limits import headers_deadline

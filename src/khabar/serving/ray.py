@@ -23,7 +23,8 @@ import numpy as np
 from ..data.formats import FORMATS, format_of, peek_columns
 from ..errors import KhabarError
 from ..examples import model_input, needs_pair
-from ..models.base import is_multi_label, load_model, read_manifest, resolve_model_dir
+from ..models.base import load_model, resolve_model_dir
+from ..models.manifest import is_multi_label, read_manifest
 from .predict import (
     check_labels, check_min_confidence, check_multi_label_request, rank_top_k, resolve_min_confidence, restrict_proba,
 )

@@ -12,7 +12,8 @@ from repo import SAMPLE
 
 from khabar.errors import KhabarError
 from khabar.examples import Example
-from khabar.models.base import WORD, aligned_words, load_model
+from khabar.models.base import load_model
+from khabar.models.evidence import WORD, aligned_words
 from khabar.models.tfidf.explain import SIGNAL_NAMES, pair_layout
 from khabar.models.tfidf.model import TfidfModel
 from khabar.models.tfidf.pair_features import DENSE_COLUMNS

@@ -78,7 +78,7 @@ def test_load_refuses_untrusted_types(tmp_path):
     import skops.io as sio
     from sklearn.preprocessing import FunctionTransformer
 
-    from khabar.models.base import MANIFEST, record_files
+    from khabar.models.manifest import MANIFEST, record_files
 
     model = _model().fit(_examples(TOPIC))
     model.save(str(tmp_path))

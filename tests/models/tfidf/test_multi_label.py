@@ -10,7 +10,8 @@ from sklearn.multiclass import OneVsRestClassifier
 
 from khabar.errors import KhabarError
 from khabar.examples import Example
-from khabar.models.base import MANIFEST, load_model
+from khabar.models.base import load_model
+from khabar.models.manifest import MANIFEST
 from khabar.models.tfidf.model import TfidfModel
 from khabar.models.tfidf.params import SeedOnlyTrain, TfidfParams
 from khabar.normalize import NormalizeConfig

@@ -17,7 +17,8 @@ from tiny_bert import TOPIC_WORDS, article, make
 
 from khabar.errors import KhabarError
 from khabar.examples import Example
-from khabar.models.base import MULTI_LABEL, load_model
+from khabar.models.base import load_model
+from khabar.models.manifest import MULTI_LABEL
 from khabar.models.thresholds import choose_thresholds, labels_above, multi_hot
 from khabar.models.transformer.trainer import MULTI_LABEL_PROBLEM, article_metrics, trainer_classes
 

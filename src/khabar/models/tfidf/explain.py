@@ -18,7 +18,7 @@ given back to the words of the claim or of the text it came from; the dense rela
 named signals with their raw value, and point at the words they read where there are such words
 (the cue words, the numbers, the dates). A sentence encoder's columns, if any, are one signal.
 
-Words are found in the original text through `base.aligned_words`, so every span is a pair of
+Words are found in the original text through `evidence.aligned_words`, so every span is a pair of
 character offsets into the input as given, before normalization.
 """
 
@@ -30,7 +30,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..base import Inputs, aligned_words, in_text_order, label_explanation, word_spans
+from ..base import Inputs
+from ..evidence import aligned_words, in_text_order, label_explanation, word_spans
 from .multi_label import LabelSetProbabilities
 from .temperature import TemperatureScaled
 from .text_signals import cue_kind, date_word, is_number, light_stem

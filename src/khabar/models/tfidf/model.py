@@ -33,7 +33,8 @@ from sklearn.svm import LinearSVC
 from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import say
-from ..base import MANIFEST, RESTORE, Inputs, Model, is_multi_label, rebuild_config
+from ..base import Inputs, Model, rebuild_config
+from ..manifest import MANIFEST, RESTORE, is_multi_label
 from . import KIND
 from .pair_features import PairFeatures
 from .multi_label import LabelSetProbabilities

@@ -25,7 +25,7 @@ long article is explained on its head window only (the first `max_length` tokens
 for stance), which bounds the cost: words past it get no weight, and `tokens` says how many of
 the article's tokens were read. The explained label and its probability are still the model's
 own, over all the windows its `long_strategy` reads. Tokens are summed into the words of the normalized text that hold them,
-words traced back to the original text through `base.aligned_words`; punctuation tokens and
+words traced back to the original text through `evidence.aligned_words`; punctuation tokens and
 special tokens count as `unassigned`, with the integration error.
 
 Cost: `steps` forward and backward passes of one token row per explained label, against one
@@ -46,7 +46,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ...examples import needs_pair
-from ..base import Inputs, aligned_words, in_text_order, label_explanation, word_spans
+from ..base import Inputs
+from ..evidence import aligned_words, in_text_order, label_explanation, word_spans
 
 #: integration points per explained label
 STEPS = 32

@@ -44,7 +44,8 @@ from ... import torchrun
 from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import quiet_libraries, say
-from ..base import MANIFEST, MULTI_LABEL, RESTORE, Inputs, Model, is_multi_label, rebuild_config
+from ..base import Inputs, Model, rebuild_config
+from ..manifest import MANIFEST, MULTI_LABEL, RESTORE, is_multi_label
 from ..thresholds import DEFAULT_THRESHOLD
 from . import KIND
 from .checkpoint import resolve_checkpoint

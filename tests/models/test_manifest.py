@@ -1,4 +1,4 @@
-"""Damaged and hostile model directories: one `KhabarError` line naming the file or key, never a
+"""khabar.models.manifest: damaged and hostile model directories: one `KhabarError` line naming the file or key, never a
 traceback, never a model that loads and answers wrongly (issue 10, part 5).
 
 Table-driven over four tiny models built here: TF-IDF logistic regression (topic), TF-IDF LinearSVC
@@ -30,7 +30,8 @@ import pytest
 
 from khabar.errors import KhabarError
 from khabar.examples import Example
-from khabar.models.base import MANIFEST, file_digest, load_model, model_files
+from khabar.models.base import load_model
+from khabar.models.manifest import MANIFEST, file_digest, model_files
 from small_corpus import SMALL_TOPIC_TRAIN
 from tiny_bert import stance_examples, topic_examples
 
