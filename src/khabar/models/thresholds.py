@@ -64,7 +64,8 @@ def choose_thresholds(proba: np.ndarray, gold: np.ndarray, floor: bool = True) -
         k = cuts[best[len(best) // 2]]
         above = scores[k - 1] if k > 0 else 1.0
         below = scores[k] if k < len(scores) else 0.0
-        thresholds[j] = (above + below) / 2
+        middle = (above + below) / 2
+        thresholds[j] = middle if below < middle <= above else above  # no float between them: the upper one
     return thresholds, uninformed
 
 
