@@ -51,7 +51,6 @@ connections is capped; see `serve`.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import re
@@ -72,7 +71,6 @@ from ..normalize import NormalizeConfig
 try:
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, Response
-    from pydantic import BaseModel, ConfigDict, Field, ValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.requests import ClientDisconnect
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
@@ -81,8 +79,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from ..models.base import Model, resolve_model_dir
 from ..models.manifest import read_manifest
 from .batching import MicroBatcher
-from .http_body import Reject, check_content_type, parse_json, read_body
+from .http_body import Reject, check_content_type, read_body
 from .http_limits import headers_deadline
+from .http_schema import INPUT_FIELDS, ErrorResponse, PredictRequest, PredictResponse, parse_request, show_name
 from .explain import explain_inputs, explain_targets
 from .predict import (
     check_min_confidence, check_multi_label_request, label_sets, load_for_prediction, ranked, restrict_proba,
@@ -115,154 +114,11 @@ PAGE_HEADERS = {
 }
 
 
-class PredictRequest(BaseModel):
-    """One article or a batch. Topic: `text` or `texts`. Stance: `claim` + `text`, or `pairs`."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"text": "فاز المنتخب الوطني بالمباراة النهائية"},
-        {"texts": ["ارتفع مؤشر البورصة اليوم", "افتتح معرض الكتاب"], "top_k": 2},
-        {"claim": "البنك المركزي يرفع الفائدة", "text": "قرر البنك المركزي إبقاء الفائدة دون تغيير"},
-    ]})
-    text: Optional[str] = Field(None, description="one article (topic), or the article for `claim` (stance)")
-    texts: Optional[list[str]] = Field(None, description="a batch of articles (topic model)")
-    claim: Optional[str] = Field(None, description="the claim the `text` is read against (stance model)")
-    pairs: Optional[list[tuple[str, str]]] = Field(None, description="a batch of [claim, text] pairs (stance model)")
-    top_k: int = Field(3, ge=1, strict=True, description="how many labels to list per item, best first: a JSON "
-                                                          "integer of at least 1; more than there are labels lists them all")
-    # at least two, checked with the model in hand (`_subset`): a multi-label model refuses labels first
-    labels: Optional[list[str]] = Field(None, description="restrict the prediction to these labels of "
-                                        "the model (at least two), probabilities renormalized over them")
-    min_confidence: Optional[float] = Field(None, ge=0, le=1, strict=True, description="abstain (label null) when the "
-                                            "top probability is below this; 0 never abstains; default: the server's")
-    explain: bool = Field(False, strict=True, description="add each prediction's `explanation`: the words that pushed "
-                                                          "toward and away from its first label, with character "
-                                                          "offsets into the text as sent")
-
-
-INPUT_FIELDS = ("text", "texts", "claim", "pairs")
-#: The fix named in a 422 about each field.
-FIELD_FIX = {
-    "text": "send a string", "claim": "send a string", "texts": "send an array of strings",
-    "pairs": "send an array of [claim, text] pairs of strings", "top_k": "send a whole number of at least 1, such as 3",
-    "labels": "send an array of at least two of the model's labels (see /model)",
-    "min_confidence": "send a number from 0 to 1, such as 0.8", "explain": "send true or false",
-}
-
-
-class LabelScore(BaseModel):
-    label: str
-    probability: float
-
-
-class Span(BaseModel):
-    start: int = Field(description="offset of the word's first character in the part as sent (code points)")
-    end: int = Field(description="offset after its last character")
-
-
-class Evidence(BaseModel):
-    word: str = Field(description="the word as the model reads it (normalized)")
-    part: str = Field(description="text, or claim for a stance model")
-    weight: float
-    spans: list[Span]
-
-
-class ExplainedLabel(BaseModel):
-    label: str
-    probability: float
-    score: float = Field(description="what is decomposed: a decision score or a log-probability")
-    base: float = Field(description="the score without any word (the intercept, or a blank input's)")
-    toward: list[Evidence]
-    against: list[Evidence]
-    signals: list[dict]
-    unassigned: float
-
-
-class Explanation(BaseModel):
-    label: str
-    probability: float
-    method: str
-    explained: list[ExplainedLabel]
-
-
-class Prediction(BaseModel):
-    label: Optional[str] = Field(description="the label, or null when the prediction abstained (or, multi-label, "
-                                             "when the model allows no label and none passes its threshold)")
-    probability: Optional[float] = Field(description="the label's probability (null only with a null label of a "
-                                                     "multi-label model)")
-    abstained: Optional[bool] = Field(None, description="single-label models: whether it abstained")
-    labels: Optional[list[LabelScore]] = Field(None, description="multi-label models: every label at or above its "
-                                                                 "threshold, most probable first; `label` is the first")
-    top_k: list[LabelScore]
-    explanation: Optional[Explanation] = Field(None, description="with \"explain\": true")
-
-
-class PredictResponse(BaseModel):
-    predictions: list[Prediction] = Field(description="one per input item, in order")
-
-
-class ErrorResponse(BaseModel):
-    error: str
-
-
 def _error(status: int, message: str, close: bool = False) -> JSONResponse:
     """`{"error": message}`: one line, and encodable whatever the client put in it (a lone
     surrogate echoed from a field name would make the JSON encoder fail)."""
     message = " ".join(message.split()).encode("utf-8", "backslashreplace").decode("utf-8")
     return JSONResponse({"error": message}, status_code=status, headers={"connection": "close"} if close else None)
-
-
-def _show(name: str, width: int = 40) -> str:
-    """A client-chosen field name, safe to quote in a one-line message."""
-    if re.fullmatch(r"[A-Za-z0-9_.-]{1,%d}" % width, name):
-        return name
-    shown = json.dumps(name)
-    return shown if len(shown) <= width else shown[:width] + '..."'
-
-
-def _json_type(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "a number"
-    if isinstance(value, float):
-        return "a number with a fraction or an exponent"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, (list, tuple)) else "an object"
-
-
-def _field_path(loc) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
-
-
-def _parse(body: bytes, max_batch: int) -> PredictRequest:
-    """The request in `body`, or a 400 (not JSON) or 422 (not a request) naming the field."""
-    data = parse_json(body)
-    if not isinstance(data, dict):
-        raise Reject(422, f"body: expected a JSON object such as {{\"text\": \"...\"}}, got {_json_type(data)}")
-    for key in data:
-        if key not in PredictRequest.model_fields:
-            raise Reject(422, f"{_show(key)}: Extra inputs are not permitted; remove it "
-                               f"(the fields are {', '.join(PredictRequest.model_fields)})")
-    for key in INPUT_FIELDS:
-        if key in data and data[key] is None:
-            raise Reject(422, f"{key}: null; {FIELD_FIX[key]}, or leave the field out")
-    for key in ("texts", "pairs"):  # before validating a million items one by one
-        if isinstance(data.get(key), list) and len(data[key]) > max_batch:
-            raise Reject(422, f"{key}: {len(data[key])} items, over the limit of {max_batch}; split the batch")
-    try:
-        return PredictRequest.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = first["loc"]
-        got = f" (got {_json_type(first['input'])})" if first["type"].endswith("_type") and "input" in first else ""
-        fix = FIELD_FIX.get(str(loc[0]) if loc else "", "see /docs")
-        raise Reject(422, f"{_field_path(loc)}: {first['msg']}{got}; {fix}") from None
 
 
 # -- checking every text -----------------------------------------------------------------------
@@ -447,7 +303,7 @@ def create_app(
         multi-label model, every label it decides)."""
         try:
             check_content_type(request.headers.get("content-type", ""))
-            req = _parse(await read_body(request, max_body_bytes, timeout_body), max_batch)
+            req = parse_request(await read_body(request, max_body_bytes, timeout_body), max_batch)
             try:  # a multi-label model takes neither; said before the labels are checked one by one
                 check_multi_label_request(model.multi_label, req.min_confidence, req.labels,
                                           ("min_confidence", "labels"))
@@ -525,7 +381,7 @@ def _subset(names: list, labels: list[str]) -> list[str]:
     known = set(labels)
     for i, name in enumerate(names):
         if name not in known:
-            raise Reject(422, f"labels[{i}]: {_show(name)} is not a label of this model; name at least two of "
+            raise Reject(422, f"labels[{i}]: {show_name(name)} is not a label of this model; name at least two of "
                                f"{', '.join(labels)}")
     if len(set(names)) < 2:
         raise Reject(422, f"labels: name at least two different labels of the model ({', '.join(labels)})")
