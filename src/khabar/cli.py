@@ -408,9 +408,7 @@ def _print_evaluation(result: dict) -> None:
     if result["n"]:
         print(f"n {result['n']}  accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
               f"weighted-F1 {result['weighted_f1']:.4f}")
-        print(f"{'label':<16}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>9}")
-        for label, f in result["per_class"].items():
-            print(f"{label:<16}{f['precision']:>10.3f}{f['recall']:>10.3f}{f['f1']:>10.3f}{f['support']:>9}")
+        _print_per_class(result["per_class"])
     else:
         print("no example has a label the model knows; pass --label-map to map the data's labels to the model's")
     for source, f in result.get("by_source", {}).items():
@@ -429,6 +427,12 @@ def _print_evaluation(result: dict) -> None:
         print(f"abstaining below {abstain['min_confidence']:.4f}: coverage {abstain['coverage']:.4f} ({abstain['n']} kept), {acc}")
 
 
+def _print_per_class(per_class: dict) -> None:
+    print(f"{'label':<16}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>9}")
+    for label, f in per_class.items():
+        print(f"{label:<16}{f['precision']:>10.3f}{f['recall']:>10.3f}{f['f1']:>10.3f}{f['support']:>9}")
+
+
 def _print_multi_label_evaluation(result: dict) -> None:
     """A multi-label result (`runs.multi_label`): the set figures, per label, and the sources."""
     if not result["n"]:
@@ -444,9 +448,7 @@ def _print_multi_label_evaluation(result: dict) -> None:
         if two.get("n"):
             print(f"articles with 2+ labels: {two['n']}, all their labels found {two['all_labels']:.4f}, "
                   f"label recall {two['label_recall']:.4f}")
-        print(f"{'label':<16}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>9}")
-        for label, f in result["per_class"].items():
-            print(f"{label:<16}{f['precision']:>10.3f}{f['recall']:>10.3f}{f['f1']:>10.3f}{f['support']:>9}")
+        _print_per_class(result["per_class"])
     for source, f in result.get("by_source", {}).items():
         print(f"source {source}: n {f['n']}  micro-F1 {f['micro_f1']:.4f}  macro-F1 {f['macro_f1']:.4f}  "
               f"subset accuracy {f['accuracy']:.4f}")

@@ -91,16 +91,24 @@ class Model(ABC):
         """Multi-label gold of `examples` as a rows x `labels_` 0/1 matrix (what one-vs-rest fits on)."""
         return multi_hot([ex.gold for ex in examples], self.labels_)
 
-    def fit_thresholds(self, proba: np.ndarray, examples: Sequence[Example], where: str) -> None:
+    def fit_thresholds(self, proba: Optional[np.ndarray], examples: Sequence[Example], where: str) -> None:
         """A multi-label model's per-label thresholds from held-out probabilities (`where`: which
-        data, for the manifest), recorded in the manifest (see `thresholds.choose_thresholds`)."""
-        self.thresholds_, uninformed = choose_thresholds(proba, self.gold_matrix(examples), floor=not self.allow_no_label)
+        data, for the manifest), recorded in the manifest (see `thresholds.choose_thresholds`).
+        `proba` None: there is no held-out data, and every label keeps `DEFAULT_THRESHOLD`."""
+        if proba is None:
+            self.thresholds_, uninformed = np.full(len(self.labels_), DEFAULT_THRESHOLD), list(range(len(self.labels_)))
+            say(f"{where}: no held-out data to choose label thresholds on; {DEFAULT_THRESHOLD} for every label")
+            where = f"none ({where}), {DEFAULT_THRESHOLD} for every label"
+        else:
+            self.thresholds_, uninformed = choose_thresholds(proba, self.gold_matrix(examples),
+                                                             floor=not self.allow_no_label)
         note = {"thresholds": {lab: round(float(t), 6) for lab, t in zip(self.labels_, self.thresholds_)},
                 "allow_no_label": self.allow_no_label, "chosen_on": where}
         if uninformed:
             note["default_for"] = [self.labels_[j] for j in uninformed]
-            say(f"no positive example of {', '.join(note['default_for'])} in the {where}: threshold "
-                f"{DEFAULT_THRESHOLD} for them")
+            if proba is not None:
+                say(f"no positive example of {', '.join(note['default_for'])} in the {where}: threshold "
+                    f"{DEFAULT_THRESHOLD} for them")
         self.extra_manifest_[MULTI_LABEL] = note
 
     def decide(self, proba: np.ndarray) -> list[list[int]]:

@@ -29,9 +29,9 @@ from typing import Any, Mapping
 
 import yaml
 
-from ..errors import KhabarError
 from ..models.base import resolve_model_dir
 from ..models.manifest import FILES, MANIFEST, MULTI_LABEL, file_digest, is_multi_label, read_manifest, verify_files
+from .run_dir import read_mapping
 
 CARD = "README.md"
 TASK_TAGS = {"topic": "topic-classification", "stance": "stance-detection"}
@@ -359,28 +359,6 @@ def write_card(model_dir: str, text: str) -> str:
     return path
 
 
-def _read_json(path: str) -> dict:
-    if not os.path.isfile(path):
-        return {}
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise KhabarError(f"{path}: cannot read ({exc}); restore the file or re-train") from None
-    return data if isinstance(data, dict) else {}
-
-
-def _read_yaml(path: str) -> dict:
-    if not os.path.isfile(path):
-        return {}
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError) as exc:
-        raise KhabarError(f"{path}: cannot read ({' '.join(str(exc).split())[:120]}); restore the file or re-train") from None
-    return data if isinstance(data, dict) else {}
-
-
 def regenerate(path: str) -> str:
     """`khabar card RUN`: rewrite the card of a run's (or a bare model directory's) model from its
     files, and record the new card in the manifest's file list. Every other file of the model must
@@ -400,9 +378,9 @@ def regenerate(path: str) -> str:
         verify_files(model_dir, {**manifest, FILES: check})
     run_dir = os.path.dirname(os.path.abspath(model_dir))
     is_run = os.path.basename(os.path.normpath(model_dir)) == "model" and os.path.isfile(os.path.join(run_dir, "config.yaml"))
-    metrics = _read_json(os.path.join(run_dir, "metrics.json")) if is_run else {}
-    config = _read_yaml(os.path.join(run_dir, "config.yaml")) if is_run else {}
-    provenance = _read_json(os.path.join(run_dir, "provenance.json")) if is_run else {}
+    metrics = read_mapping(os.path.join(run_dir, "metrics.json")) if is_run else {}
+    config = read_mapping(os.path.join(run_dir, "config.yaml")) if is_run else {}
+    provenance = read_mapping(os.path.join(run_dir, "provenance.json")) if is_run else {}
     if not metrics:  # a bare model directory: the headline figures the manifest keeps
         metrics = {f"{split}.{k}": v for split, fig in (manifest.get("metrics") or {}).items() if isinstance(fig, dict)
                    for k, v in fig.items()}

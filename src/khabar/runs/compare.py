@@ -16,12 +16,12 @@ import os
 from itertools import combinations
 
 import numpy as np
-import yaml
 from scipy.stats import binomtest
 from sklearn.metrics import f1_score
 
 from ..errors import KhabarError
 from ..models.thresholds import multi_hot
+from .run_dir import read_mapping
 
 COLUMNS = ("name", "run", "task", "kind", "data", "test.accuracy", "test.macro_f1", "dev.macro_f1", "train.seconds", "date")
 #: the columns added when a multi-label run is among those compared (its accuracy is subset accuracy)
@@ -52,13 +52,8 @@ def _is_run(path: str) -> bool:
 
 
 def load_run(path: str) -> dict:
-    try:
-        with open(os.path.join(path, "metrics.json"), encoding="utf-8") as fh:
-            metrics = json.load(fh)
-        with open(os.path.join(path, "config.yaml"), encoding="utf-8") as fh:
-            config = yaml.safe_load(fh)
-    except (OSError, json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise KhabarError(f"{path}: unreadable run ({exc}); remove it or re-train") from None
+    metrics = read_mapping(os.path.join(path, "metrics.json"))
+    config = read_mapping(os.path.join(path, "config.yaml"))
     data_path = config.get("data", {}).get("path", [])
     multi_label = bool(config.get("multi_label"))
     return {

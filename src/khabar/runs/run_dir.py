@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator, Mapping, Sequence
 
+import yaml
+
 from ..errors import KhabarError
 from ..examples import Example
 from .evaluate import flat_metrics
@@ -145,6 +147,21 @@ def safe_name(name: str) -> str:
     """A result's name as part of a file name: letters, digits, '-', '_' and '.' kept, others '_'."""
     out = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).strip(".")
     return out or "result"
+
+
+def read_mapping(path: str) -> dict:
+    """A run's JSON or YAML file (metrics.json, provenance.json, config.yaml) as a mapping: {} when
+    the file is absent, one `KhabarError` line when it is unreadable or holds no mapping."""
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) if path.endswith((".yaml", ".yml")) else json.load(fh)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise KhabarError(f"{path}: cannot read ({' '.join(str(exc).split())[:120]}); restore the file or re-train") from None
+    if not isinstance(data, dict):
+        raise KhabarError(f"{path}: holds no mapping of keys; restore the file or re-train")
+    return data
 
 
 def write_json(path: str, data) -> None:

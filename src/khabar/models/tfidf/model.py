@@ -27,7 +27,6 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
-from scipy.special import expit
 from sklearn.svm import LinearSVC
 
 from ...errors import KhabarError
@@ -127,16 +126,16 @@ class TfidfModel(Model):
         if dev:
             x_dev = features.transform(self.normalize_inputs([ex.inputs for ex in dev], training=True))
             classifier.fit(x_dev, self.gold_matrix(dev))
-            self.fit_thresholds(classifier.predict_proba(x_dev), dev, "dev split")
-            return classifier, "one-vs-rest, " + ("native" if native else "one logistic curve of the decision scores fitted on the dev split")
-        method = "predict_proba" if native else "decision_function"
-        held_out = cross_val_predict(OneVsRestClassifier(self._classifier()), matrix, gold, cv=3, method=method)
-        if not native:
-            classifier.fit_scores(held_out, gold)
-            held_out = expit(classifier.slope_ * held_out + classifier.intercept_)
-        self.fit_thresholds(held_out, train, "3-fold cross-validation on the training split (no dev split)")
-        return classifier, "one-vs-rest, " + ("native" if native else "one logistic curve of the decision scores "
-                                              "fitted by 3-fold cross-validation (no dev split)")
+            held_out, examples, where = classifier.predict_proba(x_dev), dev, "the dev split"
+        else:
+            method = "predict_proba" if native else "decision_function"
+            held_out = cross_val_predict(OneVsRestClassifier(self._classifier()), matrix, gold, cv=3, method=method)
+            if not native:
+                held_out = classifier.fit_scores(held_out, gold).curve(held_out)
+            examples, where = train, "3-fold cross-validation on the training split (no dev split)"
+        self.fit_thresholds(held_out, examples, where.removeprefix("the "))
+        how = "native" if native else f"one logistic curve of the decision scores fitted on {where}"
+        return classifier, f"one-vs-rest, {how}"
 
     def _check_classes(self):
         classes = [str(c) for c in self.pipeline_.classes_]

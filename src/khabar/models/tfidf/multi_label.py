@@ -69,7 +69,11 @@ class LabelSetProbabilities(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         if hasattr(self.classifier, "predict_proba"):
             return np.asarray(self.classifier.predict_proba(X), dtype=np.float64)
-        scores = np.asarray(self.classifier.decision_function(X), dtype=np.float64)
+        return self.curve(self.classifier.decision_function(X))
+
+    def curve(self, scores) -> np.ndarray:
+        """Probabilities of decision scores (rows x labels) through the shared fitted curve."""
+        scores = np.asarray(scores, dtype=np.float64)
         return expit(self.slope_ * scores.reshape(len(scores), -1) + self.intercept_)
 
     def predict(self, X):

@@ -45,8 +45,7 @@ from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import quiet_libraries, say
 from ..base import Inputs, Model, rebuild_config
-from ..manifest import MANIFEST, MULTI_LABEL, RESTORE, is_multi_label
-from ..thresholds import DEFAULT_THRESHOLD
+from ..manifest import MANIFEST, RESTORE, is_multi_label
 from . import KIND
 from .checkpoint import resolve_checkpoint
 from .encode import Encoded, Template, encode_inputs, pool_by_owner
@@ -245,25 +244,12 @@ class TransformerModel(Model):
             if torchrun.is_main():
                 shutil.rmtree(workdir, ignore_errors=True)
         self.torch_device_ = None
-        if self.multi_label:
-            self._choose_thresholds(enc_dev if dev else None, dev)
+        if self.multi_label:  # on the dev rows already encoded; without dev, the default for every label
+            self.fit_thresholds(self.proba_of(enc_dev, len(dev)) if dev else None, dev or (),
+                                "dev split" if dev else "no dev split")
         best = f", best dev macro-F1 {self.best_dev_macro_f1_:.4f}" if dev and self.best_dev_macro_f1_ is not None else ""
         say(f"transformer: trained in {time.time() - started:.0f}s{best}")
         return self
-
-    def _choose_thresholds(self, enc_dev: Optional[Encoded], dev: Sequence[Example]) -> None:
-        """A multi-label model's per-label thresholds: chosen on the dev split's probabilities
-        (its rows already encoded), or without a dev split the default for every label, said in
-        the manifest (a multi-label manifest always lists every label's threshold)."""
-        if enc_dev is not None:
-            self.fit_thresholds(self.proba_of(enc_dev, len(dev)), dev, "dev split")
-            return
-        self.thresholds_ = np.full(len(self.labels_), DEFAULT_THRESHOLD)
-        self.extra_manifest_[MULTI_LABEL] = {
-            "thresholds": {lab: DEFAULT_THRESHOLD for lab in self.labels_}, "allow_no_label": self.allow_no_label,
-            "chosen_on": f"none: no dev split, {DEFAULT_THRESHOLD} for every label", "default_for": list(self.labels_),
-        }
-        say(f"transformer: no dev split to choose label thresholds on: {DEFAULT_THRESHOLD} for every label")
 
     def class_weights(self, labels: np.ndarray) -> np.ndarray:
         """scikit-learn's "balanced" weights, n / (k * count) over the k labels present: every
