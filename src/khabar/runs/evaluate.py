@@ -25,7 +25,7 @@ from ..examples import Example
 from ..serving.predict import check_labels, check_min_confidence, predict_proba_in_batches, rank_top_k, restrict_proba
 from .calibration import flat_selective, selective_figures
 from .multi_label import HEADLINE as MULTI_LABEL_HEADLINE
-from .multi_label import (SOURCE_FIGURES, compute_multi_label_metrics, flat_multi_label, is_multi_label,
+from .multi_label import (SOURCE_FIGURES, compute_multi_label_metrics, flat_multi_label, holds_label_sets,
                           unknown_label_sets)
 
 TOP_K = 3
@@ -132,7 +132,7 @@ def _evaluate_label_sets(model, examples: Sequence[Example], label_map: Mapping[
 def summarize(predictions: list[dict], labels: Sequence[str], min_confidence: float | None = None) -> dict:
     """Metrics from prediction records (also used on a run's saved predictions.jsonl); records of
     label sets (a multi-label model's) get the multi-label figures."""
-    multi = is_multi_label(predictions)
+    multi = holds_label_sets(predictions)
     compute, per_source = ((compute_multi_label_metrics, SOURCE_FIGURES) if multi
                            else (compute_metrics, ("n", "accuracy", "macro_f1")))
     known = [p for p in predictions if p["known"]]

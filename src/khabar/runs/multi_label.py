@@ -34,7 +34,7 @@ HEADLINE = ("micro_f1", "macro_f1", "samples_f1", "hamming_loss", "accuracy", "n
 SOURCE_FIGURES = ("n", "accuracy", "micro_f1", "macro_f1", "samples_f1")
 
 
-def is_multi_label(predictions: Sequence[dict]) -> bool:
+def holds_label_sets(predictions: Sequence[dict]) -> bool:
     """Whether prediction records hold label sets (lists) rather than one label each."""
     return bool(predictions) and isinstance(predictions[0].get("gold"), (list, tuple))
 
