@@ -396,6 +396,18 @@ def check_normalize_options(preset: str, steps: Mapping[str, bool] | None, where
             raise KhabarError(f"{where}.steps.{name}: expected true or false (on/off), got {value!r}")
 
 
+def parse_steps(items: Iterable[str], what: str = "--step") -> dict[str, bool]:
+    """`["hamza=on", "urls=off"]` (command-line switches) -> {"hamza": True, "urls": False}; the
+    names are checked by `build_normalizer`."""
+    steps = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if value not in ("on", "off"):
+            raise KhabarError(f"{what} {item!r}: expected NAME=on or NAME=off, for example {what} hamza=on")
+        steps[name] = value == "on"
+    return steps
+
+
 def build_normalizer(preset: str, steps: Mapping[str, bool] | None = None,
                      *, where: str = "normalize") -> Callable[[str], str]:
     """The function that runs `preset`'s steps, with single steps switched on (True) or off

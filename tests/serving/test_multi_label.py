@@ -18,7 +18,8 @@ from khabar.errors import KhabarError
 from khabar.examples import Example
 from khabar.models.base import load_model
 from khabar.serving.explain import explain_examples, explanation_text
-from khabar.serving.predict import predict_examples, write_records
+from khabar.serving.predict import predict_examples
+from khabar.serving.writers import write_records
 
 TEXTS = [BOTH, ONE, "الحكومة تعلن خطة للإصلاح في البرلمان", "ارتفعت الأسهم في البورصة"]
 

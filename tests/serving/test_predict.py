@@ -15,8 +15,9 @@ from khabar.errors import KhabarError
 from khabar.models.base import load_model
 from khabar.serving.predict import (
     examples_from_stream, examples_from_strings, predict_examples, predict_proba_in_batches, rank_top_k, ranked,
-    records_from_proba, write_records,
+    records_from_proba,
 )
+from khabar.serving.writers import write_records
 
 SPORTS = "سجل المهاجم هدفين في المباراة النهائية وفاز الفريق بكأس البطولة أمام جمهوره"
 FINANCE = "ارتفعت أسهم البنوك في البورصة بعد قرار البنك المركزي خفض أسعار الفائدة"

@@ -16,8 +16,9 @@ from khabar.errors import KhabarError
 from khabar.models.base import load_model
 from khabar.serving.predict import (
     check_labels, examples_from_stream, parse_labels, predict_examples, ranked, records_from_proba,
-    resolve_min_confidence, restrict_proba, stored_threshold, write_records,
+    resolve_min_confidence, restrict_proba, stored_threshold,
 )
+from khabar.serving.writers import write_records
 
 LABELS = ["finance", "politics", "sports"]
 PROBA = np.array([[0.7, 0.2, 0.1], [0.4, 0.35, 0.25], [0.1, 0.3, 0.6]])

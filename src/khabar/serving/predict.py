@@ -20,12 +20,8 @@ model carries from training (chosen on dev, see `runs.calibration`), the default
 
 from __future__ import annotations
 
-import csv
-import itertools
-import json
 import numbers
-import sys
-from typing import IO, Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -264,39 +260,3 @@ def records_of_label_sets(labels: Sequence[str], ids: Sequence[str], proba: np.n
     """`label_sets` rows with their ids first, probabilities to 6 digits: a multi-label model's records."""
     rows = label_sets(labels, proba, chosen, top_k, digits=6)
     return [{"id": identifier, **row} for identifier, row in zip(ids, rows)]
-
-
-def write_records(records: Iterable[dict], fmt: str, stream: IO[str] | None = None) -> None:
-    """JSON-lines (default) or CSV with id, label (empty when abstaining), probability, abstained
-    (true/false) and top-k as `label:p;...`. Multi-label records (with `labels`) give CSV columns
-    id, label, probability (the first decided label, empty when none), labels and probabilities
-    (every decided label and its probability, joined by "|") and top_k."""
-    stream = stream or sys.stdout
-    if fmt == "jsonl":
-        for record in records:
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-        return
-    records = iter(records)
-    first = next(records, None)
-    if first is not None and "labels" in first:
-        _write_label_set_csv(itertools.chain([first], records), stream)
-        return
-    writer = csv.writer(stream)
-    writer.writerow(["id", "label", "probability", "abstained", "top_k"])
-    for record in itertools.chain([] if first is None else [first], records):
-        top = ";".join(f"{t['label']}:{t['probability']:.4f}" for t in record["top_k"])
-        abstained = bool(record.get("abstained"))
-        writer.writerow([record["id"], "" if record["label"] is None else record["label"],
-                         f"{record['probability']:.6f}", "true" if abstained else "false", top])
-
-
-def _write_label_set_csv(records: Iterable[dict], stream: IO[str]) -> None:
-    """Multi-label records as CSV: one cell per list, its items joined by "|" (see `write_records`)."""
-    writer = csv.writer(stream)
-    writer.writerow(["id", "label", "probability", "labels", "probabilities", "top_k"])
-    for record in records:
-        top = ";".join(f"{t['label']}:{t['probability']:.4f}" for t in record["top_k"])
-        first = "" if record["probability"] is None else f"{record['probability']:.6f}"
-        writer.writerow([record["id"], "" if record["label"] is None else record["label"], first,
-                         "|".join(d["label"] for d in record["labels"]),
-                         "|".join(f"{d['probability']:.6f}" for d in record["labels"]), top])

@@ -1,0 +1,114 @@
+"""`khabar evaluate RUN --data FILE`: a trained model on any labeled data (`data.gold.load_gold`,
+then `runs.evaluate.evaluate_model`); prints the figures, optionally writes them to --out."""
+
+from __future__ import annotations
+
+from ..data.formats import extensions_text
+from .parser import add_device_argument, number
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("evaluate", help="evaluate a trained model on any labeled data",
+                       description="Evaluate a run or model directory on labeled data, also from another news source.",
+                       epilog="example: khabar evaluate experiments/sanad_topic_tfidf/20261125-101500 "
+                              "--data ant.jsonl.gz --label-map sport=Sports,economy=Finance")
+    p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory or its model/ folder")
+    p.add_argument("--data", required=True, help=f"labeled data: a file ({extensions_text()}) or a folder per label")
+    p.add_argument("--label-map", default=None, metavar="A=B,...", help="rename the data's labels to the model's")
+    p.add_argument("--text-column", default=None, help="column with the text (default: guessed)")
+    p.add_argument("--pair-column", default=None, help="column with the article (stance; default: guessed)")
+    p.add_argument("--label-column", default=None,
+                   help="column with the label (default: guessed); for a multi-label model, a list of labels or "
+                        "labels joined by --label-delimiter")
+    p.add_argument("--label-delimiter", default=None, metavar="CHAR",
+                   help="multi-label model: the character between labels in a text label column (default: |)")
+    p.add_argument("--split", default=None, choices=["train", "dev", "test"], help="only the rows of this split")
+    p.add_argument("--labels", default=None, metavar="A,B,...",
+                   help="restrict the prediction to these of the model's labels (probabilities renormalized over "
+                        "them); the data's other labels are reported apart")
+    p.add_argument("--min-confidence", type=number(0, 1), default=None, metavar="P",
+                   help="also report coverage and accuracy when abstaining below P (default: the model's stored "
+                        "threshold, if any; 0: none; not for a multi-label model, whose labels have thresholds "
+                        "of their own)")
+    p.add_argument("--out", default=None,
+                   help="also write metrics.json, report.md, confusion_matrix.png, reliability_eval.png here")
+    add_device_argument(p)
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from ..data.gold import GoldColumns, load_gold
+    from ..runs.evaluate import evaluate_model, parse_label_map
+    from ..runs.run_dir import check_writable, write_evaluation
+    from ..serving.request import load_checked
+
+    if args.out:
+        check_writable(args.out, "--out")
+    model, threshold, subset = load_checked(args.model, args.device, args.min_confidence, args.labels)
+    columns = GoldColumns(args.text_column, args.pair_column, args.label_column, args.label_delimiter)
+    examples = load_gold(args.data, model.task, model.multi_label, model.labels_, columns, args.split)
+    result = evaluate_model(model, examples, parse_label_map(args.label_map), labels=subset, min_confidence=threshold)
+    print_evaluation(result)
+    if args.out:
+        write_evaluation(result, args.out, f"{args.model} on {args.data}", examples)
+        print(f"written: {args.out}")
+    return 0
+
+
+def print_evaluation(result: dict) -> None:
+    if result.get("multi_label"):
+        print_multi_label_evaluation(result)
+        return
+    if result["n"]:
+        print(f"n {result['n']}  accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
+              f"weighted-F1 {result['weighted_f1']:.4f}")
+        print_per_class(result["per_class"])
+    else:
+        print("no example has a label the model knows; pass --label-map to map the data's labels to the model's")
+    for source, f in result.get("by_source", {}).items():
+        print(f"source {source}: n {f['n']}  accuracy {f['accuracy']:.4f}  macro-F1 {f['macro_f1']:.4f}")
+    outside = "outside --labels" if result.get("restricted_to") else "unknown to the model"
+    for label, info in result.get("unknown_labels", {}).items():
+        print(f"label {label!r} {outside}: {info['n']} examples, predicted as {info['predicted_as']}")
+    print_selective(result.get("selective") or {})
+
+
+def print_selective(figures: dict) -> None:
+    """Accuracy at coverage, AURC and ECE; and the figures when abstaining below a threshold."""
+    risk = figures.get("risk_coverage")
+    if risk:
+        cells = "  ".join(f"{int(k.split('_')[1])}% {v['accuracy']:.4f}" for k, v in risk.items() if isinstance(v, dict))
+        print(f"accuracy at coverage: {cells}  AURC {risk['aurc']:.4f}  ECE {figures['calibration']['ece']:.4f}")
+    abstain = figures.get("abstain")
+    if abstain:
+        acc = "none kept" if abstain["accuracy"] is None else f"accuracy {abstain['accuracy']:.4f}"
+        print(f"abstaining below {abstain['min_confidence']:.4f}: coverage {abstain['coverage']:.4f} ({abstain['n']} kept), {acc}")
+
+
+def print_per_class(per_class: dict) -> None:
+    print(f"{'label':<16}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>9}")
+    for label, f in per_class.items():
+        print(f"{label:<16}{f['precision']:>10.3f}{f['recall']:>10.3f}{f['f1']:>10.3f}{f['support']:>9}")
+
+
+def print_multi_label_evaluation(result: dict) -> None:
+    """A multi-label result (`runs.multi_label`): the set figures, per label, and the sources."""
+    if not result["n"]:
+        print("no example has only labels the model knows; pass --label-map to map the data's labels to the model's")
+    else:
+        print(f"n {result['n']}  micro-F1 {result['micro_f1']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
+              f"samples-F1 {result['samples_f1']:.4f}  Hamming loss {result['hamming_loss']:.4f}  "
+              f"subset accuracy {result['accuracy']:.4f}")
+        cardinality = result.get("cardinality")
+        if cardinality:
+            print(f"labels per article: gold {cardinality['gold']:.2f}, predicted {cardinality['predicted']:.2f}")
+        two = result.get("two_plus") or {}
+        if two.get("n"):
+            print(f"articles with 2+ labels: {two['n']}, all their labels found {two['all_labels']:.4f}, "
+                  f"label recall {two['label_recall']:.4f}")
+        print_per_class(result["per_class"])
+    for source, f in result.get("by_source", {}).items():
+        print(f"source {source}: n {f['n']}  micro-F1 {f['micro_f1']:.4f}  macro-F1 {f['macro_f1']:.4f}  "
+              f"subset accuracy {f['accuracy']:.4f}")
+    for label, info in result.get("unknown_labels", {}).items():
+        print(f"label {label!r} unknown to the model: {info['n']} examples, predicted as {info['predicted_as']}")
