@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..serving.request import check_input_choice, read_examples
-
 
 def add_input_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory or its model/ folder")
@@ -19,9 +17,13 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
 
 def check_inputs(args, verb: str) -> None:
     """Exactly one of --text or an input path, before a model is loaded."""
+    from ..serving.request import check_input_choice
+
     check_input_choice(args.text, args.input, verb)
 
 
 def examples_of(args, task: str):
     """The articles the input arguments name, for a model of `task`."""
+    from ..serving.request import read_examples
+
     return read_examples(task, args.text, args.pair, args.input, args.text_column, args.pair_column)
