@@ -16,19 +16,20 @@ on SANAD's dev split, never on ANT:
 - ANT's own risk–coverage curve (accuracy of its most confident 80%: the best any threshold could
   do, not a threshold one could choose without ANT's labels).
 Target (issue 12): accuracy >= 0.95 at coverage >= 0.80 on ANT with a threshold chosen on SANAD dev.
+--small: SANAD 400 train / 200 dev / 200 test, 600 ANT articles (seeded); verdicts informational.
 
-    .venv/bin/python bench/cross_source.py [--config configs/sanad_topic_tfidf.yaml] [--target-precision 0.98,0.99]
+    .venv/bin/python bench/cross_source.py [--config configs/sanad_topic_tfidf.yaml] [--target-precision 0.98,0.99] [--small]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 
-from _common import ROOT, machine_line, shared_path, verdict
+from _common import ROOT, add_small_flag, machine_line, shared_config, shared_path, small_banner, small_splits, verdict
 
-from khabar.config import load_config
-from khabar.data import DataConfig, load_examples
+from khabar.data import DataConfig, load_examples, load_splits
 from khabar.runs.calibration import choose_threshold, confidence_and_correct, risk_coverage, selective
 from khabar.runs.evaluate import evaluate_model
 from khabar.runs.train import fit_from_config
@@ -50,19 +51,26 @@ def main() -> None:
     parser.add_argument("--target-precision", default="0.98,0.99,0.995,0.999",
                         help="the dev precisions abstain thresholds are chosen for, comma-separated "
                              "(default: 0.98,0.99,0.995,0.999)")
+    add_small_flag(parser, "SANAD 400 train / 200 dev / 200 test, 600 ANT articles")
     args = parser.parse_args()
     targets = [float(t) for t in args.target_precision.split(",") if t.strip()]
-    ant_path = shared_path("ant_jawharafm.jsonl.gz")
-    shared_path("sanad_khaleej.jsonl.gz")
+    ant_path = shared_path("ant_jawharafm.jsonl.gz", args.small)
+    shared_path("sanad_khaleej.jsonl.gz", args.small)
     os.chdir(ROOT)
-    config = load_config(args.config)
+    config = shared_config(args.config)
     print(f"load average before the fit (1, 5, 15 min): {_load()}")
-    model, splits = fit_from_config(config)
+    splits = load_splits(config.data, config.task, config.train.seed, config.source)
+    if args.small:
+        splits = small_splits(splits, dev=200, seed=config.train.seed)
+    model, splits = fit_from_config(config, splits=splits)
     print(machine_line())
+    small_banner(args.small, "SANAD 400 train / 200 dev / 200 test; 600 ANT articles")
     print(f"load average after the fit: {_load()}")
     shared = sorted(set(LABEL_MAP.values()))
     in_domain = evaluate_model(model, [ex for ex in splits.test if ex.label in shared])
     ant = load_examples(DataConfig(path=[str(ant_path)]), "topic", str(ant_path))
+    if args.small:
+        ant = random.Random(config.train.seed).sample(ant, min(600, len(ant)))
     cross = evaluate_model(model, ant, LABEL_MAP)
     print(f"{'evaluation (4 shared topics)':<44}{'n':>6}{'accuracy':>10}{'macro-F1':>10}")
     print(f"{'in-domain: SANAD AlKhaleej test':<44}{in_domain['n']:>6}{in_domain['accuracy']:>10.4f}{in_domain['macro_f1']:>10.4f}")
@@ -100,14 +108,14 @@ def main() -> None:
             if ok and threshold > 0:
                 met.append(name)
             acc = "" if kept["accuracy"] is None else f"{kept['accuracy']:.4f}"
-            print(f"  {name:<70}{threshold:>10.4f}{kept['coverage']:>10.4f}{acc:>10}{kept['n']:>6}  {verdict(ok)}")
+            print(f"  {name:<70}{threshold:>10.4f}{kept['coverage']:>10.4f}{acc:>10}{kept['n']:>6}  {verdict(ok, args.small)}")
         own = risk_coverage(conf, right)
         print(f"  {labels_name}: ANT's own curve (hindsight, not a usable threshold): accuracy at 80% coverage "
               f"{own['coverage_80']['accuracy']:.4f} (threshold {own['coverage_80']['threshold']:.4f}), "
               f"at 50% {own['coverage_50']['accuracy']:.4f}; AURC {own['aurc']:.4f}; "
               f"ECE {result['selective']['calibration']['ece']:.4f}")
     print(f"target >= {TARGET_ACCURACY} accuracy at >= {TARGET_COVERAGE} coverage on ANT with a SANAD-dev threshold: "
-          f"{verdict(bool(met))}" + (f" ({'; '.join(met)})" if met else ""))
+          f"{verdict(bool(met), args.small)}" + (f" ({'; '.join(met)})" if met else ""))
     print(f"load average at the end: {_load()}")
 
 

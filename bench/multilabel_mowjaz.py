@@ -11,8 +11,9 @@ interval (test articles resampled, the same resamples for both systems) and the 
 khabar - peer with its interval: 84 test articles make single figures move by a few points.
 Targets: khabar ahead of the peer on micro-F1 and on macro-F1 in the same run; at least half of
 the two-topic test articles get both their topics.
+--small: 300 train articles (dev and test whole: 86 and 84), 200 resamples; verdicts informational.
 
-    .venv/bin/python bench/multilabel_mowjaz.py [--config configs/mowjaz_topic_tfidf.yaml] [--resamples 2000]
+    .venv/bin/python bench/multilabel_mowjaz.py [--config configs/mowjaz_topic_tfidf.yaml] [--resamples 2000] [--small]
 """
 
 from __future__ import annotations
@@ -22,14 +23,13 @@ import os
 import time
 
 import numpy as np
-from _common import ROOT, machine_line, shared_path, verdict
+from _common import ROOT, add_small_flag, machine_line, shared_config, shared_path, small_banner, small_splits, verdict
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
-from khabar.config import load_config
 from khabar.data import load_splits
 from khabar.log import Progress
 from khabar.runs.train import fit_from_config
@@ -83,12 +83,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(ROOT / "configs" / "mowjaz_topic_tfidf.yaml"))
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of the test split")
+    add_small_flag(parser, "300 train articles, 200 resamples")
     args = parser.parse_args()
-    shared_path(CORPUS)
+    if args.small:
+        args.resamples = min(args.resamples, 200)
+    shared_path(CORPUS, args.small)
     os.chdir(ROOT)
-    config = load_config(args.config)
+    config = shared_config(args.config)
     splits = load_splits(config.data, config.task, config.train.seed, config.source, config.multi_label)
+    if args.small:
+        splits = small_splits(splits, train=300, dev=len(splits.dev), test=len(splits.test), seed=SEED)
     print(machine_line())
+    small_banner(args.small, "300 train articles; dev and test whole")
     two = {name: sum(len(ex.gold) == 2 for ex in items) for name, items in splits.items()}
     print("Mowjaz: " + ", ".join(f"{name} {len(items)} ({two[name]} with two topics)" for name, items in splits.items()))
 
@@ -135,12 +141,12 @@ def main() -> None:
     ours_s, peer_s = point[ours_name], point[peer_name]
     print()
     print(f"target ahead of the peer on micro-F1: {ours_s['micro']:.4f} vs {peer_s['micro']:.4f} "
-          f"{verdict(ours_s['micro'] > peer_s['micro'])}")
+          f"{verdict(ours_s['micro'] > peer_s['micro'], args.small)}")
     print(f"target ahead of the peer on macro-F1: {ours_s['macro']:.4f} vs {peer_s['macro']:.4f} "
-          f"{verdict(ours_s['macro'] > peer_s['macro'])}")
+          f"{verdict(ours_s['macro'] > peer_s['macro'], args.small)}")
     count, got, _ = both_topics(gold, ours)
     print(f"target at least half of the two-topic test articles get both topics: {got}/{count} "
-          f"{verdict(count > 0 and got >= count / 2)}")
+          f"{verdict(count > 0 and got >= count / 2, args.small)}")
 
 
 if __name__ == "__main__":

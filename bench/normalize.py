@@ -1,6 +1,6 @@
 """Throughput of the normalization presets on real news, against a chain of pyarabic calls.
 
-    python bench/normalize.py [--limit N] [--check-arabert]
+    python bench/normalize.py [--limit N] [--check-arabert] [--small]
 
 Reads the SANAD AlKhaleej articles from ../shared/data/sanad_khaleej.jsonl.gz (next to the
 repository; never copied into it), runs every preset over all article texts, best of 3 runs,
@@ -10,7 +10,7 @@ and reports MB/s of UTF-8 input. The pyarabic chain does the letter work of `sta
 the target is that it is still at least as fast.
 
 --check-arabert also compares the `arabert` preset with arabert's ArabertPreprocessor on every
-article (needs `pip install arabert`).
+article (needs `pip install arabert`). --small: the first 300 articles only; verdict informational.
 """
 
 from __future__ import annotations
@@ -21,17 +21,16 @@ import gzip
 import json
 import platform
 import sys
-import os
 import time
-from pathlib import Path
 
-DATA = Path(os.environ.get("KHABAR_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data") / "sanad_khaleej.jsonl.gz"
+from _common import add_small_flag, cpu_model, shared_path, small_banner, verdict
+
 TARGET = 1.0
 
 
-def load_texts(limit: int | None) -> list[str]:
+def load_texts(path, limit: int | None) -> list[str]:
     texts = []
-    with gzip.open(DATA, "rt", encoding="utf-8") as fh:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             texts.append(json.loads(line)["text"])
             if limit and len(texts) >= limit:
@@ -63,16 +62,6 @@ def best_times(candidates: dict, texts: list[str], runs: int = 3) -> dict[str, f
                 func(text)
             best[label] = min(best[label], time.perf_counter() - start)
     return best
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def check_arabert(texts: list[str]) -> int:
@@ -114,18 +103,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="use only the first N articles")
     parser.add_argument("--check-arabert", action="store_true",
                         help="also compare the arabert preset with the arabert package")
+    add_small_flag(parser, "the first 300 articles")
     args = parser.parse_args(argv)
+    if args.small:
+        args.limit = min(args.limit or 300, 300)
 
-    if not DATA.is_file():
-        print(f"skipped: {DATA} not found (the shared benchmark corpora sit next to the repository)")
-        return 1
+    data = shared_path("sanad_khaleej.jsonl.gz", args.small)
     from khabar.normalize import PRESETS, build_normalizer
 
-    texts = load_texts(args.limit)
+    texts = load_texts(data, args.limit)
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     print(f"khabar normalize benchmark, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     print(f"python {platform.python_version()} ({platform.python_implementation()}), CPU: {cpu_model()}")
-    print(f"data: {DATA.name}, {len(texts):,} articles, {megabytes:.1f} MB UTF-8; best of 3 runs")
+    small_banner(args.small, f"{len(texts)} articles")
+    print(f"data: {data.name}, {len(texts):,} articles, {megabytes:.1f} MB UTF-8; best of 3 runs")
     print()
     print(f"{'normalizer':<34} {'seconds':>8} {'MB/s':>8}")
     candidates = {f"preset {name}": build_normalizer(name) for name in PRESETS}
@@ -137,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio = rates["preset standard"] / rates["pyarabic chain (letters only)"]
     print()
     print(f"standard / pyarabic chain = {ratio:.2f} (target >= {TARGET:.1f}): "
-          f"{'MET' if ratio >= TARGET else 'NOT MET'}")
+          f"{verdict(ratio >= TARGET, args.small)}")
     if args.check_arabert:
         print()
         if check_arabert(texts):

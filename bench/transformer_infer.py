@@ -2,16 +2,20 @@
 
 Same model, same 1,000 SANAD AlKhaleej test articles, same process, same torch threads, same batch
 size. The model is a BERT built from scratch (4 layers, hidden 256, WordPiece vocabulary trained on
-SANAD training texts) with RANDOM weights: throughput does not depend on what the weights learned,
-and no checkpoint is available offline. Both sides use the head strategy at max_length 512.
+SANAD training texts) the way `khabar train` builds one (`name_or_path: scratch`, `fit`, `save`),
+with ONE training step at a negligible learning rate, so its weights are as good as random:
+throughput does not depend on what the weights learned, and no checkpoint is available offline.
+Both sides use the head strategy at max_length 512.
 
 khabar goes through `load_model(model_dir)` and `predict_proba(raw texts)`, so its time includes
 normalization; the pipeline is fed the texts already normalized the same way (not timed), so both
 see identical token ids and must give identical labels.
 
-    .venv/bin/python bench/transformer_infer.py [--n 1000] [--batch-size 32] [--repeats 3] [--threads N]
+    .venv/bin/python bench/transformer_infer.py [--n 1000] [--batch-size 32] [--repeats 3] [--threads N] [--small]
 
-Reads sanad_khaleej.jsonl.gz from $KHABAR_SHARED_DATA (default ../shared/data); prints `skipped: ...` and exits 1 when it is absent.
+--small: 64 articles, 1 pass, max_length 128, a 2-layer BERT of hidden 64 (seconds); verdict informational.
+Reads sanad_khaleej.jsonl.gz from $KHABAR_SHARED_DATA (default ../shared/data); see bench/_common.py
+for what happens when it is absent.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from _common import SHARED, cpu_model  # bench/ is on sys.path when a script here runs
+from _common import add_small_flag, cpu_model, shared_path, small_banner, verdict  # bench/ is on sys.path when a script here runs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = str(SHARED / "sanad_khaleej.jsonl.gz")
 TARGET = 1.5
+SIZE = dict(layers=4, hidden=256, heads=4, intermediate=1024, vocab_size=30000)
+SMALL_SIZE = dict(layers=2, hidden=64, heads=2, intermediate=128, vocab_size=4000)
 
 
 def read_sanad(path: str, n_test: int, n_vocab: int, seed: int = 13):
@@ -59,41 +64,41 @@ def main() -> int:
     parser.add_argument("--max-length", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=3, help="timed passes per side, alternating, best kept (default 3)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads for both sides (default: torch's default)")
+    add_small_flag(parser, "64 articles, 1 pass, max_length 128, a 2-layer BERT")
     args = parser.parse_args()
-    if not os.path.isfile(DATA):
-        print(f"skipped: {DATA} not found (the shared benchmark corpora are not on this machine)")
-        return 1
+    if args.small:
+        args.n, args.repeats, args.max_length = min(args.n, 64), 1, min(args.max_length, 128)
+    size = SMALL_SIZE if args.small else SIZE
+    data = shared_path("sanad_khaleej.jsonl.gz", args.small)
 
     import numpy as np
     import torch
     import transformers
 
+    from khabar.examples import Example
     from khabar.models.base import load_model
-    from khabar.models.transformer.scratch import build_scratch_bert
-    from khabar.models.transformer.model import TransformerModel
-    from khabar.models.transformer.params import TransformerParams, TransformerTrain
+    from khabar.models.registry import get_kind
+    from khabar.models.transformer.params import ScratchParams, TransformerParams, TransformerTrain
 
     if args.threads:
         torch.set_num_threads(args.threads)
     started = time.time()
     load_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    test, train = read_sanad(DATA, args.n, 5000)
+    test, train = read_sanad(str(data), args.n, 500 if args.small else 5000)
     labels = sorted({r["label"] for r in test} | {r["label"] for r in train})
     texts = [r["text"] for r in test]
     normalize = normalizer_config()
 
     with tempfile.TemporaryDirectory(prefix="khabar-bench-") as tmp:
-        base_dir, model_dir = os.path.join(tmp, "scratch"), os.path.join(tmp, "model")
-        # a khabar model dir around a random 4-layer BERT (vocabulary from SANAD training texts)
-        proto = TransformerModel(
-            "topic", TransformerParams(name_or_path=base_dir, max_length=args.max_length, long_strategy="head"),
-            TransformerTrain(eval_batch_size=args.batch_size), normalize,
-        )
-        proto.labels_ = labels
-        norm_train = proto.normalize_inputs([r["text"] for r in train])
-        build_scratch_bert(norm_train, base_dir, layers=4, hidden=256, heads=4, intermediate=1024,
-                           vocab_size=30000, max_position_embeddings=512, labels=labels, seed=13)
-        proto._load_pretrained(base_dir, True)
+        model_dir = os.path.join(tmp, "model")
+        # a khabar model dir around a scratch BERT (vocabulary from SANAD training texts), built as
+        # `khabar train` builds one: the registry's class, fit, save; one step that changes nothing
+        params = TransformerParams(name_or_path="scratch", max_length=args.max_length, long_strategy="head",
+                                   scratch=ScratchParams(**size, max_position_embeddings=512))
+        settings = TransformerTrain(max_steps=1, learning_rate=1e-12, warmup_ratio=0.0, batch_size=8,
+                                    eval_batch_size=args.batch_size, seed=13)
+        proto = get_kind("transformer").model_class()("topic", params, settings, normalize, labels=labels)
+        proto.fit([Example(id=r["id"], text=r["text"], label=r["label"]) for r in train])
         proto.save(model_dir)
 
         model = load_model(model_dir)
@@ -130,10 +135,12 @@ def main() -> int:
     k_rate, p_rate = len(texts) / min(khabar_times), len(texts) / min(pipe_times)
     ratio = k_rate / p_rate
     print("transformer inference benchmark: khabar predict_proba vs transformers.pipeline")
+    small_banner(args.small, f"{len(texts)} articles, {args.repeats} pass")
     print(f"date           {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
     print(f"cpu            {cpu_model()} ({os.cpu_count()} logical cores), torch threads {torch.get_num_threads()}, load average at start {load_start}")
     print(f"versions       python {platform.python_version()}, torch {torch.__version__}, transformers {transformers.__version__}")
-    print(f"model          scratch BERT 4 layers, hidden 256, 4 heads, vocab {len(model.tokenizer_)}, RANDOM weights; head, max_length {args.max_length}")
+    print(f"model          scratch BERT {size['layers']} layers, hidden {size['hidden']}, {size['heads']} heads, vocab "
+          f"{len(model.tokenizer_)}, weights as good as random; head, max_length {args.max_length}")
     print(f"data           {len(texts)} SANAD AlKhaleej test articles, tokens per article: median {int(np.median(n_tokens))}, "
           f"{np.mean(np.array(n_tokens) >= args.max_length):.0%} cut at {args.max_length}")
     print(f"batch size     {args.batch_size} on both sides; best of {args.repeats} timed passes each")
@@ -141,7 +148,7 @@ def main() -> int:
           f"{pipe_cells / khabar_cells:.2f}x fewer for khabar")
     print(f"khabar         {k_rate:8.1f} articles/s  (passes: {', '.join(f'{t:.1f}s' for t in khabar_times)}; includes normalization)")
     print(f"pipeline       {p_rate:8.1f} articles/s  (passes: {', '.join(f'{t:.1f}s' for t in pipe_times)}; pre-normalized input)")
-    print(f"ratio          {ratio:.2f}x (target >= {TARGET}): {'MET' if ratio >= TARGET else 'NOT MET'}; "
+    print(f"ratio          {ratio:.2f}x (target >= {TARGET}): {verdict(ratio >= TARGET, args.small)}; "
           f"pass by pass (each pair run back to back): {', '.join(f'{p / k:.2f}x' for k, p in zip(khabar_times, pipe_times))}")
     print(f"labels         {'identical' if same == len(texts) else 'DIFFERENT'} ({same}/{len(texts)} agree)")
     print(f"wall time      {time.time() - started:.0f}s")
