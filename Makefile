@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-slow demo serve bench clean
+.PHONY: test test-slow bench-small demo serve clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,12 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# Every benchmark in bench/ in its small mode (a few hundred examples each; see bench/_common.py):
+# figures and MET / NOT MET lines, then one line per benchmark with its time; fails if one fails.
+# Benchmarks whose corpora are absent (no ../shared/data) print `skipped: ...` and pass.
+bench-small: $(STAMP)
+	$(BIN)/python bench/_run_small.py
 
 # The main job on the embedded sample: train + evaluate (topic and stance), label two new
 # articles and a claim/headline pair, explain one label, then compare the runs.

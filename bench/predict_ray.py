@@ -1,6 +1,6 @@
 """Batch prediction on this machine: the plain path against the Ray Data path, articles/s.
 
-    python bench/predict_ray.py [--n 20000] [--workers 2] [--kinds tfidf,bert] [--model-dir KIND=DIR]
+    python bench/predict_ray.py [--n 20000] [--workers 2] [--kinds tfidf,bert] [--model-dir KIND=DIR] [--small]
 
 The same N SANAD (AlKhaleej) articles from ../shared/data/sanad_khaleej.jsonl.gz, written as
 Parquet shards, are labeled twice with the same model: by the plain path (one process: read the
@@ -8,6 +8,7 @@ shards, `predict_proba` in batches, write Parquet) and by `khabar.distributed.pr
 (a local Ray, one model per worker). Models are trained here on data/sample with the project's
 configs unless given. Prints both rates, Ray's start-up separately, and the share of articles
 on which the two engines agree (it must be 1.0) and match SANAD's gold label.
+--small: 300 articles in 2 shards, batches of 64 (Ray's start-up dominates); verdict informational.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SANAD = os.path.join(os.environ.get("KHABAR_SHARED_DATA") or os.path.join(ROOT, "..", "shared", "data"), "sanad_khaleej.jsonl.gz")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import add_small_flag, machine_line, shared_path, small_banner, verdict  # noqa: E402
+from serve_load import train_models  # noqa: E402
 
 
 def read_sanad(path: str, n: int, seed: int = 13) -> list[dict]:
@@ -75,7 +76,7 @@ def labels_of(directory: str) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=SANAD)
+    parser.add_argument("--data", default=None, help="a JSON-lines(.gz) corpus (default: SANAD AlKhaleej from the shared data)")
     parser.add_argument("--n", type=int, default=20_000, help="articles to label (default 20000)")
     parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="Ray workers (default 2)")
@@ -83,31 +84,31 @@ def main(argv=None) -> int:
     parser.add_argument("--kinds", default="tfidf", help="tfidf and/or bert (default tfidf)")
     parser.add_argument("--model-dir", action="append", default=[], metavar="KIND=DIR", help="use this model, not one trained here")
     parser.add_argument("--json", help="also write the results to this file")
+    add_small_flag(parser, "300 articles in 2 shards, batches of 64")
     args = parser.parse_args(argv)
-    if not os.path.exists(args.data):
-        print(f"predict_ray: skipped: {args.data} not found (the benchmark corpora live in $KHABAR_SHARED_DATA, default ../shared/data)")
-        return 0
+    if args.small:
+        args.n, args.shards, args.batch_size = min(args.n, 300), min(args.shards, 2), min(args.batch_size, 64)
+    data = args.data or str(shared_path("sanad_khaleej.jsonl.gz", args.small))
     try:
         import ray  # noqa: F401
     except ImportError:
-        print("predict_ray: skipped: Ray is not installed (pip install 'khabar[ray]')")
-        return 0
-    from _common import machine_line
-    from serve_load import train_models
+        print("skipped: Ray is not installed (pip install 'khabar[ray]')")
+        return 0 if args.small else 1
 
     from khabar.serving.ray import predict_with_ray
 
     env = machine_line() + f"; load average {os.getloadavg()[0]:.2f}"
     print(env, flush=True)
+    small_banner(args.small, f"{args.n} articles")
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     given = dict(item.split("=", 1) for item in args.model_dir)
-    records = read_sanad(args.data, args.n)
+    records = read_sanad(data, args.n)
     gold = {r["id"]: r["gold"] for r in records}
     results = {"machine": env, "n": len(records), "workers": args.workers, "batch_size": args.batch_size, "runs": []}
     with tempfile.TemporaryDirectory(prefix="khabar-ray-bench-") as work:
         shards = write_shards(records, os.path.join(work, "in"), args.shards)
         dirs = {k: given[k] for k in kinds if k in given}
-        dirs.update(train_models(work, [k for k in kinds if k not in dirs]))
+        dirs.update(train_models(work, [k for k in kinds if k not in dirs], args.small))
         for kind in kinds:
             plain_s = plain(dirs[kind], shards, os.path.join(work, f"plain-{kind}"), args.batch_size)
             print(f"{kind}: plain {len(records) / plain_s:.1f} articles/s ({plain_s:.1f}s)", flush=True)
@@ -133,6 +134,9 @@ def main(argv=None) -> int:
             print(f"{kind}: plain {run['plain_per_s']} articles/s; ray ({args.workers} workers) {run['ray_per_s']} "
                   f"articles/s ({run['ray_per_s_with_init']} with {run['ray_init_seconds']}s start-up); "
                   f"agreement {run['agreement']}", flush=True)
+    for run in results["runs"]:
+        print(f"target: {run['model']}: the plain and Ray paths give the same label to every article: "
+              f"agreement {run['agreement']} {verdict(run['agreement'] == 1.0, args.small)}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, ensure_ascii=False, indent=2)
