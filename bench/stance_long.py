@@ -14,7 +14,7 @@ features, no classifier), fit pairs/s (end to end), prediction pairs/s (raw pair
 normalization included) and related/unrelated macro-F1 on the test pairs, also on the hard half
 (related vs same-topic unrelated). Timings share 2 cores with whatever else runs: pessimistic.
 Targets: prediction >= 100 pairs/s at 4k characters; time per pair at 16k <= 4.5x the time at 4k.
---small: 60 training claims (180 pairs; test 90), the same three lengths; verdicts informational.
+--small: 40 training claims (120 pairs; test 60), the same three lengths; verdicts informational.
 
     .venv/bin/python bench/stance_long.py [--config configs/ans_stance_tfidf.yaml] [--claims 600] [--small]
 """
@@ -93,10 +93,10 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=600, help="training claims (3 pairs each); test gets half")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS), help=argparse.SUPPRESS)
-    add_small_flag(parser, "60 training claims")
+    add_small_flag(parser, "40 training claims")
     args = parser.parse_args()
     if args.small:
-        args.claims = min(args.claims, 60)
+        args.claims = min(args.claims, 40)
     rows = load_ant(shared_path("ant_jawharafm.jsonl.gz", args.small))
     os.chdir(ROOT)
     config = shared_config(args.config)

@@ -22,7 +22,9 @@ SCRIPTS = sorted(p for p in BENCH.glob("*.py") if not p.name.startswith("_"))
 
 @pytest.fixture
 def bench_on_path(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCH))  # how a script run as `python bench/x.py` finds _common
+    """bench/ first on sys.path, as for a script run as `python bench/x.py` (it imports _common);
+    sys.path as it was afterwards, even when a script inserted bench/ itself."""
+    monkeypatch.setattr(sys, "path", [str(BENCH), *sys.path])
 
 
 def test_bench_holds_benchmarks():
