@@ -41,11 +41,12 @@ def run(script: Path, timeout: float) -> dict:
     """One benchmark in small mode: its status, times, verdict counts and output."""
     cpu, start = children_cpu(), time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, str(script), "--small"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=timeout)
-        output, code = proc.stdout + proc.stderr, proc.returncode
+        proc = subprocess.run([sys.executable, str(script), "--small"], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})  # progress and figures in order
+        output, code = proc.stdout, proc.returncode
     except subprocess.TimeoutExpired as exc:
-        output = "".join(part.decode() if isinstance(part, bytes) else (part or "") for part in (exc.stdout, exc.stderr))
+        output = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         output += f"\n_run_small: stopped after {timeout:g} s\n"
         code = None
     wall, cpu = time.perf_counter() - start, children_cpu() - cpu

@@ -8,7 +8,7 @@ shards, `predict_proba` in batches, write Parquet) and by `khabar.distributed.pr
 (a local Ray, one model per worker). Models are trained here on data/sample with the project's
 configs unless given. Prints both rates, Ray's start-up separately, and the share of articles
 on which the two engines agree (it must be 1.0) and match SANAD's gold label.
---small: 300 articles in 2 shards, batches of 64 (Ray's start-up dominates); verdict informational.
+--small: 300 articles in 2 shards, batches of 64, 1 Ray worker (its start-up dominates); verdict informational.
 """
 
 from __future__ import annotations
@@ -84,10 +84,10 @@ def main(argv=None) -> int:
     parser.add_argument("--kinds", default="tfidf", help="tfidf and/or bert (default tfidf)")
     parser.add_argument("--model-dir", action="append", default=[], metavar="KIND=DIR", help="use this model, not one trained here")
     parser.add_argument("--json", help="also write the results to this file")
-    add_small_flag(parser, "300 articles in 2 shards, batches of 64")
+    add_small_flag(parser, "300 articles in 2 shards, batches of 64, 1 Ray worker")
     args = parser.parse_args(argv)
     if args.small:
-        args.n, args.shards, args.batch_size = min(args.n, 300), min(args.shards, 2), min(args.batch_size, 64)
+        args.n, args.shards, args.batch_size, args.workers = min(args.n, 300), min(args.shards, 2), min(args.batch_size, 64), 1
     data = args.data or str(shared_path("sanad_khaleej.jsonl.gz", args.small))
     try:
         import ray  # noqa: F401
