@@ -19,6 +19,7 @@ from . import schema
 from .data.spec import DataConfig
 from .errors import KhabarError
 from .examples import TASKS, needs_pair
+from .models.metrics import OBJECTIVES, ONE_LABEL, objectives
 from .models.registry import KINDS, get_kind
 from .normalize import NormalizeConfig, check_normalize_options
 
@@ -64,8 +65,9 @@ class CardConfig:
 
 @dataclass
 class EvalConfig:
-    # micro_f1 and samples_f1 are multi-label figures; accuracy is then subset accuracy
-    primary_metric: Literal["accuracy", "macro_f1", "weighted_f1", "micro_f1", "samples_f1"] = "macro_f1"
+    # a name of the metric registry (models.metrics) that fits the scheme; for label sets
+    # accuracy is subset accuracy
+    primary_metric: str = field(default="macro_f1", metadata={"choices": OBJECTIVES})
     extra: list[ExtraEval] = field(default_factory=list)
     misclassified_examples: int = field(default=8, metadata={"min": 0})
 
@@ -251,7 +253,7 @@ def _check_multi_label(top: TopLevel, source: str) -> None:
     if not top.multi_label:
         for key, given in (("data.label_columns", data.label_columns is not None),
                            ("predict.allow_no_label", predict.allow_no_label),
-                           ("eval.primary_metric", top.eval.primary_metric in ("micro_f1", "samples_f1"))):
+                           ("eval.primary_metric", top.eval.primary_metric not in objectives(ONE_LABEL))):
             if given:
                 raise KhabarError(f"{source}: {key}: only for multi-label data; set multi_label: true or remove it")
         return

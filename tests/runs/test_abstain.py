@@ -16,7 +16,6 @@ from khabar.config import load_config
 from khabar.errors import KhabarError
 from khabar.models.base import load_model
 from khabar.runs.calibration import confidence_and_correct, selective
-from khabar.serving.predict import stored_threshold
 
 TARGET = 0.95
 SUBSET = ["Finance", "Politics", "Sports"]
@@ -38,9 +37,9 @@ def _json(*parts):
 
 def test_the_threshold_is_chosen_on_dev_and_reaches_the_target_there(abstain_run):
     model = load_model(abstain_run.run_dir)
-    note = model.extra_manifest_["abstain"]
+    note = model.scheme.abstain
     assert note["chosen_on"] == "dev" and note["target_precision"] == TARGET and note["reached"]
-    assert stored_threshold(model) == note["min_confidence"]
+    assert model.scheme.min_confidence == note["min_confidence"]
     # recompute from the dev split itself, with the saved model
     from khabar.config import load_config as load
     from khabar.data import load_splits
@@ -93,7 +92,7 @@ def test_a_fixed_min_confidence_is_stored_as_given(tmp_path):
     # the whole section replaced: the shipped sample config asks for a target precision instead
     run = train_in_root("sample_topic_tfidf.yaml", tmp_path, "predict={min_confidence: 0.5}")
     model = load_model(run.run_dir)
-    assert model.extra_manifest_["abstain"] == {"min_confidence": 0.5, "chosen_on": "config"}
+    assert model.scheme.abstain == {"min_confidence": 0.5, "chosen_on": "config"}
     metrics = _json(run.run_dir, "metrics.json")
     assert metrics["test.abstain.min_confidence"] == 0.5
 
@@ -101,7 +100,7 @@ def test_a_fixed_min_confidence_is_stored_as_given(tmp_path):
 def test_no_predict_section_stores_no_threshold(tmp_path):
     run = train_in_root("sample_topic_tfidf.yaml", tmp_path, "predict={}")  # the sample config has one
     model = load_model(run.run_dir)
-    assert "abstain" not in model.extra_manifest_ and stored_threshold(model) is None
+    assert model.scheme.abstain is None and model.scheme.min_confidence is None
     metrics = _json(run.run_dir, "metrics.json")
     assert "test.coverage_80.accuracy" in metrics and "test.abstain.coverage" not in metrics
     with open(os.path.join(run.run_dir, "model", "README.md"), encoding="utf-8") as fh:

@@ -62,7 +62,7 @@ def _as_single_label(run_dir, target):
     lines = []
     for line in (target / "predictions.jsonl").read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
-        lines.append(json.dumps({**r, "gold": r["gold"][0], "predicted": r["top_k"][0][0]}, ensure_ascii=False))
+        lines.append(json.dumps({**r, "gold": r["gold"][0], "predicted": r["top_k"][0]["label"]}, ensure_ascii=False))
     (target / "predictions.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -18,7 +18,8 @@ from khabar.errors import KhabarError
 from khabar.examples import Example
 from khabar.models.base import load_model
 from khabar.serving.explain import explain_examples, explanation_text
-from khabar.serving.predict import predict_examples
+from khabar.models.predict import predict_examples
+from khabar.models.scheme import LabelSet
 from khabar.serving.writers import write_records
 
 TEXTS = [BOTH, ONE, "الحكومة تعلن خطة للإصلاح في البرلمان", "ارتفعت الأسهم في البورصة"]
@@ -73,10 +74,10 @@ def test_records_give_every_decided_label_with_its_probability(model):
 
 
 def test_a_model_that_allows_no_label_gives_null_when_none_passes(model):
-    model.thresholds_ = np.full(len(model.labels_), 1.5)  # nothing can pass
+    model.scheme.thresholds = np.full(len(model.labels_), 1.5)  # nothing can pass
     (floor,) = predict_examples(model, [Example(id="a", text=ONE)])
     assert names(floor["labels"]) == ["sports"] and floor["label"] == "sports"  # the floor: the top label
-    model.allow_no_label = True
+    model.scheme.allow_no_label = True
     (record,) = predict_examples(model, [Example(id="a", text=ONE)])
     assert record["labels"] == [] and record["label"] is None and record["probability"] is None
     assert len(record["top_k"]) == 3 and record["top_k"][0]["label"] == "sports"  # what it thought
@@ -199,8 +200,8 @@ def test_http_null_label_when_the_model_allows_none(model):
 
     from khabar.serving.http import create_app
 
-    model.thresholds_ = np.full(len(model.labels_), 1.5)
-    model.allow_no_label = True
+    model.scheme.thresholds = np.full(len(model.labels_), 1.5)
+    model.scheme.allow_no_label = True
     with TestClient(create_app(model)) as c:
         (prediction,) = c.post("/predict", json={"text": ONE}).json()["predictions"]
     assert prediction["labels"] == [] and prediction["label"] is None and prediction["probability"] is None
@@ -230,7 +231,8 @@ def test_the_ray_table_of_label_sets_has_null_where_no_label_is_given():
     from khabar.serving.ray import label_table
 
     proba = np.array([[0.9, 0.2, 0.7], [0.3, 0.1, 0.2]])
-    rows = label_table(["a", "b"], proba, ["x", "y", "z"], top_k=2, chosen=[[0, 2], []]).to_pylist()
+    scheme = LabelSet(allow_no_label=True, thresholds=np.array([0.5, 0.5, 0.5]))
+    rows = label_table(["a", "b"], scheme.rows(["x", "y", "z"], proba, 2), scheme.fields).to_pylist()
     assert rows[0] == {"id": "a", "label": "x", "probability": 0.9,
                        "labels": [{"label": "x", "probability": 0.9}, {"label": "z", "probability": 0.7}],
                        "top_k": [{"label": "x", "probability": 0.9}, {"label": "z", "probability": 0.7}]}

@@ -13,14 +13,19 @@ import pytest
 
 from khabar.errors import KhabarError
 from khabar.models.base import load_model
-from khabar.serving.predict import (
-    examples_from_stream, examples_from_strings, predict_examples, predict_proba_in_batches, rank_top_k, ranked,
-    records_from_proba,
-)
+from khabar.models.predict import DIGITS, predict_examples, predict_proba_in_batches
+from khabar.models.scheme import OneLabel, rank_top_k
+from khabar.serving.predict import examples_from_stream, examples_from_strings
 from khabar.serving.writers import write_records
 
 SPORTS = "سجل المهاجم هدفين في المباراة النهائية وفاز الفريق بكأس البطولة أمام جمهوره"
 FINANCE = "ارتفعت أسهم البنوك في البورصة بعد قرار البنك المركزي خفض أسعار الفائدة"
+
+
+def records_from_proba(labels, ids, proba, top_k=3, min_confidence=None):
+    """What `predict_examples` writes for these probabilities: the scheme's rows, ids first, to 6 digits."""
+    rows = OneLabel().rows(labels, proba, top_k, DIGITS, min_confidence)
+    return [{"id": identifier, **row} for identifier, row in zip(ids, rows)]
 
 
 def _records(text: str) -> list[dict]:
@@ -39,7 +44,7 @@ def test_rank_top_k_is_stable_on_ties():
 
 def test_ranked_and_records_share_one_shape():
     proba = np.array([[0.1234567, 0.8765433]])
-    (row,) = ranked(["a", "b"], proba, top_k=1)
+    (row,) = OneLabel().rows(["a", "b"], proba, top_k=1)
     assert row == {"label": "b", "probability": pytest.approx(0.8765433), "abstained": False,
                    "top_k": [{"label": "b", "probability": pytest.approx(0.8765433)}]}
     (record,) = records_from_proba(["a", "b"], ["x1"], proba)

@@ -1,6 +1,6 @@
 """Abstaining and restricting to labels in every output of khabar.serving: `ranked`, the records
 and CSV of `khabar predict`, Ray's `label_table` and a Ray worker; `restrict_proba` and the
-threshold a model stores (`stored_threshold`)."""
+threshold a model stores (its scheme's `min_confidence`)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,21 @@ import pytest
 
 from khabar.errors import KhabarError
 from khabar.models.base import load_model
-from khabar.serving.predict import (
-    check_labels, examples_from_stream, parse_labels, predict_examples, ranked, records_from_proba,
-    resolve_min_confidence, restrict_proba, stored_threshold,
-)
+from khabar.models.predict import DIGITS, predict_examples, resolve_min_confidence
+from khabar.models.scheme import OneLabel, restrict_proba
+from khabar.serving.predict import examples_from_stream, parse_labels
 from khabar.serving.writers import write_records
 
 LABELS = ["finance", "politics", "sports"]
 PROBA = np.array([[0.7, 0.2, 0.1], [0.4, 0.35, 0.25], [0.1, 0.3, 0.6]])
 SPORTS = "سجل المهاجم هدفين في المباراة النهائية وفاز الفريق بكأس البطولة أمام جمهوره"
 VAGUE = "قال إن الأمر يتعلق بأشياء كثيرة"
+
+
+def records_from_proba(labels, ids, proba, top_k=3, min_confidence=None):
+    """What `predict_examples` writes for these probabilities: the scheme's rows, ids first, to 6 digits."""
+    rows = OneLabel().rows(labels, proba, top_k, DIGITS, min_confidence)
+    return [{"id": identifier, **row} for identifier, row in zip(ids, rows)]
 
 
 def _with_threshold(small_tfidf_dir, tmp_path, value):
@@ -38,19 +43,19 @@ def _with_threshold(small_tfidf_dir, tmp_path, value):
 
 
 def test_ranked_abstains_below_the_threshold_and_keeps_the_top_k():
-    rows = ranked(LABELS, PROBA, top_k=2, min_confidence=0.5)
+    rows = OneLabel().rows(LABELS, PROBA, top_k=2, min_confidence=0.5)
     assert [r["label"] for r in rows] == ["finance", None, "sports"]
     assert [r["abstained"] for r in rows] == [False, True, False]
     assert rows[1] == {"label": None, "probability": 0.4, "abstained": True,
                        "top_k": [{"label": "finance", "probability": 0.4}, {"label": "politics", "probability": 0.35}]}
     # exactly at the threshold is kept; None and 0 never abstain
-    assert ranked(LABELS, PROBA, min_confidence=0.4)[1]["abstained"] is False
+    assert OneLabel().rows(LABELS, PROBA, min_confidence=0.4)[1]["abstained"] is False
     for off in (None, 0, 0.0):
-        assert not any(r["abstained"] for r in ranked(LABELS, PROBA, min_confidence=off))
-    assert all(r["abstained"] for r in ranked(LABELS, PROBA, min_confidence=1.0))
+        assert not any(r["abstained"] for r in OneLabel().rows(LABELS, PROBA, min_confidence=off))
+    assert all(r["abstained"] for r in OneLabel().rows(LABELS, PROBA, min_confidence=1.0))
     for bad in (1.5, -0.1, float("nan"), "0.5", True):
         with pytest.raises(KhabarError, match="must be a probability from 0 to 1"):
-            ranked(LABELS, PROBA, min_confidence=bad)
+            OneLabel().rows(LABELS, PROBA, min_confidence=bad)
 
 
 def test_records_jsonl_and_csv_of_an_abstained_prediction():
@@ -75,14 +80,14 @@ def test_ray_label_table_has_a_nullable_label_and_an_abstained_column():
     pa = pytest.importorskip("pyarrow")
     from khabar.serving.ray import label_table
 
-    table = label_table(["a", "b", "c"], PROBA, LABELS, top_k=2, min_confidence=0.5)
+    table = label_table(["a", "b", "c"], OneLabel().rows(LABELS, PROBA, 2, None, 0.5), OneLabel.fields)
     assert table.schema.field("label").type == pa.string() and table.schema.field("label").nullable
     assert table.schema.field("abstained").type == pa.bool_()
     rows = table.to_pylist()
     expected = records_from_proba(LABELS, ["a", "b", "c"], PROBA, top_k=2, min_confidence=0.5)
     assert rows == expected  # the same shape as every other output (no rounding needed here)
-    assert label_table(None, PROBA, LABELS).column("abstained").to_pylist() == [False] * 3
-    empty = label_table([], np.zeros((0, 3)), LABELS, min_confidence=0.5)
+    assert label_table(None, OneLabel().rows(LABELS, PROBA), OneLabel.fields).column("abstained").to_pylist() == [False] * 3
+    empty = label_table([], [], OneLabel.fields)
     assert empty.num_rows == 0 and "abstained" in empty.column_names
 
 
@@ -134,7 +139,8 @@ def test_restrict_proba_refuses_labels_the_model_does_not_know():
     assert "'Weather', 'culture' not among the model's labels (finance, politics, sports)" in message
     with pytest.raises(KhabarError, match="at least two labels"):
         restrict_proba(PROBA, LABELS, ["sports"])
-    assert check_labels(LABELS, ["sports", "finance"]) == ["finance", "sports"] and check_labels(LABELS, None) is None
+    assert restrict_proba(PROBA, LABELS, ["sports", "finance"])[1] == ["finance", "sports"]
+    assert restrict_proba(PROBA, LABELS, None)[1] == LABELS
     assert parse_labels(" sports, finance,,sports ") == ["sports", "finance"] and parse_labels(None) is None
     with pytest.raises(KhabarError, match="expected label names separated by commas"):
         parse_labels(" , ")
@@ -142,15 +148,13 @@ def test_restrict_proba_refuses_labels_the_model_does_not_know():
 
 def test_stored_threshold_is_the_default_and_zero_switches_it_off(small_tfidf_dir, tmp_path):
     plain = load_model(str(small_tfidf_dir))
-    assert stored_threshold(plain) is None and resolve_min_confidence(plain, None) is None
+    assert plain.scheme.min_confidence is None and resolve_min_confidence(plain, None) is None
     model = load_model(str(_with_threshold(small_tfidf_dir, tmp_path, 0.6)))
-    assert stored_threshold(model) == 0.6
+    assert model.scheme.min_confidence == 0.6
     assert resolve_min_confidence(model, None) == 0.6
     assert resolve_min_confidence(model, 0) == 0.0 and resolve_min_confidence(model, 0.9) == 0.9
     with pytest.raises(KhabarError, match="--min-confidence 1.2"):
         resolve_min_confidence(model, 1.2)
-    model.extra_manifest_["abstain"] = {"min_confidence": "high"}  # a damaged note is no threshold
-    assert stored_threshold(model) is None
 
 
 def test_predict_examples_abstains_and_restricts(small_tfidf_dir):

@@ -40,7 +40,10 @@ def local_ray():
 
 
 def test_label_table_shape():
-    table = label_table(["a", "b"], np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]]), ["x", "y", "z"], top_k=2)
+    from khabar.models.scheme import OneLabel
+
+    rows = OneLabel().rows(["x", "y", "z"], np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]]), 2)
+    table = label_table(["a", "b"], rows, OneLabel.fields)
     rows = table.to_pylist()
     assert rows[0] == {"id": "a", "label": "y", "probability": 0.7, "abstained": False,
                        "top_k": [{"label": "y", "probability": 0.7}, {"label": "z", "probability": 0.2}]}

@@ -1,4 +1,4 @@
-"""`khabar predict RUN [FILE|-] [--text ...]`: label new articles (`serving.predict.predict_examples`,
+"""`khabar predict RUN [FILE|-] [--text ...]`: label new articles (`models.predict.predict_examples`,
 or with --engine ray `serving.ray.predict_with_ray`), written in a format of `serving.writers`."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..serving.predict import predict_examples
+    from ..models.predict import predict_examples
     from ..serving.request import load_checked
 
     if args.engine == "ray":

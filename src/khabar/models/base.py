@@ -11,9 +11,8 @@ import hashlib
 import json
 import os
 from abc import ABC, abstractmethod
-from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Optional, Sequence, Union
+from typing import Any, Callable, ClassVar, Optional, Sequence, Union
 
 import numpy as np
 
@@ -22,10 +21,10 @@ from ..errors import KhabarError
 from ..examples import Example, model_input
 from ..log import say
 from ..normalize import NormalizeConfig, check_normalize_options
-from .manifest import (FILES, MANIFEST, MANIFEST_KEYS, MULTI_LABEL, RESTORE, WEIGHT_NAMES, is_multi_label,
-                       read_manifest, record_files, verify_files)
+from .manifest import FILES, MANIFEST, MANIFEST_KEYS, RESTORE, WEIGHT_NAMES, read_manifest, record_files, verify_files
 from .registry import get_kind
-from .thresholds import DEFAULT_THRESHOLD, choose_thresholds, labels_above, multi_hot
+from .scheme import OneLabel, scheme_for
+from .thresholds import multi_hot
 
 Inputs = Sequence[Union[str, tuple[str, str]]]
 #: how many words `Model.explain` lists on each side (toward, against) unless told
@@ -56,10 +55,9 @@ class Model(ABC):
         self.train_params = train
         self.normalize = normalize
         self.labels = list(labels) if labels else None
-        # multi-label: examples carry label sets, `predict_proba` gives one independent probability
-        # per label, and `decide` keeps every label at or above its threshold (`thresholds_`)
-        self.multi_label = multi_label
-        self.allow_no_label = allow_no_label
+        # one label per article or a label set (`models.scheme`): chosen here, once; loading a
+        # model directory replaces it with the one its manifest records
+        self.scheme: OneLabel = scheme_for(multi_label, allow_no_label)
         # a setting, not learned: kinds that train in epochs call it after each dev evaluation with
         # (epoch, {"macro_f1": ..., "accuracy": ...}); it may raise to stop the fit (tune's pruning)
         self.epoch_callback = None
@@ -73,51 +71,38 @@ class Model(ABC):
             if extra:
                 raise KhabarError(f"training labels {extra} are not in the configured label set {self.labels}")
         self.labels_ = list(self.labels) if self.labels else seen
-        if self.multi_label:
-            counts = Counter(label for ex in train for label in ex.gold)
-            missing = [lab for lab in self.labels_ if not counts[lab]]
-            if missing:
-                raise KhabarError(f"labels {missing} have no training example; add examples or remove them from data.labels")
-            everywhere = [lab for lab in self.labels_ if counts[lab] == len(train)]
-            if everywhere:
-                raise KhabarError(f"label {everywhere[0]!r} is on every training article: a label that is never absent "
-                                  "cannot be learned; remove it (from data.label_columns or the label lists)")
+        self.scheme.start(self.labels_, [ex.gold for ex in train])
         self.data_fingerprint_ = data_fingerprint(train)
         self.extra_manifest_ = {}
-        if self.multi_label:
-            self.thresholds_ = np.full(len(self.labels_), DEFAULT_THRESHOLD)
+
+    @property
+    def multi_label(self) -> bool:
+        """Whether the model gives a label set (its scheme's answer; for a kind choosing its head)."""
+        return self.scheme.multi_label
+
+    @property
+    def thresholds_(self) -> np.ndarray:
+        """A label-set model's threshold per label, in `labels_` order."""
+        return self.scheme.thresholds
+
+    @property
+    def allow_no_label(self) -> bool:
+        return getattr(self.scheme, "allow_no_label", False)
 
     def gold_matrix(self, examples: Sequence[Example]) -> np.ndarray:
         """Multi-label gold of `examples` as a rows x `labels_` 0/1 matrix (what one-vs-rest fits on)."""
         return multi_hot([ex.gold for ex in examples], self.labels_)
 
-    def fit_thresholds(self, proba: Optional[np.ndarray], examples: Sequence[Example], where: str) -> None:
-        """A multi-label model's per-label thresholds from held-out probabilities (`where`: which
-        data, for the manifest), recorded in the manifest (see `thresholds.choose_thresholds`).
-        `proba` None: there is no held-out data, and every label keeps `DEFAULT_THRESHOLD`."""
-        if proba is None:
-            self.thresholds_, uninformed = np.full(len(self.labels_), DEFAULT_THRESHOLD), list(range(len(self.labels_)))
-            say(f"{where}: no held-out data to choose label thresholds on; {DEFAULT_THRESHOLD} for every label")
-            where = f"none ({where}), {DEFAULT_THRESHOLD} for every label"
-        else:
-            self.thresholds_, uninformed = choose_thresholds(proba, self.gold_matrix(examples),
-                                                             floor=not self.allow_no_label)
-        note = {"thresholds": {lab: round(float(t), 6) for lab, t in zip(self.labels_, self.thresholds_)},
-                "allow_no_label": self.allow_no_label, "chosen_on": where}
-        if uninformed:
-            note["default_for"] = [self.labels_[j] for j in uninformed]
-            if proba is not None:
-                say(f"no positive example of {', '.join(note['default_for'])} in the {where}: threshold "
-                    f"{DEFAULT_THRESHOLD} for them")
-        self.extra_manifest_[MULTI_LABEL] = note
+    def fit_thresholds(self, held_out: Callable[[], Optional[np.ndarray]], examples: Sequence[Example], where: str) -> None:
+        """The scheme's decision rule fitted on held-out data: a label set's per-label thresholds
+        (`LabelSet.fit_thresholds`; `where` names the data for the manifest); nothing for one label.
+        `held_out()` gives the probabilities of `examples`, or None when there is no held-out data;
+        it is called only by a scheme that needs them."""
+        self.scheme.fit_thresholds(self.labels_, held_out, lambda: self.gold_matrix(examples), where, say)
 
     def decide(self, proba: np.ndarray) -> list[list[int]]:
-        """The label indices each row of `proba` gets: the most probable one, or for a multi-label
-        model every label at or above its threshold, most probable first (the one decision rule)."""
-        proba = np.asarray(proba)
-        if not self.multi_label:
-            return [[int(i)] for i in proba.argmax(axis=1)] if len(proba) else []
-        return labels_above(proba, self.thresholds_, self.allow_no_label)
+        """The label indices each row of `proba` gets, most probable first (the scheme's one rule)."""
+        return self.scheme.decide(proba)
 
     def check_fitted(self) -> None:
         if not hasattr(self, "labels_"):
@@ -227,10 +212,7 @@ class Model(ABC):
 
     def predict(self, inputs: Inputs) -> list:
         """The most probable label of each input; for a multi-label model, each input's label list."""
-        chosen = self.decide(self.predict_proba(inputs))
-        if self.multi_label:
-            return [[self.labels_[j] for j in row] for row in chosen]
-        return [self.labels_[row[0]] for row in chosen]
+        return [self.scheme.predicted(self.labels_, row) for row in self.decide(self.predict_proba(inputs))]
 
     @abstractmethod
     def save_weights(self, directory: str) -> None:
@@ -266,6 +248,7 @@ class Model(ABC):
             "data_fingerprint": self.data_fingerprint_,
             "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **self.extra_manifest_,
+            **self.scheme.manifest_section(),
         }
 
     @classmethod
@@ -323,12 +306,9 @@ def load_model(directory: str) -> Model:
     model.labels_ = list(manifest["labels"])
     model.data_fingerprint_ = manifest.get("data_fingerprint", "")
     # every note the manifest carries beyond the standard keys (metrics, how probabilities were made)
-    model.extra_manifest_ = {k: v for k, v in manifest.items() if k not in MANIFEST_KEYS}
-    model.multi_label = is_multi_label(manifest)
-    if model.multi_label:
-        note = manifest[MULTI_LABEL]
-        model.thresholds_ = np.array([note["thresholds"][lab] for lab in model.labels_], dtype=np.float64)
-        model.allow_no_label = note["allow_no_label"]
+    model.scheme = OneLabel.from_manifest(manifest, model.labels_)
+    model.extra_manifest_ = {k: v for k, v in manifest.items()
+                             if k not in MANIFEST_KEYS and k not in model.scheme.manifest_section()}
     return model
 
 

@@ -15,42 +15,24 @@ prediction; the figures differ, and `headline`/`flat_metrics` say which a result
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Mapping, Sequence
-
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from ..errors import KhabarError
 from ..examples import Example
-from ..serving.predict import check_labels, check_min_confidence, predict_proba_in_batches, rank_top_k, restrict_proba
+from ..models.metrics import headline_names, metrics_for, per_source_names
+from ..models.predict import DIGITS, check_request, predict_proba_in_batches  # noqa: F401
+from ..models.scheme import check_probability, scheme_of_records, scheme_of_result
 from .calibration import flat_selective, selective_figures
-from .multi_label import HEADLINE as MULTI_LABEL_HEADLINE
-from .multi_label import (SOURCE_FIGURES, compute_multi_label_metrics, flat_multi_label, holds_label_sets,
-                          unknown_label_sets)
+from .multi_label import flat_label_sets
 
 TOP_K = 3
 
 
-def compute_metrics(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict:
-    """Accuracy, macro/weighted F1, per-class figures and the confusion matrix (rows = gold)."""
-    labels = list(labels)
-    if not gold:
-        return {"n": 0, "accuracy": None, "macro_f1": None, "weighted_f1": None, "per_class": {}, "labels": labels, "confusion": []}
-    precision, recall, f1, support = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)
-    present = [lab for lab in labels if lab in set(gold)]
-    return {
-        "n": len(gold),
-        "accuracy": float(accuracy_score(gold, predicted)),
-        # macro over the labels present in gold: a source without a topic is not punished for it
-        "macro_f1": float(f1_score(gold, predicted, labels=present, average="macro", zero_division=0)),
-        "weighted_f1": float(f1_score(gold, predicted, labels=present, average="weighted", zero_division=0)),
-        "per_class": {
-            lab: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for lab, p, r, f, s in zip(labels, precision, recall, f1, support)
-        },
-        "labels": labels,
-        "confusion": confusion_matrix(gold, predicted, labels=labels).tolist(),
-    }
+def compute_metrics(gold: Sequence, predicted: Sequence, labels: Sequence[str]) -> dict:
+    """Every figure of decisions against gold (label names, or label lists for label sets), with
+    per-class figures and the confusion matrix (rows = gold) or per-label decision counts."""
+    return scheme_of_records([{"gold": gold[0]}] if gold else []).figures(gold, predicted, labels)
 
 
 def parse_label_map(text: str | None) -> dict[str, str]:
@@ -70,92 +52,55 @@ def evaluate_model(model, examples: Sequence[Example], label_map: Mapping[str, s
     """Predict on labeled examples and measure; the model's labels define what counts.
 
     `labels`: restrict the prediction to this subset of the model's labels (renormalized,
-    `predict.restrict_proba`); gold labels outside it then count as unknown, reported apart.
+    `scheme.restrict_proba`); gold labels outside it then count as unknown, reported apart.
     `min_confidence`: also report the coverage and accuracy of the predictions kept at this
     threshold (each prediction record says whether it abstained); the other figures use them all.
-    A multi-label model has neither (each label has its own threshold): both are refused.
+    A label-set model has neither (each label has its own threshold): its scheme refuses both.
     """
     label_map = dict(label_map or {})
-    check_min_confidence(min_confidence, "--min-confidence")
     unknown_targets = sorted(set(label_map.values()) - set(model.labels_))
     if unknown_targets:
         raise KhabarError(f"--label-map maps to {unknown_targets}, which the model does not know; its labels are {model.labels_}")
-    if model.multi_label:
-        return _evaluate_label_sets(model, examples, label_map, batch_size, labels, min_confidence)
-    check_labels(model.labels_, labels)  # a bad subset: refused before predicting
+    check_request(model, min_confidence or None, labels)  # before predicting
+    check_probability(min_confidence, "--min-confidence")
+    scheme = model.scheme
     proba = predict_proba_in_batches(model, [ex.inputs for ex in examples], batch_size)
-    proba, names = restrict_proba(proba, model.labels_, labels)
-    threshold = min_confidence or 0.0
+    proba, names = scheme.restrict(proba, model.labels_, labels)
     predictions = []
-    for ex, order, probs in zip(examples, *rank_top_k(proba, TOP_K)):
-        gold = label_map.get(ex.label, ex.label)
-        predictions.append({
-            "id": ex.id, "gold": gold, "original_label": ex.label, "predicted": names[order[0]],
-            "probability": float(probs[0]), "abstained": bool(probs[0] < threshold),
-            "top_k": [[names[i], float(p)] for i, p in zip(order, probs)],
-            "source": ex.source, "known": gold in names,
-        })
+    for ex, row, chosen in zip(examples, scheme.rows(names, proba, TOP_K, min_confidence=min_confidence),
+                               scheme.decide(proba)):
+        gold = scheme.gold(ex, label_map)
+        predictions.append({"id": ex.id, "gold": gold, "original_label": scheme.original(ex),
+                            "predicted": scheme.predicted(names, chosen), **row,
+                            "source": ex.source, "known": scheme.known(gold, names)})
     result = summarize(predictions, names, min_confidence)
     if labels is not None:
         result["restricted_to"] = list(names)
-    return result
-
-
-def _evaluate_label_sets(model, examples: Sequence[Example], label_map: Mapping[str, str], batch_size: int,
-                        labels: Sequence[str] | None, min_confidence: float | None) -> dict:
-    """`evaluate_model` of a multi-label model: each label decided with its own threshold
-    (`model.decide`), so a label subset or one confidence threshold has no meaning and is refused."""
-    if labels is not None:
-        raise KhabarError("--labels: a multi-label model decides each label on its own (its per-label thresholds); "
-                          "leave --labels out")
-    if min_confidence:
-        raise KhabarError("--min-confidence: a multi-label model decides each label with its own threshold chosen on "
-                          "dev; leave --min-confidence out")
-    names = list(model.labels_)
-    proba = predict_proba_in_batches(model, [ex.inputs for ex in examples], batch_size)
-    chosen = model.decide(proba)
-    predictions = []
-    for ex, order, probs, picked, row in zip(examples, *rank_top_k(proba, TOP_K), chosen, proba):
-        gold = [label_map.get(lab, lab) for lab in ex.gold]
-        predictions.append({
-            "id": ex.id, "gold": gold, "original_label": list(ex.gold), "predicted": [names[j] for j in picked],
-            "probability": float(probs[0]) if len(probs) else 0.0,
-            "probabilities": {names[j]: float(row[j]) for j in picked},
-            "top_k": [[names[i], float(p)] for i, p in zip(order, probs)],
-            "source": ex.source, "known": bool(gold) and all(lab in names for lab in gold),
-        })
-    result = summarize(predictions, names)
-    result["thresholds"] = {lab: float(t) for lab, t in zip(names, model.thresholds_)}
+    result.update(scheme.result_notes(names))
     return result
 
 
 def summarize(predictions: list[dict], labels: Sequence[str], min_confidence: float | None = None) -> dict:
-    """Metrics from prediction records (also used on a run's saved predictions.jsonl); records of
-    label sets (a multi-label model's) get the multi-label figures."""
-    multi = holds_label_sets(predictions)
-    compute, per_source = ((compute_multi_label_metrics, SOURCE_FIGURES) if multi
-                           else (compute_metrics, ("n", "accuracy", "macro_f1")))
+    """Metrics from prediction records (also used on a run's saved predictions.jsonl); the
+    records' scheme (one label, or label sets) decides the figures."""
+    scheme = scheme_of_records(predictions)
     known = [p for p in predictions if p["known"]]
-    result = compute([p["gold"] for p in known], [p["predicted"] for p in known], labels)
+    result = scheme.figures([p["gold"] for p in known], [p["predicted"] for p in known], labels)
     by_source = defaultdict(list)
     for p in known:
         if p.get("source"):
             by_source[p["source"]].append(p)
     if len(by_source) > 1:
+        wanted = per_source_names(scheme.name)
         result["by_source"] = {
-            source: {k: v for k, v in compute([p["gold"] for p in ps], [p["predicted"] for p in ps], labels).items()
-                     if k in per_source}
+            source: {k: v for k, v in scheme.figures([p["gold"] for p in ps], [p["predicted"] for p in ps], labels).items()
+                     if k in wanted}
             for source, ps in sorted(by_source.items())
         }
     unknown = [p for p in predictions if not p["known"]]
-    if unknown and multi:
-        result["unknown_labels"] = unknown_label_sets(unknown, labels)
-    elif unknown:
-        result["unknown_labels"] = {
-            label: {"n": n, "predicted_as": dict(Counter(p["predicted"] for p in unknown if p["gold"] == label).most_common())}
-            for label, n in Counter(p["gold"] for p in unknown).most_common()
-        }
-    selective = None if multi else selective_figures(known, min_confidence)  # label sets: no abstention
+    if unknown:
+        result["unknown_labels"] = scheme.unknown(unknown, labels)
+    selective = scheme.selective(known, min_confidence, selective_figures)
     if selective:
         result["selective"] = selective
     result["predictions"] = predictions
@@ -165,15 +110,15 @@ def summarize(predictions: list[dict], labels: Sequence[str], min_confidence: fl
 def headline(result: dict) -> dict:
     """The figures a table shows: accuracy, macro-F1, weighted-F1, n; for a multi-label result
     micro-, macro- and samples-F1, Hamming loss, subset accuracy (as `accuracy`) and n."""
-    keys = MULTI_LABEL_HEADLINE if result.get("multi_label") else ("accuracy", "macro_f1", "weighted_f1", "n")
-    return {k: result.get(k) for k in keys}
+    return {k: result.get(k) for k in headline_names(scheme_of_result(result).name)}
 
 
 def flat_metrics(result: dict, prefix: str) -> dict:
     """Flat keys (`test.accuracy`, `test.f1.Sports`, `test.source.x.accuracy`) for metrics.json."""
+    scheme = scheme_of_result(result).name
     flat = {f"{prefix}.{k}": v for k, v in headline(result).items()}
-    if result.get("multi_label"):
-        flat.update(flat_multi_label(result, prefix))
+    flat.update({f"{prefix}.{m.name}": result.get(m.name) for m in metrics_for(scheme, headline=False)})
+    flat.update(flat_label_sets(result, prefix))
     for label, figures in result.get("per_class", {}).items():
         for name, value in figures.items():
             flat[f"{prefix}.{name}.{label}"] = value

@@ -13,12 +13,17 @@ from typing import Mapping
 
 import numpy as np
 
+from ..models.metrics import LABEL_SET, ONE_LABEL, metrics_for
+from ..models.scheme import scheme_of_result
+
 
 def plot_confusion(result: dict, path: str, title: str) -> None:
     """The confusion matrix (rows = gold); for a multi-label result the per-label confusion summary."""
-    if result.get("multi_label"):
-        plot_label_confusion(result, path, title)
-        return
+    PLOTS[scheme_of_result(result).name](result, path, title)
+
+
+def plot_label_matrix(result: dict, path: str, title: str) -> None:
+    """The square confusion matrix of a one-label result (rows = gold)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -146,6 +151,33 @@ def worst_confusions(result: dict, top: int = 5) -> list[tuple[str, str, int]]:
     return sorted(pairs, key=lambda t: -t[2])[:top]
 
 
+def headline_text(result: dict) -> str:
+    """`n = 120, accuracy = 0.9, macro-F1 = ...`: the result's headline metrics (`models.metrics`)."""
+    scheme = scheme_of_result(result).name
+    return ", ".join([f"n = {result['n']}"] + [f"{m.display} = {result[m.name]:.4f}"
+                                               for m in metrics_for(scheme, headline=True)])
+
+
+def source_lines(result: dict) -> list[str]:
+    """The per-source table: n and the per-source metrics of the result's scheme."""
+    if not result.get("by_source"):
+        return []
+    shown = [m for m in metrics_for(scheme_of_result(result).name, headline=True) if m.per_source]
+    lines = ["| source | n | " + " | ".join(m.display for m in shown) + " |", "|---|---|" + "---|" * len(shown)]
+    for source, f in result["by_source"].items():
+        lines.append(f"| {source} | {f['n']} | " + " | ".join(f"{f[m.name]:.4f}" for m in shown) + " |")
+    return lines + [""]
+
+
+def unknown_lines(result: dict) -> list[str]:
+    if not result.get("unknown_labels"):
+        return []
+    lines = ["Labels the model does not know (reported apart, not in the figures above):", ""]
+    for label, info in result["unknown_labels"].items():
+        lines.append(f"- {label}: {info['n']} examples, predicted as {info['predicted_as']}")
+    return lines + [""]
+
+
 def report_markdown(title: str, sections: list[tuple[str, dict]], texts: Mapping[str, str], examples_shown: int = 8) -> str:
     """A readable report: headline figures, per-class table, worst confusions, misclassified examples."""
     lines = [f"# {title}", ""]
@@ -154,48 +186,41 @@ def report_markdown(title: str, sections: list[tuple[str, dict]], texts: Mapping
         if not result.get("n"):
             lines += ["No labeled examples the model knows.", ""]
             continue
-        if result.get("multi_label"):
-            lines += multi_label_lines(result, texts, examples_shown)
-            continue
-        lines += [f"n = {result['n']}, accuracy = {result['accuracy']:.4f}, macro-F1 = {result['macro_f1']:.4f}, "
-                  f"weighted-F1 = {result['weighted_f1']:.4f}", ""]
-        lines += ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-        for label, f in result["per_class"].items():
-            lines.append(f"| {label} | {f['precision']:.3f} | {f['recall']:.3f} | {f['f1']:.3f} | {f['support']} |")
-        lines.append("")
-        if result.get("restricted_to"):
-            lines += [f"Predictions restricted to {', '.join(result['restricted_to'])} (probabilities renormalized over them).", ""]
-        lines += selective_lines(result)
-        if result.get("by_source"):
-            lines += ["| source | n | accuracy | macro-F1 |", "|---|---|---|---|"]
-            for source, f in result["by_source"].items():
-                lines.append(f"| {source} | {f['n']} | {f['accuracy']:.4f} | {f['macro_f1']:.4f} |")
-            lines.append("")
-        confused = worst_confusions(result)
-        if confused:
-            lines += ["Worst-confused pairs (gold -> predicted: count): " + "; ".join(f"{g} -> {p}: {n}" for g, p, n in confused), ""]
-        if result.get("unknown_labels"):
-            lines += ["Labels the model does not know (reported apart, not in the figures above):", ""]
-            for label, info in result["unknown_labels"].items():
-                lines.append(f"- {label}: {info['n']} examples, predicted as {info['predicted_as']}")
-            lines.append("")
-        wrong = [p for p in result["predictions"] if p["known"] and p["gold"] != p["predicted"]][:examples_shown]
-        if wrong:
-            lines += ["Misclassified examples:", ""]
-            for p in wrong:
-                snippet = " ".join(texts.get(p["id"], "").split())[:160]
-                lines.append(f"- `{p['id']}` gold {p['gold']}, predicted {p['predicted']} ({p['probability']:.2f}): {snippet}")
-            lines.append("")
+        lines += [headline_text(result), ""]
+        lines += SECTIONS[scheme_of_result(result).name](result, texts, examples_shown)
     return "\n".join(lines)
 
 
+def one_label_lines(result: dict, texts: Mapping[str, str], examples_shown: int = 8) -> list[str]:
+    """A one-label result's part of the report after its headline: per-class table, restriction,
+    abstaining, sources, worst confusions, unknown labels and misclassified examples."""
+    lines = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for label, f in result["per_class"].items():
+        lines.append(f"| {label} | {f['precision']:.3f} | {f['recall']:.3f} | {f['f1']:.3f} | {f['support']} |")
+    lines.append("")
+    if result.get("restricted_to"):
+        lines += [f"Predictions restricted to {', '.join(result['restricted_to'])} (probabilities renormalized over them).", ""]
+    lines += selective_lines(result)
+    lines += source_lines(result)
+    confused = worst_confusions(result)
+    if confused:
+        lines += ["Worst-confused pairs (gold -> predicted: count): " + "; ".join(f"{g} -> {p}: {n}" for g, p, n in confused), ""]
+    lines += unknown_lines(result)
+    wrong = [p for p in result["predictions"] if p["known"] and p["gold"] != p["predicted"]][:examples_shown]
+    if wrong:
+        lines += ["Misclassified examples:", ""]
+        for p in wrong:
+            snippet = " ".join(texts.get(p["id"], "").split())[:160]
+            lines.append(f"- `{p['id']}` gold {p['gold']}, predicted {p['predicted']} ({p['probability']:.2f}): {snippet}")
+        lines.append("")
+    return lines
+
+
 def multi_label_lines(result: dict, texts: Mapping[str, str], examples_shown: int = 8) -> list[str]:
-    """A multi-label result's part of the report: headline figures, per-label table with its
+    """A multi-label result's part of the report after its headline: per-label table with its
     decision counts, label cardinality, the recall of the articles with 2+ labels, by source, and
     articles whose predicted set differs from the gold set."""
-    lines = [f"n = {result['n']}, micro-F1 = {result['micro_f1']:.4f}, macro-F1 = {result['macro_f1']:.4f}, "
-             f"samples-F1 = {result['samples_f1']:.4f}, Hamming loss = {result['hamming_loss']:.4f}, "
-             f"subset accuracy (exact label set) = {result['accuracy']:.4f}", ""]
+    lines = ["Subset accuracy counts an article right only when its predicted label set is exactly the gold set.", ""]
     thresholds = result.get("thresholds") or {}
     head = "| label | precision | recall | F1 | support | TP | FP | FN |" + (" threshold |" if thresholds else "")
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
@@ -215,24 +240,20 @@ def multi_label_lines(result: dict, texts: Mapping[str, str], examples_shown: in
                   f"({round(two['all_labels'] * two['n'])} of {two['n']}), {two['label_recall']:.4f} of their labels found.", ""]
     else:
         lines += ["No article has 2+ gold labels here.", ""]
-    if result.get("by_source"):
-        lines += ["| source | n | micro-F1 | macro-F1 | samples-F1 | subset accuracy |", "|---|---|---|---|---|---|"]
-        for source, f in result["by_source"].items():
-            lines.append(f"| {source} | {f['n']} | {f['micro_f1']:.4f} | {f['macro_f1']:.4f} | {f['samples_f1']:.4f} | "
-                         f"{f['accuracy']:.4f} |")
-        lines.append("")
-    if result.get("unknown_labels"):
-        lines += ["Labels the model does not know (their articles reported apart, not in the figures above):", ""]
-        for label, info in result["unknown_labels"].items():
-            lines.append(f"- {label}: {info['n']} examples, predicted as {info['predicted_as']}")
-        lines.append("")
+    lines += source_lines(result)
+    lines += unknown_lines(result)
     wrong = [p for p in result["predictions"] if p["known"] and set(p["gold"]) != set(p["predicted"])][:examples_shown]
     if wrong:
         lines += ["Articles whose predicted label set differs from the gold set:", ""]
         for p in wrong:
             snippet = " ".join(texts.get(p["id"], "").split())[:160]
-            shown = ", ".join(f"{lab} {prob:.2f}" for lab, prob in (p.get("probabilities") or {}).items()) or "none"
+            shown = ", ".join(f"{d['label']} {d['probability']:.2f}" for d in p.get("labels") or []) or "none"
             lines.append(f"- `{p['id']}` gold {{{', '.join(p['gold'])}}}, predicted {{{', '.join(p['predicted'])}}} "
                          f"({shown}): {snippet}")
         lines.append("")
     return lines
+
+
+#: each scheme's part of the report and its confusion plot
+SECTIONS = {ONE_LABEL: one_label_lines, LABEL_SET: multi_label_lines}
+PLOTS = {ONE_LABEL: plot_label_matrix, LABEL_SET: plot_label_confusion}

@@ -23,11 +23,12 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 from .. import schema
 from ..config import config_from_dict, set_key
 from ..errors import KhabarError
+from ..models.metrics import OBJECTIVES
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "int", "log_int", "choice")
 
@@ -35,8 +36,8 @@ DISTRIBUTIONS = ("uniform", "log_uniform", "int", "log_int", "choice")
 @dataclass
 class TuneConfig:
     space: dict[str, Any]
-    # micro_f1 and samples_f1: multi-label models only (accuracy is then subset accuracy)
-    metric: Optional[Literal["accuracy", "macro_f1", "weighted_f1", "micro_f1", "samples_f1"]] = None
+    # a name of the metric registry (models.metrics) that fits the config's scheme
+    metric: Optional[str] = field(default=None, metadata={"choices": OBJECTIVES})
     trials: int = field(default=20, metadata={"min": 1})
     timeout: Optional[float] = field(default=None, metadata={"exclusive_min": 0.0})
     max_fit_seconds: Optional[float] = field(default=None, metadata={"exclusive_min": 0.0})

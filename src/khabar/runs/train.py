@@ -34,7 +34,9 @@ from ..errors import KhabarError
 from ..examples import Splits
 from ..log import Progress
 from ..models.base import Model, data_fingerprint
+from ..models.metrics import metrics_for
 from ..models.registry import get_kind
+from ..models.scheme import scheme_of_result
 from .calibration import choose_threshold, confidence_and_correct
 from .card import card_text, write_card
 from .evaluate import evaluate_model, flat_metrics, headline, summarize
@@ -128,12 +130,12 @@ def abstain_note(predict_config, dev_result: dict | None, log=None) -> dict | No
     return note
 
 
-def _with_threshold(result: dict, min_confidence: float | None) -> dict:
+def _with_threshold(scheme, result: dict, min_confidence: float | None) -> dict:
     """A result measured again at an abstain threshold, from its predictions (no second model pass)."""
     if not min_confidence:
         return result
     for p in result["predictions"]:
-        p["abstained"] = bool(p["probability"] < min_confidence)
+        scheme.abstain_at(p, min_confidence)
     again = summarize(result["predictions"], result["labels"], min_confidence)
     return {**again, **({"restricted_to": result["restricted_to"]} if "restricted_to" in result else {})}
 
@@ -147,15 +149,15 @@ def _evaluate_and_write(config, model, splits, extras, log) -> RunResult:
             seconds = time.perf_counter() - eval_start
             metrics[f"{name}.predict_per_second"] = round(len(items) / max(seconds, 1e-9), 1)
             log(f"evaluated {name}: {_figures_line(results[name])}")
-    # a multi-label model decides each label with its own threshold: no abstain threshold (the
-    # config refuses min_confidence and target_precision for it)
-    note = None if model.multi_label else abstain_note(config.predict, results.get("dev"), log)
+    # a multi-label model decides each label with its own threshold: the config refuses
+    # min_confidence and target_precision for it, so it gets no note
+    note = abstain_note(config.predict, results.get("dev"), log)
     threshold = None
     if note is not None:
-        model.extra_manifest_["abstain"] = note
+        model.scheme.abstain = note
         threshold = note["min_confidence"]
     for name in list(results):
-        results[name] = _with_threshold(results[name], threshold)
+        results[name] = _with_threshold(model.scheme, results[name], threshold)
         metrics.update(flat_metrics(results[name], name))
     for extra, examples in extras:
         results[extra.name] = evaluate_model(model, examples, extra.label_map, labels=extra.labels, min_confidence=threshold)
@@ -168,10 +170,9 @@ def _evaluate_and_write(config, model, splits, extras, log) -> RunResult:
 
 
 def _figures_line(result: dict) -> str:
-    """The log line's figures: accuracy and macro-F1, or micro-F1, macro-F1 and subset accuracy."""
-    figures = (("micro-F1", "micro_f1"), ("macro-F1", "macro_f1"), ("subset accuracy", "accuracy")) \
-        if result.get("multi_label") else (("accuracy", "accuracy"), ("macro-F1", "macro_f1"))
-    return ", ".join(f"{name} {result[key] or 0:.4f}" for name, key in figures)
+    """The log line's figures: the result's headline metrics (`models.metrics`)."""
+    return ", ".join(f"{m.display} {result[m.name] or 0:.4f}"
+                     for m in metrics_for(scheme_of_result(result).name, headline=True))
 
 
 def _extra_examples(extra, config: Config):
@@ -201,7 +202,7 @@ def _write_files(final, config, model, splits, results, metrics, extras) -> None
         with open(os.path.join(tmp, "config.yaml"), "w", encoding="utf-8") as fh:
             yaml.safe_dump(config.to_dict(), fh, allow_unicode=True, sort_keys=False)
         texts = example_texts([splits.dev, splits.test] + [e for _, e in extras])
-        write_results(tmp, f"{config.name} ({config.task}{' multi-label' if config.multi_label else ''}, {config.model_kind})", results, metrics, texts,
+        write_results(tmp, f"{config.name} ({config.task}{model.scheme.title}, {config.model_kind})", results, metrics, texts,
                       config.eval.misclassified_examples)
         write_json(os.path.join(tmp, "provenance.json"), provenance)
 

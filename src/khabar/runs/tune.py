@@ -28,6 +28,8 @@ from ..config import config_from_dict, read_yaml_with_base, apply_override
 from ..data import load_splits
 from ..errors import KhabarError
 from ..log import muted, say
+from ..models.metrics import objectives
+from ..models.scheme import scheme_for
 from .evaluate import evaluate_model
 from .multi_label import cross_fitted_figures
 from .run_dir import check_writable, staged_file
@@ -60,8 +62,10 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
     spec, dims = parse_tune(raw, path)  # every key checked before any trial runs
     budget = trials or spec.trials
     metric = spec.metric or base.eval.primary_metric
-    if metric in ("micro_f1", "samples_f1") and not base.multi_label:
-        raise KhabarError(f"{path}: tune.metric: {metric} is a multi-label figure; use macro_f1, accuracy or weighted_f1")
+    scheme = scheme_for(base.multi_label)
+    if metric not in objectives(scheme.name):
+        raise KhabarError(f"{path}: tune.metric: {metric} is not a figure of a {scheme.describe} model; use "
+                          f"{', '.join(objectives(scheme.name))}")
     folder = os.path.join(base.output_dir, base.name, "tune")
     check_writable(folder, f"{path}: output_dir")
     os.makedirs(folder, exist_ok=True)
@@ -86,7 +90,7 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
             with muted():
                 model, _ = fit_from_config(config, splits=splits, epoch_callback=_pruner(trial, metric))
                 # a multi-label model chose its thresholds on dev: score them held out (cross-fitted)
-                dev = cross_fitted_figures(model, splits.dev) if model.multi_label else evaluate_model(model, splits.dev)
+                dev = model.scheme.dev_figures(model, splits.dev, evaluate_model, cross_fitted_figures)
                 score = dev[metric]
         except optuna.TrialPruned as exc:
             trial.set_user_attr("reason", str(exc))

@@ -12,7 +12,7 @@ batches, rounds and lays the result out. The shape (one record per input):
 `spans` are character offsets (Unicode code points, as Python counts them) into the original
 input part, before normalization: `text[start:end]` is the word as written.
 
-A multi-label model's record explains every label it decides (`explain_targets`) and says which
+A multi-label model's record explains every label it decides (`Model.labels_to_explain`) and says which
 they are: `labels` (each with its probability, most probable first) and `label`/`probability`,
 the first of them (null when the model allows no label and none passes; the most probable label
 is then explained, to show what the model saw).
@@ -48,25 +48,12 @@ def explain_examples(model: Model, examples: Sequence[Example], top: int = EXPLA
     for start in range(0, len(examples), BATCH):
         batch = examples[start:start + BATCH]
         inputs = [ex.inputs for ex in batch]
-        if not model.multi_label:
-            for ex, found in zip(batch, model.explain(inputs, top=top, runner_up=runner_up)):
-                records.append({"id": ex.id, **rounded(found)})
-            continue
         proba = np.asarray(model.predict_proba(inputs), dtype=np.float64)
-        chosen = model.decide(proba)
-        found = model.explain(inputs, top=top, targets=explain_targets(model, proba, runner_up))
-        for ex, row, picked, explanation in zip(batch, proba, chosen, found):
-            decided = [{"label": model.labels_[j], "probability": float(row[j])} for j in picked]
-            first = decided[0] if decided else {"label": None, "probability": None}
-            records.append(rounded({"id": ex.id, **explanation, **first, "labels": decided}))
+        targets = [[model.labels_[j] for j in row] for row in model.labels_to_explain(proba, runner_up)]
+        found = model.explain(inputs, top=top, targets=targets)
+        for ex, row, picked, explanation in zip(batch, proba, model.decide(proba), found):
+            records.append(rounded({"id": ex.id, **explanation, **model.scheme.explained_fields(model.labels_, row, picked)}))
     return records
-
-
-def explain_targets(model: Model, proba: np.ndarray, runner_up: bool = False) -> list[list[str]]:
-    """The labels to explain for each row of a multi-label model's `proba`: every label it decides
-    (`Model.decide`), or its most probable one when it decides none; with `runner_up`, also the
-    most probable label it does not give."""
-    return [[model.labels_[j] for j in row] for row in model.labels_to_explain(proba, runner_up)]
 
 
 def explain_inputs(model: Model, inputs: Sequence, targets: Sequence[Sequence[str]],
@@ -74,7 +61,7 @@ def explain_inputs(model: Model, inputs: Sequence, targets: Sequence[Sequence[st
     """What `POST /predict` with `"explain": true` adds to each prediction: the explanation of
     `targets`, one list of labels per input (the label it ranks first, which may differ from the
     model's own top label when the labels are restricted; every label a multi-label model
-    decides, `explain_targets`), rounded."""
+    decides, `scheme.record_targets`), rounded."""
     return [rounded(found) for found in model.explain(list(inputs), top=top, targets=[list(t) for t in targets])]
 
 

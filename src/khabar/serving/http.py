@@ -82,11 +82,10 @@ from .batching import MicroBatcher
 from .http_body import Reject, check_content_type, read_body
 from .http_limits import headers_deadline
 from .http_schema import INPUT_FIELDS, ErrorResponse, PredictRequest, PredictResponse, parse_request, show_name
-from .explain import explain_inputs, explain_targets
-from .predict import (
-    check_min_confidence, check_multi_label_request, label_sets, load_for_prediction, ranked, restrict_proba,
-    stored_threshold,
-)
+from ..models.predict import check_labels, check_request, rows
+from ..models.scheme import check_probability, record_targets
+from .explain import explain_inputs
+from .predict import load_for_prediction
 from .settings import (
     DEFAULT_LIMIT_CONCURRENCY, DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_WAIT_MS, DEFAULT_MODEL_BATCH, DEFAULT_MODEL_WORKERS, DEFAULT_TIMEOUT_BODY,
@@ -245,7 +244,7 @@ def create_app(
                  max_wait_ms=max_wait_ms, workers=model_workers, model_batch=model_batch, timeout_body=timeout_body)
     if isinstance(max_explain, bool) or not isinstance(max_explain, int) or max_explain < 0:
         raise KhabarError(f"max_explain {max_explain!r}: must be a whole number of at least 0 (0: no explanations)")
-    check_min_confidence(min_confidence, "--min-confidence")
+    check_probability(min_confidence, "--min-confidence")
     card_path = None
     if isinstance(model_dir_or_model, Model):
         model, manifest = model_dir_or_model, model_dir_or_model.manifest()
@@ -254,11 +253,10 @@ def create_app(
         directory = resolve_model_dir(os.fspath(model_dir_or_model))
         model, manifest = load_for_prediction(directory, device), read_manifest(directory)
         card_path = os.path.join(directory, CARD)
-    check_multi_label_request(model.multi_label, min_confidence, labels)  # a server default it cannot honour: at start
+    check_request(model, min_confidence, labels)  # a server default it cannot honour: at start
     labels_all = list(model.labels_)
-    default_labels = restrict_proba(np.zeros((0, len(labels_all))), labels_all, labels, "--labels")[1] \
-        if labels is not None else None
-    default_threshold = min_confidence if min_confidence is not None else stored_threshold(model)
+    default_labels = check_labels(model, labels)
+    default_threshold = model.scheme.threshold(min_confidence)
     card = _read_card(card_path)
     page = _page_files()
     explain_refusal = _explain_refusal(model, max_explain)
@@ -305,8 +303,7 @@ def create_app(
             check_content_type(request.headers.get("content-type", ""))
             req = parse_request(await read_body(request, max_body_bytes, timeout_body), max_batch)
             try:  # a multi-label model takes neither; said before the labels are checked one by one
-                check_multi_label_request(model.multi_label, req.min_confidence, req.labels,
-                                          ("min_confidence", "labels"))
+                model.scheme.check_request(req.min_confidence, req.labels, ("min_confidence", "labels"))
             except KhabarError as exc:
                 raise Reject(422, str(exc)) from None
             inputs = _inputs(req, model.task, max_batch, max_text_chars, normalize)
@@ -314,15 +311,10 @@ def create_app(
             if req.explain:
                 _check_explain(explain_refusal, len(inputs), max_explain)
             proba = np.asarray(await batcher.submit(inputs), dtype=np.float64)
-            if model.multi_label:
-                predictions = label_sets(labels_all, proba, model.decide(proba), min(req.top_k, len(labels_all)))
-            else:
-                proba, names = restrict_proba(proba, labels_all, subset, "labels")
-                threshold = req.min_confidence if req.min_confidence is not None else default_threshold
-                predictions = ranked(names, proba, min(req.top_k, len(names)), min_confidence=threshold)
+            threshold = req.min_confidence if req.min_confidence is not None else default_threshold
+            predictions = rows(model, proba, req.top_k, None, threshold, subset, "labels")
             if req.explain:
-                targets = explain_targets(model, proba) if model.multi_label \
-                    else [[p["top_k"][0]["label"]] for p in predictions]
+                targets = [record_targets(p) for p in predictions]
                 pool = explainer.get("pool")
                 if pool is None:
                     pool = explainer["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="khabar-explain")

@@ -24,10 +24,9 @@ from ..data.formats import FORMATS, format_of, peek_columns
 from ..errors import KhabarError
 from ..examples import model_input, needs_pair
 from ..models.base import load_model, resolve_model_dir
-from ..models.manifest import is_multi_label, read_manifest
-from .predict import (
-    check_labels, check_min_confidence, check_multi_label_request, rank_top_k, resolve_min_confidence, restrict_proba,
-)
+from ..models.manifest import read_manifest
+from ..models.predict import check_request, resolve_min_confidence, rows
+from ..models.scheme import OneLabel, restrict_proba
 
 
 def _import_ray():
@@ -45,43 +44,25 @@ def _import_ray():
     return ray
 
 
-def label_table(ids, proba: np.ndarray, labels: Sequence[str], top_k: int = 3, min_confidence: Optional[float] = None,
-                chosen: Optional[Sequence[Sequence[int]]] = None):
-    """A pyarrow table of predictions: id (when given), label (null when abstaining below
-    `min_confidence`), probability, abstained (bool), top_k (list of {label, probability}, best
-    first). The rows of `predict.ranked`, as columns: shared by every engine so their outputs match.
-
-    `chosen` (a multi-label model's `Model.decide(proba)`) gives the rows of `predict.label_sets`
-    instead: id, label and probability (the first decided label; null when there is none),
-    labels (list of {label, probability}, every decided label, most probable first), top_k."""
+#: the arrow type of each field a prediction record may have (`models.scheme`)
+def _field_types():
     import pyarrow as pa
 
-    order, top_probs = rank_top_k(proba, min(top_k, len(labels)))
-    k = order.shape[1]
-    names = np.asarray(labels, dtype=object)
-    top = pa.ListArray.from_arrays(
-        pa.array(np.arange(0, len(proba) * k + 1, k, dtype=np.int32)),
-        pa.StructArray.from_arrays([pa.array(names[order].ravel(), pa.string()), pa.array(top_probs.ravel())],
-                                   names=["label", "probability"]))
+    scored = pa.list_(pa.struct([("label", pa.string()), ("probability", pa.float64())]))
+    return {"label": pa.string(), "probability": pa.float64(), "abstained": pa.bool_(), "labels": scored,
+            "top_k": scored}
+
+
+def label_table(ids, records: Sequence[dict], fields: Sequence[str]):
+    """A pyarrow table of prediction records (the rows of `models.predict.rows`; `fields` their
+    keys, the model's `scheme.fields`, so an empty batch has the same columns): id first (when
+    given), then one column per field. Shared by every engine so their outputs match."""
+    import pyarrow as pa
+
+    types = _field_types()
     columns = {} if ids is None else {"id": ids}
-    if chosen is not None:
-        proba = np.asarray(proba, dtype=np.float64)
-        offsets = np.cumsum([0] + [len(row) for row in chosen]).astype(np.int32)
-        decided = pa.ListArray.from_arrays(pa.array(offsets), pa.StructArray.from_arrays(
-            [pa.array([labels[j] for row in chosen for j in row], pa.string()),
-             pa.array([float(proba[i, j]) for i, row in enumerate(chosen) for j in row], pa.float64())],
-            names=["label", "probability"]))
-        columns.update(label=pa.array([labels[row[0]] if row else None for row in chosen], pa.string()),
-                       probability=pa.array([float(proba[i, row[0]]) if row else None for i, row in enumerate(chosen)],
-                                            pa.float64()),
-                       labels=decided, top_k=top)
-        return pa.table(columns)
-    threshold = check_min_confidence(min_confidence) or 0.0
-    best = top_probs[:, 0] if k else np.zeros(0)
-    abstained = best < threshold
-    label = names[order[:, 0]] if k else np.zeros(0, dtype=object)
-    columns.update(label=pa.array([None if a else lab for lab, a in zip(label, abstained)], pa.string()),
-                   probability=pa.array(best, pa.float64()), abstained=pa.array(abstained, pa.bool_()), top_k=top)
+    for name in fields:
+        columns[name] = pa.array([r[name] for r in records], types[name])
     return pa.table(columns)
 
 
@@ -92,7 +73,7 @@ class _Labeler:
         self.model = load_model(model_dir)
         self.model.set_device(device)
         self.text_column, self.pair_column, self.id_column, self.top_k = text_column, pair_column, id_column, top_k
-        check_multi_label_request(self.model.multi_label, min_confidence, labels)
+        check_request(self.model, min_confidence, labels)
         self.min_confidence = resolve_min_confidence(self.model, min_confidence)  # the model's stored one by default
         self.labels = labels
 
@@ -114,10 +95,8 @@ class _Labeler:
         inputs = [model_input(self.model.task, *item, where=f"row {i + 1}")
                   for i, item in enumerate(zip(*values))]
         proba = self.model.predict_proba(inputs) if inputs else np.zeros((0, len(self.model.labels_)))
-        if self.model.multi_label:
-            return label_table(ids, proba, self.model.labels_, self.top_k, chosen=self.model.decide(proba))
-        proba, names = restrict_proba(proba, self.model.labels_, self.labels)
-        return label_table(ids, proba, names, self.top_k, self.min_confidence)
+        return label_table(ids, rows(self.model, proba, self.top_k, None, self.min_confidence, self.labels),
+                           self.model.scheme.fields)
 
 
 def ray_reader(path: str) -> str:
@@ -200,11 +179,11 @@ def predict_with_ray(
         raise KhabarError("this is a topic model: it reads one text column; drop pair_column")
     if batch_size < 1 or num_workers < 1 or top_k < 1:
         raise KhabarError("batch_size, num_workers and top_k must be at least 1")
-    check_min_confidence(min_confidence, "--min-confidence")
-    check_multi_label_request(is_multi_label(manifest), min_confidence, labels)
+    scheme = OneLabel.from_manifest(manifest, manifest["labels"])
+    scheme.check_request(min_confidence, labels)
     if labels is not None:  # refused here, in one line, rather than inside a worker
         labels = list(labels)
-        check_labels(manifest["labels"], labels)
+        restrict_proba(np.zeros((0, len(manifest["labels"]))), manifest["labels"], labels)
     groups = _expand(input_paths)
     for path, names in _columns(groups).items():
         missing = [c for c in (id_column, text_column, pair_column) if c and c not in names]

@@ -10,10 +10,8 @@ from typing import Sequence
 from ..errors import KhabarError
 from ..examples import Example
 from ..models.base import Model
-from .predict import (
-    check_labels, check_multi_label_request, examples_from_stream, examples_from_strings, load_for_prediction,
-    parse_labels, resolve_min_confidence,
-)
+from ..models.predict import check_request, resolve_min_confidence
+from .predict import examples_from_stream, examples_from_strings, load_for_prediction, parse_labels
 
 
 def load_checked(path: str, device: str, min_confidence: float | None,
@@ -22,8 +20,7 @@ def load_checked(path: str, device: str, min_confidence: float | None,
     label subset parsed from `labels` ("a,b"), each checked against the model."""
     subset = parse_labels(labels)
     model = load_for_prediction(path, device)
-    check_multi_label_request(model.multi_label, min_confidence, subset)
-    check_labels(model.labels_, subset)
+    check_request(model, min_confidence, subset)
     return model, resolve_min_confidence(model, min_confidence), subset
 
 

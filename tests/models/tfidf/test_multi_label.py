@@ -99,8 +99,8 @@ def test_logreg_keeps_its_own_probabilities():
 
 def test_allow_no_label_lets_an_article_get_none():
     strict = model().fit(corpus(), corpus(offset=1))
-    strict.allow_no_label = True
-    strict.thresholds_ = np.ones(len(strict.labels_))  # nothing can pass
+    strict.scheme.allow_no_label = True
+    strict.scheme.thresholds = np.ones(len(strict.labels_))  # nothing can pass
     assert strict.predict([SPORTS[0]]) == [[]]
 
 

@@ -20,6 +20,7 @@ from khabar.examples import Example
 from khabar.models.base import load_model
 from khabar.models.manifest import MULTI_LABEL
 from khabar.models.thresholds import choose_thresholds, labels_above, multi_hot
+from khabar.models.scheme import LabelSet
 from khabar.models.transformer.trainer import MULTI_LABEL_PROBLEM, article_metrics, trainer_classes
 
 #: the topic pairs some articles carry together (each topic in two pairs: no two topics always go together)
@@ -45,7 +46,7 @@ def label_set_examples(n_single: int, n_double: int, seed: int, split: str) -> l
 
 def multi_label_model(path: str, **params):
     model = make("topic", path, **params)
-    model.multi_label = True  # what fit_from_config passes from `multi_label: true`
+    model.scheme = LabelSet()  # what fit_from_config builds from `multi_label: true`
     return model
 
 
@@ -228,13 +229,13 @@ def test_multi_label_dev_metrics_pool_windows_then_decide_at_one_half():
     # article 0: windows pooled give (+1, +1, -2): labels 0 and 1; article 1: only label 0 above
     # 0.5, wrong; article 2: nothing above 0.5, the floor gives its top label 2
     logits = np.array([[2.0, 0.0, -2.0], [0.0, 2.0, -2.0], [1.0, -1.0, -3.0], [-3.0, -2.0, -1.0]])
-    found = article_metrics(owner, gold, 3)(SimpleNamespace(predictions=(logits,)))
+    found = article_metrics(owner, gold, LabelSet(thresholds=np.full(3, 0.5)))(SimpleNamespace(predictions=(logits,)))
     # label 0: tp 1 fp 1 fn 0 (F1 2/3); label 1: tp 1 fn 1 (2/3); label 2: tp 1 (1); micro: tp 3 fp 1 fn 1
     assert found["micro_f1"] == pytest.approx(2 * 3 / (2 * 3 + 1 + 1))
     assert found["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
     assert found["samples_f1"] == pytest.approx((2 * 2 / (2 + 2) + 0 + 1) / 3)  # per article: 1, 0, 1
     assert found["accuracy"] == pytest.approx(2 / 3)
-    none_allowed = article_metrics(owner, gold, 3, allow_no_label=True)(SimpleNamespace(predictions=logits))
+    none_allowed = article_metrics(owner, gold, LabelSet(True, np.full(3, 0.5)))(SimpleNamespace(predictions=logits))
     assert none_allowed["accuracy"] == pytest.approx(1 / 3)
 
 

@@ -8,7 +8,9 @@ import pytest
 import torch
 from tiny_bert import make, topic_examples
 
-from khabar.models.transformer.trainer import RowDataset, article_metrics, macro_f1_accuracy, trainer_classes
+from khabar.models.metrics import macro_f1
+from khabar.models.scheme import OneLabel
+from khabar.models.transformer.trainer import RowDataset, article_metrics, trainer_classes
 
 
 def test_trainer_loss_is_cross_entropy_weighted_only_when_asked(tiny_bert_dir, tokenizer, tmp_path):
@@ -61,9 +63,10 @@ def test_dev_metrics_are_per_article_after_pooling_windows():
     gold = np.array([0, 1, 1])
     # article 0: windows disagree, their mean says label 0; article 1: label 1; article 2: mean says 0
     logits = np.array([[3.0, 0.0], [0.0, 1.0], [0.0, 2.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.5]])
-    metrics = article_metrics(owner, gold, 2)(SimpleNamespace(predictions=(logits,)))
+    metrics = article_metrics(owner, gold, OneLabel())(SimpleNamespace(predictions=(logits,)))
     assert metrics["accuracy"] == pytest.approx(2 / 3)
-    assert metrics["macro_f1"] == pytest.approx(macro_f1_accuracy(gold, np.array([0, 1, 0]), 2)[0])
+    assert metrics["macro_f1"] == pytest.approx(macro_f1(gold, np.array([0, 1, 0]), [0, 1]))
+    assert metrics["macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)  # label 0: tp 1 fp 1; label 1: tp 1 fn 1
 
 
 def test_row_dataset():

@@ -133,7 +133,7 @@ class TfidfModel(Model):
             if not native:
                 held_out = classifier.fit_scores(held_out, gold).curve(held_out)
             examples, where = train, "3-fold cross-validation on the training split (no dev split)"
-        self.fit_thresholds(held_out, examples, where.removeprefix("the "))
+        self.fit_thresholds(lambda: held_out, examples, where.removeprefix("the "))
         how = "native" if native else f"one logistic curve of the decision scores fitted on {where}"
         return classifier, f"one-vs-rest, {how}"
 

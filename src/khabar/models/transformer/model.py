@@ -38,7 +38,6 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from scipy.special import expit, softmax
 
 from ... import torchrun
 from ...errors import KhabarError
@@ -92,7 +91,7 @@ class TransformerModel(Model):
     @property
     def problem_type(self) -> str:
         """Hugging Face's name for what the network's head does: softmax over labels, or a sigmoid each."""
-        return MULTI_LABEL_PROBLEM if self.multi_label else "single_label_classification"
+        return self.scheme.problem_type
 
     def _set_model(self, model, tokenizer) -> None:
         if not getattr(tokenizer, "is_fast", False) or getattr(tokenizer, "backend_tokenizer", None) is None:
@@ -141,12 +140,8 @@ class TransformerModel(Model):
             raise KhabarError(f"dev labels {unknown} never occur in training; add training examples or map them with data.label_map")
         train_inputs = self.normalize_inputs([ex.inputs for ex in train], training=True)
         dev_inputs = self.normalize_inputs([ex.inputs for ex in dev], training=True) if dev else []
-        if self.multi_label:  # one 0/1 row per article, floats for binary cross-entropy
-            train_y = self.gold_matrix(train).astype(np.float32)
-            dev_y = self.gold_matrix(dev).astype(np.float32)
-        else:
-            train_y = np.array([label_index[ex.label] for ex in train])
-            dev_y = np.array([label_index[ex.label] for ex in dev])
+        # label indices, or for a label set one 0/1 row per article (floats for binary cross-entropy)
+        train_y, dev_y = self.scheme.targets(train, self.labels_), self.scheme.targets(dev, self.labels_)
 
         cuda = torch.cuda.is_available()
         bf16, fp16 = self._precision(cuda)
@@ -179,7 +174,7 @@ class TransformerModel(Model):
                 enc_dev = self.encode(dev_inputs)
                 order = np.argsort(-enc_dev.lengths(), kind="stable")  # long first: less padding, same metric
                 eval_rows = RowDataset(enc_dev.rows(dev_y, order))
-                compute_metrics = article_metrics(enc_dev.owner[order], dev_y, len(self.labels_), self.allow_no_label)
+                compute_metrics = article_metrics(enc_dev.owner[order], dev_y, self.scheme)
             else:
                 say("transformer: no dev examples: no early stopping, the last epoch is kept")
 
@@ -225,8 +220,7 @@ class TransformerModel(Model):
             weights = None
             if self.params.class_weights:
                 weights = self.class_weights(np.array([row["labels"] for row in train_rows.rows]))
-                what = "BCE pos_weight" if self.multi_label else "class weights"
-                say(f"transformer: {what} " + ", ".join(f"{lab} {w:.2f}" for lab, w in zip(self.labels_, weights)))
+                say(f"transformer: {self.scheme.class_weights_name()} " + ", ".join(f"{lab} {w:.2f}" for lab, w in zip(self.labels_, weights)))
             trainer = trainer_cls(
                 model=self.model_, args=args, train_dataset=train_rows, eval_dataset=eval_rows,
                 processing_class=self.tokenizer_, data_collator=DataCollatorWithPadding(self.tokenizer_),
@@ -244,9 +238,9 @@ class TransformerModel(Model):
             if torchrun.is_main():
                 shutil.rmtree(workdir, ignore_errors=True)
         self.torch_device_ = None
-        if self.multi_label:  # on the dev rows already encoded; without dev, the default for every label
-            self.fit_thresholds(self.proba_of(enc_dev, len(dev)) if dev else None, dev or (),
-                                "dev split" if dev else "no dev split")
+        # a label set's thresholds, on the dev rows already encoded; without dev, the default for every label
+        self.fit_thresholds(lambda: self.proba_of(enc_dev, len(dev)) if dev else None, dev or (),
+                            "dev split" if dev else "no dev split")
         best = f", best dev macro-F1 {self.best_dev_macro_f1_:.4f}" if dev and self.best_dev_macro_f1_ is not None else ""
         say(f"transformer: trained in {time.time() - started:.0f}s{best}")
         return self
@@ -337,10 +331,9 @@ class TransformerModel(Model):
 
     def proba_of(self, enc: Encoded, n: int) -> np.ndarray:
         """Probabilities of n inputs from their token rows: the logits of each input's rows
-        mean-pooled, then softmax, or for a multi-label model each label's sigmoid (decided by
-        `multi_label` when called: `load_model` sets it from the manifest after `load_weights`)."""
+        mean-pooled, then the scheme's activation: softmax, or for a label set each label's sigmoid."""
         pooled = pool_by_owner(self.row_logits(enc), enc.owner, n)
-        return expit(pooled) if self.multi_label else softmax(pooled, axis=1)
+        return self.scheme.activation(pooled)
 
     def explain(self, inputs: Inputs, top: Optional[int] = None, runner_up: bool = False, targets=None) -> list[dict]:
         """Integrated gradients on the word embeddings, summed per word of the original text

@@ -1,13 +1,13 @@
 """What Hugging Face's `Trainer` needs from khabar to fine-tune a transformer.
 
 Why apart: token rows as a dataset, dev metrics per article (window logits mean-pooled, then
-macro-F1 and accuracy), a loss that is right under gradient accumulation and with class weights,
+the registry's figures of the model's scheme), a loss that is right under gradient accumulation and with class weights,
 and progress lines. torch and transformers are imported only when `trainer_classes` is called.
 
 Multi-label (a network whose `config.problem_type` is "multi_label_classification"): the loss is
 binary cross-entropy on the sigmoid of each label's logit, the class weights are BCE's `pos_weight`
-per label, and the dev metrics are micro-, macro- and samples-F1 and subset accuracy of the labels each
-article gets at a fixed 0.5 threshold (`thresholds.labels_above`, with the model's floor). Those
+per label, and the dev metrics are the label-set figures (micro-, macro-, samples-F1, Hamming loss,
+subset accuracy) of the labels each article gets at a fixed 0.5 threshold (with the model's floor). Those
 epoch figures only pick the epoch to keep; the per-label thresholds the model decides with are
 chosen afterwards on the same dev split, with the kept weights.
 """
@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from ...log import say
-from ..thresholds import DEFAULT_THRESHOLD, labels_above, multi_hot
+from ..metrics import metrics_for
 from .encode import pool_by_owner
 
 #: `config.problem_type` of a network with one sigmoid per label (Hugging Face's name)
@@ -39,41 +39,21 @@ class RowDataset:
         return self.rows[i]
 
 
-def macro_f1_accuracy(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> tuple[float, float]:
-    from sklearn.metrics import accuracy_score, f1_score
-
-    f1 = f1_score(gold, pred, labels=list(range(n_labels)), average="macro", zero_division=0)
-    return float(f1), float(accuracy_score(gold, pred))
-
-
-def label_set_metrics(gold: np.ndarray, decided: list[list[int]]) -> dict:
-    """Micro-, macro- and samples-F1 and subset accuracy (every label right) of decided label sets
-    against a rows x labels 0/1 gold matrix."""
-    from sklearn.metrics import accuracy_score, f1_score
-
-    predicted = multi_hot(decided, range(gold.shape[1]))
-    figures = {average: float(f1_score(gold, predicted, average=average, zero_division=0))
-               for average in ("micro", "macro", "samples")}
-    return {f"{average}_f1": f1 for average, f1 in figures.items()} | {"accuracy": float(accuracy_score(gold, predicted))}
-
-
-def article_metrics(owner: np.ndarray, gold: np.ndarray, n_labels: int, allow_no_label: bool = False):
-    """`compute_metrics` for Trainer: window logits mean-pooled per article, then macro-F1 and
-    accuracy; for a multi-label `gold` (rows x labels, 0/1) also micro-F1, of the labels whose
-    sigmoid is at least 0.5 (at least the top one unless `allow_no_label`), accuracy being subset accuracy."""
-    from scipy.special import expit
-
+def article_metrics(owner: np.ndarray, gold: np.ndarray, scheme):
+    """`compute_metrics` for Trainer: window logits mean-pooled per article, made probabilities and
+    decided by the model's `scheme` (a label set: at its thresholds while training, 0.5 each, with
+    its floor), then scored by the scheme's headline metrics of the registry (`models.metrics`):
+    the same macro-F1 the evaluation reports, so early stopping keeps the epoch it would rank best.
+    `gold`: the scheme's training targets of the dev articles (`scheme.targets`)."""
     gold = np.asarray(gold)
 
     def compute_metrics(prediction) -> dict:
         logits = prediction.predictions
         logits = logits[0] if isinstance(logits, (tuple, list)) else logits
         pooled = pool_by_owner(np.asarray(logits, dtype=np.float64), owner, len(gold))
-        if gold.ndim == 2:
-            thresholds = np.full(n_labels, DEFAULT_THRESHOLD)
-            return label_set_metrics(gold, labels_above(expit(pooled), thresholds, allow_no_label))
-        f1, acc = macro_f1_accuracy(gold, pooled.argmax(axis=1), n_labels)
-        return {"macro_f1": f1, "accuracy": acc}
+        columns = list(range(pooled.shape[1]))
+        predicted = scheme.decision_targets(scheme.decide(scheme.activation(pooled)), len(columns))
+        return {m.name: m(gold, predicted, columns) for m in metrics_for(scheme.name, headline=True)}
 
     return compute_metrics
 
