@@ -68,26 +68,29 @@ def test_the_manifest_makes_the_directory_self_describing(tmp_path):
     model = tfidf().fit(TRAIN)
     model.save(str(tmp_path))
     manifest = read_manifest(str(tmp_path))
-    assert MANIFEST_KEYS <= set(manifest)
-    assert (manifest["kind"], manifest["task"], manifest["labels"]) == ("tfidf", "topic", ["finance", "sports"])
-    assert manifest["params"]["classifier"] == "logreg" and manifest["train"] == {"seed": 13}
+    assert MANIFEST_KEYS <= set(manifest.to_dict())
+    assert (manifest.kind, manifest.task, manifest.labels) == ("tfidf", "topic", ["finance", "sports"])
+    assert manifest.params["classifier"] == "logreg" and manifest.train == {"seed": 13}
     params, train, normalize = rebuild_config(manifest, str(tmp_path))
     assert (params, train, normalize) == (model.params, model.train_params, model.normalize)
 
 
 def test_saved_linear_svc_keeps_its_probabilities_note_after_loading(tmp_path):
-    """Every non-standard manifest key survives load_model (extra_manifest_): how probabilities were made."""
+    """The manifest's notes survive load_model: how probabilities were made, the run's figures, and
+    a key this khabar does not know (a newer one's)."""
     model = tfidf("linear_svc").fit(TRAIN, dev=TRAIN)
-    note = model.manifest()["probabilities"]
+    note = model.manifest().probabilities
     assert "temperature" in note and "dev split" in note
-    model.extra_manifest_["metrics"] = {"test": {"accuracy": 1.0}}
+    model.metrics_ = {"test": {"accuracy": 1.0}}
+    model.notes_ = {"future_key": [1, 2]}
     model.save(str(tmp_path))
     again = load_model(str(tmp_path))
-    assert again.manifest().get("probabilities") == note
-    assert again.manifest()["metrics"] == {"test": {"accuracy": 1.0}}
-    assert {k for k in again.extra_manifest_} == {"probabilities", "metrics"}
+    assert again.probabilities_ == note and again.manifest().probabilities == note
+    assert again.manifest().metrics == {"test": {"accuracy": 1.0}}
+    assert again.notes_ == {"future_key": [1, 2]}
     again.save(str(tmp_path / "copy"))  # and survives a second save
-    assert read_manifest(str(tmp_path / "copy"))["probabilities"] == note
+    copy = read_manifest(str(tmp_path / "copy"))
+    assert copy.probabilities == note and copy.notes == {"future_key": [1, 2]}
 
 
 @pytest.fixture(scope="module")

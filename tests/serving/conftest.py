@@ -31,7 +31,7 @@ class FakeModel(Model):
         self.calls: list[int] = []
         self.gate: threading.Event | None = None
         self.entered = threading.Event()
-        self.extra_manifest_ = {"metrics": {"test/accuracy": 0.9}}
+        self.metrics_ = {"test/accuracy": 0.9}
 
     def predict_proba(self, inputs):
         self.calls.append(len(inputs))

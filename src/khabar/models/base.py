@@ -21,7 +21,8 @@ from ..errors import KhabarError
 from ..examples import Example, model_input
 from ..log import say
 from ..normalize import NormalizeConfig, check_normalize_options
-from .manifest import FILES, MANIFEST, MANIFEST_KEYS, RESTORE, WEIGHT_NAMES, read_manifest, record_files, verify_files
+from .manifest import (ABSTAIN, MANIFEST, MULTI_LABEL, RESTORE, WEIGHT_NAMES, Manifest, read_manifest, record_files,
+                       verify_files)
 from .registry import get_kind
 from .scheme import OneLabel, scheme_for
 from .thresholds import multi_hot
@@ -58,6 +59,11 @@ class Model(ABC):
         # one label per article or a label set (`models.scheme`): chosen here, once; loading a
         # model directory replaces it with the one its manifest records
         self.scheme: OneLabel = scheme_for(multi_label, allow_no_label)
+        # the manifest's notes (`manifest.Manifest`), set by fitting, training or loading: how the
+        # kind made probabilities, the figures of the run that saved it, keys a newer khabar wrote
+        self.probabilities_: Optional[str] = None
+        self.metrics_: Optional[dict] = None
+        self.notes_: dict = {}
         # a setting, not learned: kinds that train in epochs call it after each dev evaluation with
         # (epoch, {"macro_f1": ..., "accuracy": ...}); it may raise to stop the fit (tune's pruning)
         self.epoch_callback = None
@@ -73,7 +79,7 @@ class Model(ABC):
         self.labels_ = list(self.labels) if self.labels else seen
         self.scheme.start(self.labels_, [ex.gold for ex in train])
         self.data_fingerprint_ = data_fingerprint(train)
-        self.extra_manifest_ = {}
+        self.probabilities_, self.metrics_, self.notes_ = None, None, {}
 
     @property
     def multi_label(self) -> bool:
@@ -87,7 +93,7 @@ class Model(ABC):
 
     @property
     def allow_no_label(self) -> bool:
-        return getattr(self.scheme, "allow_no_label", False)
+        return self.scheme.allow_no_label
 
     def gold_matrix(self, examples: Sequence[Example]) -> np.ndarray:
         """Multi-label gold of `examples` as a rows x `labels_` 0/1 matrix (what one-vs-rest fits on)."""
@@ -230,26 +236,22 @@ class Model(ABC):
         os.makedirs(directory, exist_ok=True)
         self.save_weights(directory)
         manifest = self.manifest()
-        manifest[FILES] = record_files(directory)
+        manifest.files = record_files(directory)
         tmp = os.path.join(directory, f".{MANIFEST}.tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, ensure_ascii=False, indent=2, sort_keys=True)
+            json.dump(manifest.to_dict(), fh, ensure_ascii=False, indent=2, sort_keys=True)
         os.replace(tmp, os.path.join(directory, MANIFEST))
 
-    def manifest(self) -> dict:
-        return {
-            "khabar_version": __version__,
-            "kind": self.kind,
-            "task": self.task,
-            "labels": list(self.labels_),
-            "normalize": schema.to_dict(self.normalize),
-            "params": schema.to_dict(self.params),
-            "train": schema.to_dict(self.train_params),
-            "data_fingerprint": self.data_fingerprint_,
-            "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            **self.extra_manifest_,
-            **self.scheme.manifest_section(),
-        }
+    def manifest(self) -> Manifest:
+        """What `save` writes to khabar.json (less the file list, which `save` adds)."""
+        sections = self.scheme.manifest_section()
+        return Manifest(
+            khabar_version=__version__, kind=self.kind, task=self.task, labels=list(self.labels_),
+            normalize=schema.to_dict(self.normalize), params=schema.to_dict(self.params),
+            train=schema.to_dict(self.train_params), data_fingerprint=self.data_fingerprint_,
+            saved_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            abstain=sections.get(ABSTAIN), multi_label=sections.get(MULTI_LABEL),
+            probabilities=self.probabilities_, metrics=self.metrics_, notes=dict(self.notes_))
 
     @classmethod
     def load(cls, directory: str) -> "Model":
@@ -260,14 +262,14 @@ class Model(ABC):
         return model
 
 
-def rebuild_config(manifest: dict, directory: str):
+def rebuild_config(manifest: Manifest, directory: str):
     """(params, train, normalize) dataclasses from a manifest, validated like a config."""
     source = os.path.join(directory, MANIFEST)
     kind = _manifest_kind(manifest, source)
     try:
-        params = schema.build(kind.params, manifest.get("params", {}), "params", source)
-        train = schema.build(kind.train, manifest.get("train", {}), "train", source)
-        normalize = schema.build(NormalizeConfig, manifest.get("normalize", {}), "normalize", source)
+        params = schema.build(kind.params, manifest.params, "params", source)
+        train = schema.build(kind.train, manifest.train, "train", source)
+        normalize = schema.build(NormalizeConfig, manifest.normalize, "normalize", source)
         check_normalize_options(normalize.preset, normalize.steps, f"{source}: normalize")
     except KhabarError as exc:
         raise KhabarError(f"{exc}; re-train or restore the file") from None
@@ -300,20 +302,20 @@ def load_model(directory: str) -> Model:
     """
     directory = resolve_model_dir(directory)
     manifest = read_manifest(directory)
-    kind = get_kind(manifest["kind"])
+    kind = get_kind(manifest.kind)
     verify_files(directory, manifest)
     model = kind.model_class().load_weights(directory, manifest)
-    model.labels_ = list(manifest["labels"])
-    model.data_fingerprint_ = manifest.get("data_fingerprint", "")
-    # every note the manifest carries beyond the standard keys (metrics, how probabilities were made)
-    model.scheme = OneLabel.from_manifest(manifest, model.labels_)
-    model.extra_manifest_ = {k: v for k, v in manifest.items()
-                             if k not in MANIFEST_KEYS and k not in model.scheme.manifest_section()}
+    model.labels_ = list(manifest.labels)
+    model.data_fingerprint_ = manifest.data_fingerprint
+    model.scheme = OneLabel.from_manifest(manifest)
+    # the notes a saved model carries on (how probabilities were made, the run's figures, keys a
+    # newer khabar wrote), so saving it again keeps them
+    model.probabilities_, model.metrics_, model.notes_ = manifest.probabilities, manifest.metrics, dict(manifest.notes)
     return model
 
 
-def _manifest_kind(manifest: dict, source: str):
+def _manifest_kind(manifest: Manifest, source: str):
     try:
-        return get_kind(manifest.get("kind"))
+        return get_kind(manifest.kind)
     except KhabarError as exc:
         raise KhabarError(f"{source}: kind: {exc}; this khabar cannot load it") from None

@@ -12,12 +12,15 @@ one-line notice that their files are not verified.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
 import os
 import re
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
 from ..errors import KhabarError
 from ..examples import TASKS
@@ -25,14 +28,68 @@ from ..log import say
 from .registry import get_kind
 
 MANIFEST = "khabar.json"
-#: manifest keys every kind writes; any other key is a kind's own note (e.g. how it got probabilities)
+#: manifest keys every kind writes
 MANIFEST_KEYS = frozenset(("khabar_version", "kind", "task", "labels", "normalize", "params", "train",
                            "data_fingerprint", "saved_at", "files"))
 #: the manifest key of a multi-label model: {"thresholds": {label: t}, "allow_no_label": bool, "chosen_on": str}
 MULTI_LABEL = "multi_label"
+#: the manifest key of a one-label model's abstain threshold: {"min_confidence": p, "chosen_on": str, ...}
+ABSTAIN = "abstain"
 
 
-def is_multi_label(manifest: dict) -> bool:
+@dataclass
+class Manifest:
+    """khabar.json, typed: what `Model.save` writes and `read_manifest` gives back, validated as a
+    whole first (`validate_manifest`). Every shape earlier khabar versions wrote loads: without
+    `files` (before file checks), without `probabilities`, `metrics` or a scheme section.
+
+    `abstain` (one label) or `multi_label` (a label set) is the scheme's section
+    (`models.scheme`); `probabilities` says how the kind made them; `metrics` the headline
+    figures of the run that saved it; `notes` keeps keys this khabar does not know, as they are.
+    Kinds written against the plain dict may still read it as one (`manifest["task"]`, `.get`).
+    """
+
+    kind: str
+    task: str
+    labels: list[str]
+    normalize: dict
+    params: dict
+    train: dict
+    khabar_version: str = ""
+    data_fingerprint: str = ""
+    saved_at: str = ""
+    files: Optional[dict] = None
+    abstain: Optional[dict] = None
+    multi_label: Optional[dict] = None
+    probabilities: Optional[str] = None
+    metrics: Optional[dict] = None
+    notes: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, raw: Any, source: str) -> "Manifest":
+        """The manifest of `raw` (a parsed khabar.json), or one `KhabarError` line naming `source` and the key."""
+        validate_manifest(raw, source)
+        known = {f.name for f in dataclasses.fields(cls)} - {"notes"}
+        return cls(**{k: v for k, v in raw.items() if k in known},
+                   notes={k: v for k, v in raw.items() if k not in known})
+
+    def to_dict(self) -> dict:
+        """The JSON object written to khabar.json (sections that are None left out)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "notes"}
+        return {**{k: v for k, v in out.items() if v is not None}, **self.notes}
+
+    # a read-only mapping view, for kinds written when the manifest was a dict
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.to_dict()
+
+
+def is_multi_label(manifest) -> bool:
     """Whether a (validated) manifest is a multi-label model's: the one test every loader uses."""
     return MULTI_LABEL in manifest
 
@@ -47,7 +104,7 @@ WEIGHT_NAMES = ("pipeline.skops", "model.safetensors", "pytorch_model.bin")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-def read_manifest(directory: str) -> dict:
+def read_manifest(directory: str) -> Manifest:
     """The manifest of a model directory, validated as a whole (see `validate_manifest`)."""
     path = os.path.join(directory, MANIFEST)
     if not os.path.isfile(path):
@@ -60,8 +117,7 @@ def read_manifest(directory: str) -> dict:
         raise KhabarError(f"{path}: broken manifest ({detail}); re-train or restore the file") from None
     except OSError as exc:
         raise KhabarError(f"{path}: cannot read the manifest ({exc.strerror or exc}); check the file's permissions") from None
-    validate_manifest(manifest, path)
-    return manifest
+    return Manifest.from_dict(manifest, path)
 
 
 def validate_manifest(manifest: Any, source: str) -> None:
@@ -104,6 +160,15 @@ def validate_manifest(manifest: Any, source: str) -> None:
         problems += _files_problems(manifest[FILES])
     if MULTI_LABEL in manifest:  # present means multi-label: a null or damaged note is refused, not ignored
         problems += _multi_label_problems(manifest[MULTI_LABEL], manifest.get("labels"))
+    if ABSTAIN in manifest:  # a damaged threshold is refused, not silently ignored
+        problems += _abstain_problems(manifest[ABSTAIN])
+    if ABSTAIN in manifest and MULTI_LABEL in manifest:
+        problems.append(f"{ABSTAIN}: a multi-label model decides each label with its own threshold; it has no "
+                        "abstain threshold")
+    if "probabilities" in manifest and not isinstance(manifest["probabilities"], str):
+        problems.append(f"probabilities: expected a string, got {_show(manifest['probabilities'])}")
+    if "metrics" in manifest and not isinstance(manifest["metrics"], dict):
+        problems.append(f"metrics: expected a mapping of split -> figures, got {_show(manifest['metrics'])}")
     if problems:
         raise KhabarError(f"{source}: {'; '.join(problems)}; re-train or restore the file")
 
@@ -131,13 +196,27 @@ def _multi_label_problems(note: Any, labels: Any) -> list[str]:
     thresholds = note["thresholds"]
     if isinstance(labels, list) and sorted(map(str, thresholds)) != sorted(map(str, labels)):
         problems.append(f"{key}.thresholds: labels {sorted(thresholds)} differ from labels {_show(labels)}")
-    bad = {lab: t for lab, t in thresholds.items()
-           if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0}
+    bad = {lab: t for lab, t in thresholds.items() if not _probability(t)}
     if bad:
         problems.append(f"{key}.thresholds: expected numbers in [0, 1], got {_show(bad)}")
     if not isinstance(note.get("allow_no_label"), bool):
         problems.append(f"{key}.allow_no_label: expected true or false, got {_show(note.get('allow_no_label'))}")
     return problems
+
+
+def _probability(value: Any) -> bool:
+    """A finite number from 0 to 1 (not a boolean, NaN or infinity)."""
+    return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+            and 0.0 <= value <= 1.0)
+
+
+def _abstain_problems(note: Any) -> list[str]:
+    """An abstain note: a mapping whose min_confidence is a probability."""
+    if not isinstance(note, dict) or "min_confidence" not in note:
+        return [f"{ABSTAIN}: expected {{\"min_confidence\": number, \"chosen_on\": ...}}, got {_show(note)}"]
+    if not _probability(note["min_confidence"]):
+        return [f"{ABSTAIN}.min_confidence: expected a number from 0 to 1, got {_show(note['min_confidence'])}"]
+    return []
 
 
 def _safe_relative(name: Any) -> bool:
@@ -208,7 +287,7 @@ def record_files(directory: str) -> dict:
     return out
 
 
-def verify_files(directory: str, manifest: dict) -> None:
+def verify_files(directory: str, manifest: Manifest) -> None:
     """Before any weights are parsed: every file the manifest lists is there with its size and
     SHA-256, no other file is, and no pickle file is anywhere. One `KhabarError` line naming the file.
 
@@ -221,9 +300,9 @@ def verify_files(directory: str, manifest: dict) -> None:
         raise KhabarError(f"{os.path.join(directory, pickles[0])}: a pickle-format file in the model directory; "
                           "khabar never writes or loads pickle weights (loading one can run code): remove it, "
                           f"or {RESTORE}")
-    files = manifest.get(FILES)
+    files = manifest.files
     if files is None:
-        say(f"{directory}: {MANIFEST} lists no files (saved by khabar {manifest.get('khabar_version', '?')}, "
+        say(f"{directory}: {MANIFEST} lists no files (saved by khabar {manifest.khabar_version or '?'}, "
             "before file checks): its files are not verified; re-train to record them")
         return
     listed = set(files)

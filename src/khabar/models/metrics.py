@@ -47,7 +47,10 @@ class Metric:
     greater_is_better: bool = True
     headline: bool = True
     per_source: bool = False
-    card_type: Optional[str] = None  # the Hugging Face model-index metric type, when the card lists it
+    # the model card's model-index entry, when the card lists the metric: Hugging Face's metric
+    # type, its name on the card and its config (the average of an F1)
+    card_type: Optional[str] = None
+    card_name: Optional[str] = None
     card_config: Optional[str] = None
 
     def __call__(self, y_true, y_pred, labels: Sequence):
@@ -112,23 +115,26 @@ def _hamming_loss(y_true, y_pred, labels) -> float:
 #: every metric, in the order tables show them (a scheme's figures keep this order)
 METRICS: tuple[Metric, ...] = (
     Metric("micro_f1", "micro-F1", (LABEL_SET,), _averaged_f1("micro"), per_source=True,
-           card_type="f1", card_config="micro"),
-    Metric("accuracy", "accuracy", (ONE_LABEL,), _accuracy, per_source=True, card_type="accuracy"),
-    Metric("macro_f1", "macro-F1", BOTH, macro_f1, per_source=True, card_type="f1", card_config="macro"),
+           card_type="f1", card_name="Micro F1", card_config="micro"),
+    Metric("accuracy", "accuracy", (ONE_LABEL,), _accuracy, per_source=True, card_type="accuracy", card_name="Accuracy"),
+    Metric("macro_f1", "macro-F1", BOTH, macro_f1, per_source=True, card_type="f1", card_name="Macro F1",
+           card_config="macro"),
     Metric("weighted_f1", "weighted-F1", (ONE_LABEL,), _weighted_f1),
     Metric("samples_f1", "samples-F1", (LABEL_SET,), _averaged_f1("samples"), per_source=True,
-           card_type="f1", card_config="samples"),
+           card_type="f1", card_name="Samples F1", card_config="samples"),
     Metric("hamming_loss", "Hamming loss", (LABEL_SET,), _hamming_loss,
-           greater_is_better=False, card_type="hamming_loss"),
+           greater_is_better=False, card_type="hamming_loss",
+           card_name="Hamming loss"),
     # a label set's `accuracy` is subset accuracy (the exact set), so code reading `accuracy` keeps working
-    Metric("accuracy", "subset accuracy", (LABEL_SET,), _accuracy, per_source=True, card_type="accuracy"),
+    Metric("accuracy", "subset accuracy", (LABEL_SET,), _accuracy, per_source=True, card_type="accuracy",
+           card_name="Subset accuracy (exact label set)"),
     Metric("subset_accuracy", "subset accuracy", (LABEL_SET,), _accuracy, headline=False),
     Metric("weighted_f1", "weighted-F1", (LABEL_SET,), _weighted_f1, headline=False),
     Metric("micro_precision", "micro precision", (LABEL_SET,), _micro(0), headline=False),
     Metric("micro_recall", "micro recall", (LABEL_SET,), _micro(1), headline=False),
     # from probabilities, computed by runs.calibration on the prediction records
     Metric("ece", "ECE", (ONE_LABEL,), needs_proba=True, greater_is_better=False, headline=False,
-           card_type="expected_calibration_error"),
+           card_type="expected_calibration_error", card_name="Expected calibration error (15 bins)"),
     Metric("aurc", "AURC", (ONE_LABEL,), needs_proba=True, greater_is_better=False, headline=False),
 )
 
@@ -161,6 +167,11 @@ def per_source_names(scheme: str) -> tuple[str, ...]:
 def compute(scheme: str, y_true, y_pred, labels: Sequence) -> dict:
     """Every decision metric of `scheme` (headline and not) on (y_true, y_pred), by name."""
     return {m.name: m(y_true, y_pred, labels) for m in metrics_for(scheme, headline=None)}
+
+
+def card_metrics(scheme: str) -> list[Metric]:
+    """The metrics a model card's model-index lists for a scheme, in table order."""
+    return [m for m in metrics_for(scheme, headline=None, needs_proba=None) if m.card_type]
 
 
 def objectives(scheme: str) -> list[str]:

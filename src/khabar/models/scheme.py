@@ -105,6 +105,8 @@ class OneLabel:
     problem_type = "single_label_classification"
     describe = "one label per article"
     title = ""  # what a run's title says after the task
+    qualifier = ""  # what a model card's task name says after it
+    allow_no_label = False  # one label: every article gets its top label
     fields = ("label", "probability", "abstained", "top_k")  # the keys of its prediction records
 
     def __init__(self, abstain: Optional[dict] = None):
@@ -113,11 +115,16 @@ class OneLabel:
 
     # -- building ---------------------------------------------------------------------------
     @staticmethod
-    def from_manifest(manifest: dict, labels: Sequence[str]) -> "OneLabel":
-        """The scheme a (validated) manifest records: a label set when it has a `multi_label` note."""
-        if MULTI_LABEL in manifest:
-            return LabelSet.from_note(manifest[MULTI_LABEL], labels)
-        return OneLabel(manifest.get(ABSTAIN))
+    def from_manifest(manifest) -> "OneLabel":
+        """The scheme a (validated, typed) manifest records: a label set when it has a `multi_label` note."""
+        return OneLabel.from_sections(manifest.abstain, manifest.multi_label, manifest.labels)
+
+    @staticmethod
+    def from_sections(abstain: Optional[dict], multi_label: Optional[dict], labels: Sequence[str]) -> "OneLabel":
+        """The scheme of a manifest's sections: its `multi_label` note (a label set) or `abstain` note."""
+        if multi_label is not None:
+            return LabelSet.from_note(multi_label, labels)
+        return OneLabel(abstain)
 
     def manifest_section(self) -> dict:
         """What this scheme adds to khabar.json (the abstain note, when there is one)."""
@@ -276,6 +283,7 @@ class LabelSet(OneLabel):
     problem_type = "multi_label_classification"
     describe = "multi-label"
     title = " multi-label"
+    qualifier = " (multi-label)"
     fields = ("label", "probability", "labels", "top_k")
 
     def __init__(self, allow_no_label: bool = False, thresholds: Optional[np.ndarray] = None,

@@ -23,6 +23,7 @@ single-label ones and the abstain section.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any, Mapping
@@ -30,17 +31,13 @@ from typing import Any, Mapping
 import yaml
 
 from ..models.base import resolve_model_dir
-from ..models.manifest import FILES, MANIFEST, MULTI_LABEL, file_digest, is_multi_label, read_manifest, verify_files
+from ..models.manifest import MANIFEST, MULTI_LABEL, file_digest, read_manifest, verify_files
+from ..models.metrics import card_metrics
+from ..models.scheme import OneLabel
 from .run_dir import read_mapping
 
 CARD = "README.md"
 TASK_TAGS = {"topic": "topic-classification", "stance": "stance-detection"}
-METRIC_ROWS = (("accuracy", "accuracy", "Accuracy", None), ("macro_f1", "f1", "Macro F1", "macro"),
-               ("ece", "expected_calibration_error", "Expected calibration error (15 bins)", None))
-MULTI_LABEL_METRIC_ROWS = (("micro_f1", "f1", "Micro F1", "micro"), ("macro_f1", "f1", "Macro F1", "macro"),
-                           ("samples_f1", "f1", "Samples F1", "samples"),
-                           ("hamming_loss", "hamming_loss", "Hamming loss", None),
-                           ("accuracy", "accuracy", "Subset accuracy (exact label set)", None))
 
 
 def card_text(manifest: Mapping[str, Any], metrics: Mapping[str, Any] | None = None,
@@ -54,14 +51,15 @@ def card_text(manifest: Mapping[str, Any], metrics: Mapping[str, Any] | None = N
     task = manifest.get("task", "topic")
     kind = manifest.get("kind", "")
     datasets = [d for d in card_cfg.get("datasets") or [] if d]
-    multi = _multi_label(manifest) is not None
+    scheme = _scheme(manifest)
+    multi = scheme.multi_label
     data = ModelCardData(
         language="ar", license=card_cfg.get("license") or "unknown", library_name="khabar",
         pipeline_tag="text-classification",
         tags=["khabar", "arabic", "news", TASK_TAGS.get(task, task), *(["multi-label-classification"] if multi else []), kind],
         datasets=datasets or None, model_name=name,
-        metrics=["f1", "hamming_loss", "accuracy"] if multi else ["accuracy", "f1", "expected_calibration_error"],
-        eval_results=_eval_results(metrics, config, datasets, task, multi) or None,
+        metrics=list(dict.fromkeys(m.card_type for m in card_metrics(scheme.name))),
+        eval_results=_eval_results(metrics, config, datasets, task, scheme) or None,
     )
     body = _body(name, manifest, metrics, config, provenance, card_cfg)
     return str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}"))
@@ -69,7 +67,11 @@ def card_text(manifest: Mapping[str, Any], metrics: Mapping[str, Any] | None = N
 
 def _multi_label(manifest: Mapping[str, Any]) -> dict | None:
     """The manifest's multi-label note ({"thresholds", "allow_no_label", "chosen_on"}), None for single-label."""
-    return manifest[MULTI_LABEL] if is_multi_label(manifest) else None
+    return _scheme(manifest).manifest_section().get(MULTI_LABEL)
+
+
+def _scheme(manifest: Mapping[str, Any]):
+    return OneLabel.from_sections(manifest.get("abstain"), manifest.get(MULTI_LABEL), list(manifest.get("labels") or []))
 
 
 def _evaluated(metrics: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
@@ -81,7 +83,7 @@ def _evaluated(metrics: Mapping[str, Any], config: Mapping[str, Any]) -> list[st
     return [n for n in order if n in names] + [n for n in names if n not in order]
 
 
-def _eval_results(metrics, config, datasets, task, multi: bool = False) -> list:
+def _eval_results(metrics, config, datasets, task, scheme) -> list:
     from huggingface_hub import EvalResult
 
     extras = {e.get("name"): e for e in (config.get("eval") or {}).get("extra") or []}
@@ -92,16 +94,16 @@ def _eval_results(metrics, config, datasets, task, multi: bool = False) -> list:
         extra = extras.get(split)
         dataset_type = (datasets[0] if datasets and not extra else _data_name(extra["data"]) if extra
                         else _data_name(config.get("data") or {}))
-        for key, metric_type, metric_name, metric_config in MULTI_LABEL_METRIC_ROWS if multi else METRIC_ROWS:
-            value = metrics.get(f"{split}.{key}")
+        for metric in card_metrics(scheme.name):
+            value = metrics.get(f"{split}.{metric.name}")
             if value is None:
                 continue
             out.append(EvalResult(
-                task_type="text-classification", task_name=f"Arabic news {task}{' (multi-label)' if multi else ''}",
+                task_type="text-classification", task_name=f"Arabic news {task}{scheme.qualifier}",
                 dataset_type=dataset_type, dataset_name=f"{config.get('name', 'data')}: {split}" if not extra else split,
                 dataset_split="test" if split == "test" else (extra or {}).get("only_split") or "all",
-                metric_type=metric_type, metric_value=round(float(value), 4), metric_name=metric_name,
-                metric_config=metric_config))
+                metric_type=metric.card_type, metric_value=round(float(value), 4), metric_name=metric.card_name,
+                metric_config=metric.card_config))
     return out
 
 
@@ -366,7 +368,7 @@ def regenerate(path: str) -> str:
     Returns the card's path."""
     model_dir = resolve_model_dir(path)
     manifest = read_manifest(model_dir)
-    files = manifest.get(FILES)
+    files = manifest.files
     card_path = os.path.join(model_dir, CARD)
     if files is not None:
         check = dict(files)
@@ -375,25 +377,25 @@ def regenerate(path: str) -> str:
             check[CARD] = {"size": size, "sha256": sha}  # the old card may differ: it is about to be replaced
         else:
             check.pop(CARD, None)
-        verify_files(model_dir, {**manifest, FILES: check})
+        verify_files(model_dir, dataclasses.replace(manifest, files=check))
     run_dir = os.path.dirname(os.path.abspath(model_dir))
     is_run = os.path.basename(os.path.normpath(model_dir)) == "model" and os.path.isfile(os.path.join(run_dir, "config.yaml"))
     metrics = read_mapping(os.path.join(run_dir, "metrics.json")) if is_run else {}
     config = read_mapping(os.path.join(run_dir, "config.yaml")) if is_run else {}
     provenance = read_mapping(os.path.join(run_dir, "provenance.json")) if is_run else {}
     if not metrics:  # a bare model directory: the headline figures the manifest keeps
-        metrics = {f"{split}.{k}": v for split, fig in (manifest.get("metrics") or {}).items() if isinstance(fig, dict)
+        metrics = {f"{split}.{k}": v for split, fig in (manifest.metrics or {}).items() if isinstance(fig, dict)
                    for k, v in fig.items()}
-    text = card_text(manifest, metrics, config, provenance)
+    text = card_text(manifest.to_dict(), metrics, config, provenance)
     tmp = os.path.join(model_dir, f".{CARD}.tmp")
     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
     size, sha = file_digest(tmp)
     if files is not None:
-        manifest = {**manifest, FILES: {**files, CARD: {"size": size, "sha256": sha}}}
+        manifest.files = {**files, CARD: {"size": size, "sha256": sha}}
         tmp_manifest = os.path.join(model_dir, f".{MANIFEST}.tmp")
         with open(tmp_manifest, "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, ensure_ascii=False, indent=2, sort_keys=True)
+            json.dump(manifest.to_dict(), fh, ensure_ascii=False, indent=2, sort_keys=True)
         os.replace(tmp, card_path)
         os.replace(tmp_manifest, os.path.join(model_dir, MANIFEST))
     else:

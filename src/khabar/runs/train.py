@@ -194,10 +194,10 @@ def _write_run(config, model, splits, results, metrics, extras) -> str:
 
 def _write_files(final, config, model, splits, results, metrics, extras) -> None:
     with staged(final) as tmp:
-        model.extra_manifest_["metrics"] = {name: headline(r) for name, r in results.items()}
+        model.metrics_ = {name: headline(r) for name, r in results.items()}
         provenance = _provenance(config, splits, model)
         # the card goes in before `save` records the model's files, so khabar.json lists it too
-        write_card(os.path.join(tmp, "model"), card_text(model.manifest(), metrics, config.to_dict(), provenance))
+        write_card(os.path.join(tmp, "model"), card_text(model.manifest().to_dict(), metrics, config.to_dict(), provenance))
         model.save(os.path.join(tmp, "model"))
         with open(os.path.join(tmp, "config.yaml"), "w", encoding="utf-8") as fh:
             yaml.safe_dump(config.to_dict(), fh, allow_unicode=True, sort_keys=False)

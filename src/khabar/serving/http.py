@@ -77,7 +77,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise KhabarError(f"khabar serve needs FastAPI and uvicorn ({exc.name} is missing): pip install 'khabar[serve]'") from None
 
 from ..models.base import Model, resolve_model_dir
-from ..models.manifest import read_manifest
+from ..models.manifest import Manifest, read_manifest
 from .batching import MicroBatcher
 from .http_body import Reject, check_content_type, read_body
 from .http_limits import headers_deadline
@@ -145,11 +145,11 @@ def _readable() -> re.Pattern:
     return re.compile(f"[^{members}]")
 
 
-def _normalizer(model: Model, manifest: dict) -> Callable[[str], str]:
+def _normalizer(model: Model, manifest: Manifest) -> Callable[[str], str]:
     """The model's own normalization (its NormalizeConfig, else the manifest's), or no change."""
     config = getattr(model, "normalize", None)
     if not isinstance(config, NormalizeConfig):
-        spec = manifest.get("normalize")
+        spec = manifest.normalize
         config = NormalizeConfig(**spec) if isinstance(spec, dict) and "preset" in spec else None
     return config.build() if config is not None else (lambda text: text)
 
@@ -276,8 +276,8 @@ def create_app(
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(title="khabar", version=manifest.get("khabar_version", ""), lifespan=lifespan,
-                  description=f"Arabic news {model.task} classification with a {manifest.get('kind')} model "
+    app = FastAPI(title="khabar", version=manifest.khabar_version, lifespan=lifespan,
+                  description=f"Arabic news {model.task} classification with a {manifest.kind} model "
                               f"({len(labels_all)} labels: {', '.join(labels_all)}).")
     app.state.model, app.state.batcher = model, batcher
 
@@ -336,7 +336,7 @@ def create_app(
     @app.get("/health")
     async def health():
         """Liveness: the model is loaded and the server answers."""
-        return {"status": "ok", "kind": manifest.get("kind"), "task": model.task}
+        return {"status": "ok", "kind": manifest.kind, "task": model.task}
 
     @app.get("/card", responses={200: {"content": {"text/markdown": {}}}, 404: {"model": ErrorResponse}})
     async def model_card():
@@ -363,7 +363,7 @@ def create_app(
         abstain threshold; for a multi-label model, under "multi_label", each label's threshold and
         whether it may give no label) and, under "card", its model card (the text GET /card serves,
         or null)."""
-        return {**manifest, "card": card}
+        return {**manifest.to_dict(), "card": card}
 
     return app
 

@@ -26,7 +26,7 @@ from ..examples import model_input, needs_pair
 from ..models.base import load_model, resolve_model_dir
 from ..models.manifest import read_manifest
 from ..models.predict import check_request, resolve_min_confidence, rows
-from ..models.scheme import OneLabel, restrict_proba
+from ..models.scheme import OneLabel
 
 
 def _import_ray():
@@ -172,18 +172,18 @@ def predict_with_ray(
     model_dir = os.fspath(model_dir)
     model_dir = resolve_model_dir(model_dir)
     manifest = read_manifest(model_dir)
-    task = manifest.get("task")
+    task = manifest.task
     if needs_pair(task) and not pair_column:
         raise KhabarError("this is a stance model: name the claim column with text_column and the article column with pair_column")
     if not needs_pair(task) and pair_column:
         raise KhabarError("this is a topic model: it reads one text column; drop pair_column")
     if batch_size < 1 or num_workers < 1 or top_k < 1:
         raise KhabarError("batch_size, num_workers and top_k must be at least 1")
-    scheme = OneLabel.from_manifest(manifest, manifest["labels"])
+    scheme = OneLabel.from_manifest(manifest)
     scheme.check_request(min_confidence, labels)
     if labels is not None:  # refused here, in one line, rather than inside a worker
         labels = list(labels)
-        restrict_proba(np.zeros((0, len(manifest["labels"]))), manifest["labels"], labels)
+        scheme.restrict(np.zeros((0, len(manifest.labels))), manifest.labels, labels)
     groups = _expand(input_paths)
     for path, names in _columns(groups).items():
         missing = [c for c in (id_column, text_column, pair_column) if c and c not in names]

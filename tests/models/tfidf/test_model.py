@@ -49,7 +49,7 @@ def test_probabilities_cover_every_label_and_sum_to_one():
 def test_linear_svc_gets_calibrated_probabilities_from_dev():
     train = _examples(TOPIC)
     model = _model(classifier="linear_svc", C=1.0).fit(train, dev=train)
-    assert "dev split" in model.manifest()["probabilities"]
+    assert "dev split" in model.manifest().probabilities
     proba = model.predict_proba(["نجح الأطباء في علاج المريض"])
     assert np.allclose(proba.sum(axis=1), 1.0) and (proba > 0).all()
 
@@ -139,7 +139,7 @@ def test_linear_svc_probabilities_keep_its_labels():
 
 def test_linear_svc_without_dev_calibrates_by_cross_validation():
     model = _model(classifier="linear_svc", C=1.0).fit(_examples(TOPIC))
-    assert "cross-validation" in model.manifest()["probabilities"]
+    assert "cross-validation" in model.manifest().probabilities
     assert np.allclose(model.predict_proba(["مباراة"]).sum(axis=1), 1.0)
 
 

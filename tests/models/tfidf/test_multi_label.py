@@ -85,13 +85,13 @@ def test_thresholds_are_chosen_on_dev_and_recorded(fitted, tmp_path):
 
 def test_without_dev_the_thresholds_come_from_cross_validation(tmp_path):
     alone = model().fit(corpus())
-    assert "cross-validation" in alone.extra_manifest_["multi_label"]["chosen_on"]
-    assert "cross-validation" in alone.extra_manifest_["probabilities"]
+    assert "cross-validation" in alone.scheme.note["chosen_on"]
+    assert "cross-validation" in alone.probabilities_
 
 
 def test_logreg_keeps_its_own_probabilities():
     fitted = model(classifier="logreg", C=10.0).fit(corpus(), corpus(offset=1))
-    assert "native" in fitted.extra_manifest_["probabilities"]
+    assert "native" in fitted.probabilities_
     ovr = fitted.pipeline_.steps[-1][1].classifier
     matrix = fitted.pipeline_.steps[0][1].transform(fitted.normalize_inputs([SPORTS[0]]))
     assert np.allclose(fitted.predict_proba([SPORTS[0]]), ovr.predict_proba(matrix))

@@ -33,7 +33,7 @@ from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import say
 from ..base import Inputs, Model, rebuild_config
-from ..manifest import MANIFEST, RESTORE, is_multi_label
+from ..manifest import MANIFEST, RESTORE, Manifest
 from . import KIND
 from .pair_features import PairFeatures
 from .multi_label import LabelSetProbabilities
@@ -94,7 +94,7 @@ class TfidfModel(Model):
             y_train = [ex.label for ex in train]
             classifier = self._classifier().fit(matrix, y_train)
             classifier, how = self._calibrate(classifier, features, matrix, y_train, dev)
-        self.extra_manifest_["probabilities"] = how
+        self.probabilities_ = how
         self.pipeline_ = Pipeline([("features", features), ("classifier", classifier)])
         self._check_classes()
         say(f"fitted {self.params.classifier} in {time.perf_counter() - start:.1f}s; probabilities: {how}")
@@ -164,7 +164,7 @@ class TfidfModel(Model):
         sio.dump(self.pipeline_, os.path.join(directory, WEIGHTS))
 
     @classmethod
-    def load_weights(cls, directory: str, manifest: dict) -> "TfidfModel":
+    def load_weights(cls, directory: str, manifest: Manifest) -> "TfidfModel":
         import skops.io as sio
 
         path = os.path.join(directory, WEIGHTS)
@@ -183,13 +183,13 @@ class TfidfModel(Model):
         except Exception as exc:
             raise KhabarError(f"{path}: not a readable skops file ({_reason(exc)}); {RESTORE}") from None
         check_pipeline(pipeline, path)
-        multi_label = is_multi_label(manifest)
+        multi_label = manifest.multi_label is not None
         if isinstance(pipeline.steps[-1][1], LabelSetProbabilities) != multi_label:
             said, holds = ("multi-label", "one label per article") if multi_label else ("one label per article", "multi-label")
             raise KhabarError(f"{directory}: {MANIFEST} says {said} but {WEIGHTS} holds a {holds} classifier; {RESTORE}")
-        model = cls(manifest["task"], params, train, normalize, manifest.get("labels"), multi_label=multi_label)
+        model = cls(manifest.task, params, train, normalize, manifest.labels, multi_label=multi_label)
         model.pipeline_ = pipeline
-        model.labels_ = list(manifest["labels"])
+        model.labels_ = list(manifest.labels)
         model._check_loaded(path)
         return model
 

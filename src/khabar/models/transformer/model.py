@@ -44,7 +44,7 @@ from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import quiet_libraries, say
 from ..base import Inputs, Model, rebuild_config
-from ..manifest import MANIFEST, RESTORE, is_multi_label
+from ..manifest import MANIFEST, RESTORE, Manifest
 from . import KIND
 from .checkpoint import resolve_checkpoint
 from .encode import Encoded, Template, encode_inputs, pool_by_owner
@@ -392,7 +392,7 @@ class TransformerModel(Model):
             self.tokenizer_.save_pretrained(directory)
 
     @classmethod
-    def load_weights(cls, directory: str, manifest: dict) -> "TransformerModel":
+    def load_weights(cls, directory: str, manifest: Manifest) -> "TransformerModel":
         """`from_pretrained` on safetensors only (never pickle), after `load_model` verified the files."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -403,8 +403,8 @@ class TransformerModel(Model):
             raise KhabarError(f"{os.path.join(directory, WEIGHT_FILES[0])}: missing (khabar saves and loads safetensors "
                               f"weights only); {RESTORE}")
         params, train, normalize = rebuild_config(manifest, directory)
-        labels = list(manifest["labels"])
-        model = cls(manifest["task"], params, train, normalize, labels=labels, multi_label=is_multi_label(manifest))
+        labels = list(manifest.labels)
+        model = cls(manifest.task, params, train, normalize, labels=labels, multi_label=manifest.multi_label is not None)
         try:
             with quiet_libraries():
                 tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
