@@ -75,8 +75,9 @@ class Manifest:
 
     def to_dict(self) -> dict:
         """The JSON object written to khabar.json (sections that are None left out)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "notes"}
-        return {**{k: v for k, v in out.items() if v is not None}, **self.notes}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+               if f.name != "notes" and not (f.default is None and getattr(self, f.name) is None)}
+        return {**out, **self.notes}
 
     # a read-only mapping view, for kinds written when the manifest was a dict
     def __getitem__(self, key: str) -> Any:

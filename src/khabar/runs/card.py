@@ -32,7 +32,7 @@ import yaml
 
 from ..models.base import resolve_model_dir
 from ..models.manifest import MANIFEST, MULTI_LABEL, file_digest, read_manifest, verify_files
-from ..models.metrics import card_metrics
+from ..models.metrics import LABEL_SET, ONE_LABEL, card_metrics, headline_names, metric, metrics_for, per_source_names
 from ..models.scheme import OneLabel
 from .run_dir import read_mapping
 
@@ -189,11 +189,11 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
     if evaluated and multi:
         lines += _multi_label_results(metrics, evaluated)
     elif evaluated:
-        lines += ["| evaluation | n | accuracy | macro-F1 | weighted-F1 | accuracy at 80% coverage | AURC | ECE |",
-                  "|---|---|---|---|---|---|---|---|"]
+        proba_metrics = metrics_for(ONE_LABEL, headline=None, needs_proba=True)
+        lines += [_headline_header(ONE_LABEL, ["accuracy at 80% coverage"] + [m.display for m in proba_metrics])]
         for split in evaluated:
-            lines.append("| " + " | ".join([split] + [_fmt(metrics.get(f"{split}.{k}")) for k in
-                         ("n", "accuracy", "macro_f1", "weighted_f1", "coverage_80.accuracy", "aurc", "ece")]) + " |")
+            lines.append("| " + " | ".join([split] + _headline_cells(metrics, split, ONE_LABEL) + [
+                _fmt(metrics.get(f"{split}.{k}")) for k in ["coverage_80.accuracy"] + [m.name for m in proba_metrics]]) + " |")
         lines.append("")
         extras = (config.get("eval") or {}).get("extra") or []
         for extra in extras:
@@ -207,7 +207,7 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
                 notes.append("labels the model does not know, left out: " + ", ".join(f"{k} ({v})" for k, v in unknown.items()))
             if notes:
                 lines += [f"`{extra.get('name')}` ({_data_name(extra.get('data') or {})}): " + "; ".join(notes) + ".", ""]
-        lines += _per_source_lines(metrics, evaluated, "accuracy")
+        lines += _per_source_lines(metrics, evaluated, ONE_LABEL)
         coverage_keys = sorted({k.split(".")[1] for k in metrics if ".coverage_" in k},
                                key=lambda c: -int(c.split("_")[1]))
         if coverage_keys:
@@ -250,10 +250,9 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
 
 def _multi_label_results(metrics: Mapping[str, Any], evaluated: list[str]) -> list[str]:
     """The results of a multi-label model: its headline figures, the articles with 2+ labels, by source."""
-    lines = ["| evaluation | n | micro-F1 | macro-F1 | samples-F1 | Hamming loss | subset accuracy | label cardinality gold / predicted |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [_headline_header(LABEL_SET, ["label cardinality gold / predicted"])]
     for split in evaluated:
-        cells = [_fmt(metrics.get(f"{split}.{k}")) for k in ("n", "micro_f1", "macro_f1", "samples_f1", "hamming_loss", "accuracy")]
+        cells = _headline_cells(metrics, split, LABEL_SET)
         gold, predicted = metrics.get(f"{split}.cardinality.gold"), metrics.get(f"{split}.cardinality.predicted")
         cells.append(f"{_fmt(gold, 3)} / {_fmt(predicted, 3)}" if gold is not None else "")
         lines.append(f"| {split} | " + " | ".join(cells) + " |")
@@ -262,24 +261,36 @@ def _multi_label_results(metrics: Mapping[str, Any], evaluated: list[str]) -> li
            for split in evaluated if metrics.get(f"{split}.two_plus.all_labels") is not None]
     if two:
         lines += ["Articles with two or more gold labels that get all of them: " + "; ".join(two) + ".", ""]
-    lines += _per_source_lines(metrics, evaluated, "micro_f1")
+    lines += _per_source_lines(metrics, evaluated, LABEL_SET)
     return lines
 
 
-def _per_source_lines(metrics: Mapping[str, Any], evaluated: list[str], first: str) -> list[str]:
-    """The per-source table: n, `first` (accuracy; micro_f1 for multi-label) and macro-F1 per
+def _headline_header(scheme: str, extra: list[str]) -> str:
+    """The results table's header and rule: evaluation, n, the scheme's headline metrics, `extra`."""
+    names = ["evaluation", "n"] + [m.display for m in metrics_for(scheme, headline=True)] + extra
+    return "| " + " | ".join(names) + " |\n|" + "---|" * len(names)
+
+
+def _headline_cells(metrics: Mapping[str, Any], split: str, scheme: str) -> list[str]:
+    return [_fmt(metrics.get(f"{split}.{k}")) for k in headline_names(scheme)[-1:] + headline_names(scheme)[:-1]]
+
+
+def _per_source_lines(metrics: Mapping[str, Any], evaluated: list[str], scheme: str) -> list[str]:
+    """The per-source table: n and the scheme's per-source metrics (`models.metrics`) per
     evaluation and source, from metrics.json's flat keys; nothing when no source is named."""
+    keys = per_source_names(scheme)
+    first = keys[1]
     sources = sorted({k.split(".")[2] for k in metrics if ".source." in k and k.endswith(f".{first}")
                       and k.split(".")[0] in evaluated})
     if not sources:
         return []
-    name = {"accuracy": "accuracy", "micro_f1": "micro-F1"}[first]
-    lines = ["Per source:", "", f"| evaluation | source | n | {name} | macro-F1 |", "|---|---|---|---|---|"]
+    shown = ["n"] + [metric(k, scheme).display for k in keys[1:]]
+    lines = ["Per source:", "", "| evaluation | source | " + " | ".join(shown) + " |", "|---|---|" + "---|" * len(shown)]
     for split in evaluated:
         for source in sources:
             if f"{split}.source.{source}.{first}" in metrics:
                 lines.append(f"| {split} | {source} | " + " | ".join(_fmt(metrics.get(f"{split}.source.{source}.{k}"))
-                                                            for k in ("n", first, "macro_f1")) + " |")
+                                                            for k in keys) + " |")
     return lines + [""]
 
 
@@ -329,7 +340,8 @@ def _limitations(manifest, metrics, config, provenance, evaluated) -> list[str]:
     elif not sources:
         out.append("Trained on one collection without a source column: expect lower accuracy on other outlets.")
     multi = _multi_label(manifest)
-    key, figure = ("micro_f1", "micro-F1") if multi else ("accuracy", "accuracy")
+    first = metrics_for(_scheme(manifest).name, headline=True)[0]
+    key, figure = first.name, first.display
     test = metrics.get(f"test.{key}")
     for extra in (config.get("eval") or {}).get("extra") or []:
         value = metrics.get(f"{extra.get('name')}.{key}")

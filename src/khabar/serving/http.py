@@ -58,6 +58,7 @@ import sys
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Callable, Optional, Union
@@ -78,12 +79,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ..models.base import Model, resolve_model_dir
 from ..models.manifest import Manifest, read_manifest
+from ..models.predict import check_labels, check_request, rows
+from ..models.scheme import check_probability, record_targets
 from .batching import MicroBatcher
 from .http_body import Reject, check_content_type, read_body
 from .http_limits import headers_deadline
 from .http_schema import INPUT_FIELDS, ErrorResponse, PredictRequest, PredictResponse, parse_request, show_name
-from ..models.predict import check_labels, check_request, rows
-from ..models.scheme import check_probability, record_targets
 from .explain import explain_inputs
 from .predict import load_for_prediction
 from .settings import (
@@ -245,42 +246,111 @@ def create_app(
     if isinstance(max_explain, bool) or not isinstance(max_explain, int) or max_explain < 0:
         raise KhabarError(f"max_explain {max_explain!r}: must be a whole number of at least 0 (0: no explanations)")
     check_probability(min_confidence, "--min-confidence")
-    card_path = None
-    if isinstance(model_dir_or_model, Model):
-        model, manifest = model_dir_or_model, model_dir_or_model.manifest()
-        model.set_device(device)
-    else:
-        directory = resolve_model_dir(os.fspath(model_dir_or_model))
-        model, manifest = load_for_prediction(directory, device), read_manifest(directory)
-        card_path = os.path.join(directory, CARD)
+    model, manifest, card_path = _load(model_dir_or_model, device)
     check_request(model, min_confidence, labels)  # a server default it cannot honour: at start
-    labels_all = list(model.labels_)
-    default_labels = check_labels(model, labels)
-    default_threshold = model.scheme.threshold(min_confidence)
-    card = _read_card(card_path)
-    page = _page_files()
-    explain_refusal = _explain_refusal(model, max_explain)
-    explainer: dict = {}  # the one explanation thread, made on first use (again after a restart)
-    normalize = _normalizer(model, manifest)
     _readable()  # built now rather than on the first request
     # Without micro-batching the same workers still run the calls, one request each: the model is
     # never called from dozens of threads at once, which on a small machine only adds contention.
     batcher = MicroBatcher(model.predict_proba, max_batch=model_batch if micro_batching else 1,
                            max_wait_ms=max_wait_ms if micro_batching else 0, workers=model_workers)
+    server = _Server(model, batcher, _normalizer(model, manifest), max_batch, max_text_chars, max_body_bytes,
+                     timeout_body, max_explain, _explain_refusal(model, max_explain), check_labels(model, labels),
+                     model.scheme.threshold(min_confidence))
 
     @asynccontextmanager
     async def lifespan(app):
         yield
-        await batcher.aclose()
-        pool = explainer.pop("pool", None)
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        await server.close()
 
     app = FastAPI(title="khabar", version=manifest.khabar_version, lifespan=lifespan,
                   description=f"Arabic news {model.task} classification with a {manifest.kind} model "
-                              f"({len(labels_all)} labels: {', '.join(labels_all)}).")
+                              f"({len(model.labels_)} labels: {', '.join(model.labels_)}).")
     app.state.model, app.state.batcher = model, batcher
+    _add_error_handlers(app)
+    app.post("/predict", response_model=PredictResponse, responses={
+        400: {"model": ErrorResponse}, 408: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+        415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": PredictRequest.model_json_schema()}}}})(server.predict)
+    _add_info_routes(app, model, manifest, _read_card(card_path))
+    return app
 
+
+def _load(model_dir_or_model: Union[str, os.PathLike, Model], device: str) -> tuple[Model, Manifest, Optional[str]]:
+    """The model on `device`, its manifest and the path of its card (None for a model given in memory)."""
+    if isinstance(model_dir_or_model, Model):
+        model_dir_or_model.set_device(device)
+        return model_dir_or_model, model_dir_or_model.manifest(), None
+    directory = resolve_model_dir(os.fspath(model_dir_or_model))
+    return load_for_prediction(directory, device), read_manifest(directory), os.path.join(directory, CARD)
+
+
+@dataclass
+class _Server:
+    """What POST /predict needs: the model, its micro-batcher, the request limits, the server's
+    defaults (label subset and abstain threshold) and the one explanation thread (made on first
+    use, again after a restart)."""
+
+    model: Model
+    batcher: MicroBatcher
+    normalize: Callable[[str], str]
+    max_batch: int
+    max_text_chars: int
+    max_body_bytes: int
+    timeout_body: float
+    max_explain: int
+    explain_refusal: Optional[str]
+    default_labels: Optional[list[str]]
+    default_threshold: Optional[float]
+    pool: Optional[ThreadPoolExecutor] = None
+
+    async def close(self) -> None:
+        await self.batcher.aclose()
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    async def predict(self, request: Request):
+        """Label one article or a batch: label, probability and the top-k labels per item (and, for a
+        multi-label model, every label it decides)."""
+        try:
+            return JSONResponse({"predictions": await self._predictions(request)})
+        except Reject as exc:
+            return _error(exc.status, exc.message, exc.close)
+        except ClientDisconnect:  # nobody to answer: one line, no traceback
+            client = request.client
+            log.warning("client %s went away before sending the whole request body; nothing answered",
+                        f"{client.host}:{client.port}" if client else "(unknown)")
+            return Response(status_code=400)  # never sent: the connection is gone
+        except KhabarError as exc:  # the model refused the input
+            return _error(422, str(exc))
+
+    async def _predictions(self, request: Request) -> list[dict]:
+        model = self.model
+        check_content_type(request.headers.get("content-type", ""))
+        req = parse_request(await read_body(request, self.max_body_bytes, self.timeout_body), self.max_batch)
+        try:  # a multi-label model takes neither; said before the labels are checked one by one
+            model.scheme.check_request(req.min_confidence, req.labels, ("min_confidence", "labels"))
+        except KhabarError as exc:
+            raise Reject(422, str(exc)) from None
+        inputs = _inputs(req, model.task, self.max_batch, self.max_text_chars, self.normalize)
+        subset = _subset(req.labels, list(model.labels_)) if req.labels is not None else self.default_labels
+        if req.explain:
+            _check_explain(self.explain_refusal, len(inputs), self.max_explain)
+        proba = np.asarray(await self.batcher.submit(inputs), dtype=np.float64)
+        threshold = req.min_confidence if req.min_confidence is not None else self.default_threshold
+        predictions = rows(model, proba, req.top_k, None, threshold, subset, "labels")
+        if req.explain:
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="khabar-explain")
+            found = await asyncio.get_running_loop().run_in_executor(
+                self.pool, explain_inputs, model, inputs, [record_targets(p) for p in predictions], EXPLAIN_WORDS)
+            for prediction, explanation in zip(predictions, found):
+                prediction["explanation"] = explanation
+        return predictions
+
+
+def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request, exc):  # 404, 405 and friends, in the same JSON shape
         path = request.url.path if len(request.url.path) <= 100 else request.url.path[:100] + "..."
@@ -291,47 +361,10 @@ def create_app(
     async def server_error(request, exc):  # a bug, still answered as JSON (and logged by uvicorn)
         return _error(500, f"internal error ({type(exc).__name__}); see the server log")
 
-    @app.post("/predict", response_model=PredictResponse, responses={
-        400: {"model": ErrorResponse}, 408: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
-        415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
-        openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": PredictRequest.model_json_schema()}}}})
-    async def predict(request: Request):
-        """Label one article or a batch: label, probability and the top-k labels per item (and, for a
-        multi-label model, every label it decides)."""
-        try:
-            check_content_type(request.headers.get("content-type", ""))
-            req = parse_request(await read_body(request, max_body_bytes, timeout_body), max_batch)
-            try:  # a multi-label model takes neither; said before the labels are checked one by one
-                model.scheme.check_request(req.min_confidence, req.labels, ("min_confidence", "labels"))
-            except KhabarError as exc:
-                raise Reject(422, str(exc)) from None
-            inputs = _inputs(req, model.task, max_batch, max_text_chars, normalize)
-            subset = _subset(req.labels, labels_all) if req.labels is not None else default_labels
-            if req.explain:
-                _check_explain(explain_refusal, len(inputs), max_explain)
-            proba = np.asarray(await batcher.submit(inputs), dtype=np.float64)
-            threshold = req.min_confidence if req.min_confidence is not None else default_threshold
-            predictions = rows(model, proba, req.top_k, None, threshold, subset, "labels")
-            if req.explain:
-                targets = [record_targets(p) for p in predictions]
-                pool = explainer.get("pool")
-                if pool is None:
-                    pool = explainer["pool"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="khabar-explain")
-                found = await asyncio.get_running_loop().run_in_executor(
-                    pool, explain_inputs, model, inputs, targets, EXPLAIN_WORDS)
-                for prediction, explanation in zip(predictions, found):
-                    prediction["explanation"] = explanation
-        except Reject as exc:
-            return _error(exc.status, exc.message, exc.close)
-        except ClientDisconnect:  # nobody to answer: one line, no traceback
-            client = request.client
-            log.warning("client %s went away before sending the whole request body; nothing answered",
-                        f"{client.host}:{client.port}" if client else "(unknown)")
-            return Response(status_code=400)  # never sent: the connection is gone
-        except KhabarError as exc:  # the model refused the input
-            return _error(422, str(exc))
-        return JSONResponse({"predictions": predictions})
+
+def _add_info_routes(app: FastAPI, model: Model, manifest: Manifest, card: Optional[str]) -> None:
+    """GET /health, /card, /model and the page's files."""
+    page = _page_files()
 
     @app.get("/health")
     async def health():
@@ -364,8 +397,6 @@ def create_app(
         whether it may give no label) and, under "card", its model card (the text GET /card serves,
         or null)."""
         return {**manifest.to_dict(), "card": card}
-
-    return app
 
 
 def _subset(names: list, labels: list[str]) -> list[str]:

@@ -118,51 +118,27 @@ class TransformerModel(Model):
     # -- training ------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None) -> "TransformerModel":
         import torch
-        from transformers import (
-            DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, TrainingArguments, set_seed,
-        )
+        from transformers import set_seed
 
         check_params(self.params)
-        train = list(train)
-        dev = list(dev or [])
+        train, dev = list(train), list(dev or [])
         if not train:
             raise KhabarError("no training examples; check the data path and the split column")
-        tp = self.train_params
         started = time.time()
         self.start_fit(train)
         self.history_: list[dict] = []
         self.best_dev_macro_f1_: Optional[float] = None
-        if len(self.labels_) < 2:
-            raise KhabarError(f"the training data has a single label ({', '.join(self.labels_)}); a classifier needs at least two")
-        label_index = {lab: i for i, lab in enumerate(self.labels_)}
-        unknown = sorted({lab for ex in dev for lab in ex.gold} - set(label_index))
-        if unknown:
-            raise KhabarError(f"dev labels {unknown} never occur in training; add training examples or map them with data.label_map")
+        self._check_fit_labels(dev)
         train_inputs = self.normalize_inputs([ex.inputs for ex in train], training=True)
         dev_inputs = self.normalize_inputs([ex.inputs for ex in dev], training=True) if dev else []
         # label indices, or for a label set one 0/1 row per article (floats for binary cross-entropy)
         train_y, dev_y = self.scheme.targets(train, self.labels_), self.scheme.targets(dev, self.labels_)
-
         cuda = torch.cuda.is_available()
-        bf16, fp16 = self._precision(cuda)
         # under torchrun: one folder shared by all ranks, the starting checkpoint made once (rank 0)
         workdir = torchrun.shared_tempdir("khabar-transformer-")
         try:
-            set_seed(tp.seed)
-
-            def first_load():  # rank 0 alone: a scratch vocabulary or a Hub download happens once
-                if self.params.name_or_path == SCRATCH:
-                    found = self._build_scratch(train_inputs, os.path.join(workdir, "scratch")), True
-                else:
-                    found = resolve_checkpoint(self.params.name_or_path)
-                say(f"transformer: loading {found[0]}")
-                self._load_pretrained(*found)
-                return found
-
-            source, local_only = torchrun.on_main(first_load, "preparing the starting checkpoint")
-            if not torchrun.is_main():
-                self._load_pretrained(source, local_only)
-
+            set_seed(self.train_params.seed)
+            self._load_start(train_inputs, workdir)
             enc_train = self.encode(train_inputs)
             train_rows = RowDataset(enc_train.rows(train_y))
             say(
@@ -177,62 +153,7 @@ class TransformerModel(Model):
                 compute_metrics = article_metrics(enc_dev.owner[order], dev_y, self.scheme)
             else:
                 say("transformer: no dev examples: no early stopping, the last epoch is kept")
-
-            args = TrainingArguments(
-                output_dir=os.path.join(workdir, "checkpoints"),
-                num_train_epochs=tp.epochs,
-                max_steps=tp.max_steps,
-                learning_rate=tp.learning_rate,
-                lr_scheduler_type="linear",
-                # transformers 5: a float below 1 is a fraction of all steps (warmup_ratio is gone)
-                warmup_steps=float(tp.warmup_ratio),
-                weight_decay=tp.weight_decay,
-                per_device_train_batch_size=tp.batch_size,
-                per_device_eval_batch_size=tp.eval_batch_size,
-                gradient_accumulation_steps=tp.gradient_accumulation_steps,
-                eval_strategy="epoch" if dev else "no",
-                save_strategy="epoch" if dev else "no",
-                save_total_limit=1,
-                save_only_model=True,
-                load_best_model_at_end=bool(dev),
-                metric_for_best_model="macro_f1" if dev else None,
-                greater_is_better=True if dev else None,
-                logging_strategy="steps",
-                logging_steps=tp.logging_steps,
-                logging_first_step=True,
-                seed=tp.seed,
-                data_seed=tp.seed,
-                bf16=bf16,
-                fp16=fp16,
-                use_cpu=not cuda,
-                dataloader_pin_memory=cuda,
-                dataloader_num_workers=0,
-                ddp_find_unused_parameters=False,  # a classifier uses every weight; True costs a graph walk per step
-                report_to="none",
-                disable_tqdm=True,
-                log_level="error",
-                log_level_replica="error",
-            )
-            trainer_cls, progress_cls = trainer_classes()
-            callbacks = [progress_cls(self.epoch_callback)]
-            if dev and tp.early_stopping_patience:
-                callbacks.append(EarlyStoppingCallback(early_stopping_patience=tp.early_stopping_patience))
-            weights = None
-            if self.params.class_weights:
-                weights = self.class_weights(np.array([row["labels"] for row in train_rows.rows]))
-                say(f"transformer: {self.scheme.class_weights_name()} " + ", ".join(f"{lab} {w:.2f}" for lab, w in zip(self.labels_, weights)))
-            trainer = trainer_cls(
-                model=self.model_, args=args, train_dataset=train_rows, eval_dataset=eval_rows,
-                processing_class=self.tokenizer_, data_collator=DataCollatorWithPadding(self.tokenizer_),
-                compute_metrics=compute_metrics, callbacks=callbacks, class_weights=weights,
-            )
-            trainer.remove_callback(PrinterCallback)  # it prints raw log dicts to stdout; Progress prints to stderr
-            with quiet_libraries():
-                trainer.train()
-            self.history_ = [dict(entry) for entry in trainer.state.log_history]
-            self.best_dev_macro_f1_ = trainer.state.best_metric
-            self.model_ = trainer.model.eval()
-            del trainer
+            self._train(self._training_arguments(workdir, bool(dev), cuda), train_rows, eval_rows, compute_metrics)
             torchrun.barrier()  # every rank has loaded the best checkpoint before it goes
         finally:
             if torchrun.is_main():
@@ -244,6 +165,99 @@ class TransformerModel(Model):
         best = f", best dev macro-F1 {self.best_dev_macro_f1_:.4f}" if dev and self.best_dev_macro_f1_ is not None else ""
         say(f"transformer: trained in {time.time() - started:.0f}s{best}")
         return self
+
+    def _check_fit_labels(self, dev: Sequence[Example]) -> None:
+        if len(self.labels_) < 2:
+            raise KhabarError(f"the training data has a single label ({', '.join(self.labels_)}); a classifier needs at least two")
+        unknown = sorted({lab for ex in dev for lab in ex.gold} - set(self.labels_))
+        if unknown:
+            raise KhabarError(f"dev labels {unknown} never occur in training; add training examples or map them with data.label_map")
+
+    def _load_start(self, train_inputs: list, workdir: str) -> None:
+        """The starting network and tokenizer: made (a scratch vocabulary) or fetched (the Hub) by
+        rank 0 alone, then loaded by every rank."""
+
+        def first_load():
+            if self.params.name_or_path == SCRATCH:
+                found = self._build_scratch(train_inputs, os.path.join(workdir, "scratch")), True
+            else:
+                found = resolve_checkpoint(self.params.name_or_path)
+            say(f"transformer: loading {found[0]}")
+            self._load_pretrained(*found)
+            return found
+
+        source, local_only = torchrun.on_main(first_load, "preparing the starting checkpoint")
+        if not torchrun.is_main():
+            self._load_pretrained(source, local_only)
+
+    def _training_arguments(self, workdir: str, dev: bool, cuda: bool):
+        """Hugging Face's TrainingArguments from the train section: with a dev split, an evaluation
+        and a checkpoint per epoch and the best macro-F1 epoch kept."""
+        from transformers import TrainingArguments
+
+        tp = self.train_params
+        bf16, fp16 = self._precision(cuda)
+        return TrainingArguments(
+            output_dir=os.path.join(workdir, "checkpoints"),
+            num_train_epochs=tp.epochs,
+            max_steps=tp.max_steps,
+            learning_rate=tp.learning_rate,
+            lr_scheduler_type="linear",
+            # transformers 5: a float below 1 is a fraction of all steps (warmup_ratio is gone)
+            warmup_steps=float(tp.warmup_ratio),
+            weight_decay=tp.weight_decay,
+            per_device_train_batch_size=tp.batch_size,
+            per_device_eval_batch_size=tp.eval_batch_size,
+            gradient_accumulation_steps=tp.gradient_accumulation_steps,
+            eval_strategy="epoch" if dev else "no",
+            save_strategy="epoch" if dev else "no",
+            save_total_limit=1,
+            save_only_model=True,
+            load_best_model_at_end=dev,
+            metric_for_best_model="macro_f1" if dev else None,
+            greater_is_better=True if dev else None,
+            logging_strategy="steps",
+            logging_steps=tp.logging_steps,
+            logging_first_step=True,
+            seed=tp.seed,
+            data_seed=tp.seed,
+            bf16=bf16,
+            fp16=fp16,
+            use_cpu=not cuda,
+            dataloader_pin_memory=cuda,
+            dataloader_num_workers=0,
+            ddp_find_unused_parameters=False,  # a classifier uses every weight; True costs a graph walk per step
+            report_to="none",
+            disable_tqdm=True,
+            log_level="error",
+            log_level_replica="error",
+        )
+
+    def _train(self, args, train_rows: RowDataset, eval_rows: Optional[RowDataset], compute_metrics) -> None:
+        """Run Trainer (early stopping with a dev split, class weights when asked) and keep its
+        history, the best dev macro-F1 and the network it ends with."""
+        from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
+
+        trainer_cls, progress_cls = trainer_classes()
+        callbacks = [progress_cls(self.epoch_callback)]
+        if eval_rows is not None and self.train_params.early_stopping_patience:
+            callbacks.append(EarlyStoppingCallback(early_stopping_patience=self.train_params.early_stopping_patience))
+        weights = None
+        if self.params.class_weights:
+            weights = self.class_weights(np.array([row["labels"] for row in train_rows.rows]))
+            say(f"transformer: {self.scheme.class_weights_name()} "
+                + ", ".join(f"{lab} {w:.2f}" for lab, w in zip(self.labels_, weights)))
+        trainer = trainer_cls(
+            model=self.model_, args=args, train_dataset=train_rows, eval_dataset=eval_rows,
+            processing_class=self.tokenizer_, data_collator=DataCollatorWithPadding(self.tokenizer_),
+            compute_metrics=compute_metrics, callbacks=callbacks, class_weights=weights,
+        )
+        trainer.remove_callback(PrinterCallback)  # it prints raw log dicts to stdout; Progress prints to stderr
+        with quiet_libraries():
+            trainer.train()
+        self.history_ = [dict(entry) for entry in trainer.state.log_history]
+        self.best_dev_macro_f1_ = trainer.state.best_metric
+        self.model_ = trainer.model.eval()
 
     def class_weights(self, labels: np.ndarray) -> np.ndarray:
         """scikit-learn's "balanced" weights, n / (k * count) over the k labels present: every
