@@ -236,8 +236,7 @@ def create_app(
     `max_batch` bounds the items in one request; `model_batch` the items the micro-batcher groups
     into one model call (a larger request still runs whole, alone). `timeout_body`: seconds to
     receive a request's body (408 after). Every request is validated in full before the model
-    sees it (see the module docstring for the status of each case); texts are checked against
-    the model's own normalization. `min_confidence`: the abstain threshold of requests that name
+    sees it (see the module docstring), texts against the model's own normalization. `min_confidence`: the abstain threshold of requests that name
     none (None: the model's stored threshold, if any); `labels`: the label subset of requests
     that name none (None: all); `max_explain`: items one `"explain": true` request may hold.
     """

@@ -161,40 +161,21 @@ def predict_with_ray(
     inputs and `output_dir` must be reachable from every node at the same path (shared storage,
     or s3:// / gs:// URIs for the data).
     `min_confidence`: abstain (label null, abstained true) below this top probability; None uses
-    the model's stored threshold (`predict.stored_threshold`), 0 never abstains. `labels`: restrict
-    the prediction to this subset of the model's labels, renormalized (`predict.restrict_proba`).
-    Output rows: id, label, probability, abstained, top_k (a multi-label model: id, label,
-    probability, labels, top_k, see `label_table`; it takes neither `min_confidence` nor
-    `labels`: `predict.check_multi_label_request`). A local `output_dir` is written under a temporary
-    name and renamed when complete, so a failed run leaves nothing that looks finished.
-    Returns {"rows", "files", "output_dir", "seconds"} (seconds exclude starting Ray).
+    the model's stored threshold (its scheme's `min_confidence`), 0 never abstains. `labels`:
+    restrict the prediction to this subset of the model's labels, renormalized.
+    Output rows: id and the prediction record (`models.scheme`): label, probability, abstained,
+    top_k (a multi-label model: label, probability, labels, top_k; it takes neither
+    `min_confidence` nor `labels`: its scheme's `check_request`). A local `output_dir` is written under a temporary
+    name and renamed when complete, so a failed run leaves nothing that looks finished. Returns
+    {"rows", "files", "output_dir", "seconds"} (seconds exclude starting Ray).
     """
-    model_dir = os.fspath(model_dir)
-    model_dir = resolve_model_dir(model_dir)
-    manifest = read_manifest(model_dir)
-    task = manifest.task
-    if needs_pair(task) and not pair_column:
-        raise KhabarError("this is a stance model: name the claim column with text_column and the article column with pair_column")
-    if not needs_pair(task) and pair_column:
-        raise KhabarError("this is a topic model: it reads one text column; drop pair_column")
-    if batch_size < 1 or num_workers < 1 or top_k < 1:
-        raise KhabarError("batch_size, num_workers and top_k must be at least 1")
-    scheme = OneLabel.from_manifest(manifest)
-    scheme.check_request(min_confidence, labels)
-    if labels is not None:  # refused here, in one line, rather than inside a worker
-        labels = list(labels)
-        scheme.restrict(np.zeros((0, len(manifest.labels))), manifest.labels, labels)
+    model_dir = resolve_model_dir(os.fspath(model_dir))
+    labels = _check_request(read_manifest(model_dir), pair_column, batch_size, num_workers, top_k, min_confidence, labels)
     groups = _expand(input_paths)
-    for path, names in _columns(groups).items():
-        missing = [c for c in (id_column, text_column, pair_column) if c and c not in names]
-        if missing:
-            raise KhabarError(f"{path}: no column {', '.join(map(repr, missing))} (it has {', '.join(names)}); "
-                              "name the right ones with text_column / pair_column / id_column")
-    output_dir = os.fspath(output_dir)
-    remote = "://" in output_dir
-    if not remote and os.path.exists(output_dir) and os.listdir(output_dir):
-        raise KhabarError(f"{output_dir}: already exists and is not empty; choose a new output folder")
-    partial = output_dir if remote else f"{output_dir.rstrip(os.sep)}.partial-{os.getpid()}"
+    _check_columns(groups, (id_column, text_column, pair_column))
+    output_dir, remote, partial = _output(output_dir)
+    labeler = dict(model_dir=os.path.abspath(model_dir), text_column=text_column, pair_column=pair_column,
+                   id_column=id_column, top_k=top_k, device=device, min_confidence=min_confidence, labels=labels)
 
     ray = _import_ray()
     started = not ray.is_initialized()
@@ -202,33 +183,7 @@ def predict_with_ray(
         ray.init(address=address, include_dashboard=False, log_to_driver=progress, configure_logging=progress)
     start = time.perf_counter()
     try:
-        ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = progress
-        parts = []
-        if groups["parquet"]:
-            parts.append(ray.data.read_parquet(groups["parquet"]))
-        if groups["json"]:
-            # pyarrow's reader (the default) reads JSON-lines, gzipped too, into Arrow blocks like
-            # Parquet's; lines=True gives pandas blocks, which Ray 2.60 cannot batch with Arrow ones.
-            parts.append(ray.data.read_json(groups["json"]))
-        ds = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
-        # Ray may read many shards as one block, and a block goes to one worker (8 shards of 2,500
-        # articles: one worker labeled all while the other idled). Blocks of one batch each are
-        # shared out; this repartition streams, it does not wait for the whole corpus.
-        ds = ds.repartition(target_num_rows_per_block=batch_size)
-        labeled = ds.map_batches(
-            _Labeler, batch_size=batch_size, batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=num_workers), num_cpus=_worker_cpus(ray, num_workers),
-            fn_constructor_kwargs=dict(model_dir=os.path.abspath(model_dir), text_column=text_column,
-                                       pair_column=pair_column, id_column=id_column, top_k=top_k, device=device,
-                                       min_confidence=min_confidence, labels=labels))
-        try:
-            labeled.write_parquet(partial)
-        except Exception as exc:  # a user's mistake raised inside a worker comes back wrapped
-            user_error = _find_khabar_error(exc)
-            if user_error is not None:
-                raise KhabarError(user_error) from None
-            raise
+        _label(ray, groups, partial, labeler, batch_size, num_workers, progress)
         if not remote:
             os.replace(partial, output_dir)  # replaces an empty folder too
     except BaseException:
@@ -239,6 +194,69 @@ def predict_with_ray(
         if started:
             ray.shutdown()
     return {"output_dir": output_dir, "seconds": time.perf_counter() - start, **_summary(output_dir, remote)}
+
+
+def _output(output_dir) -> tuple[str, bool, str]:
+    """(the output folder, whether it is remote, where to write before the rename: the folder itself
+    when remote), refusing a local folder that is not empty."""
+    output_dir = os.fspath(output_dir)
+    remote = "://" in output_dir
+    if not remote and os.path.exists(output_dir) and os.listdir(output_dir):
+        raise KhabarError(f"{output_dir}: already exists and is not empty; choose a new output folder")
+    return output_dir, remote, output_dir if remote else f"{output_dir.rstrip(os.sep)}.partial-{os.getpid()}"
+
+
+def _check_columns(groups: dict, columns: Sequence[Optional[str]]) -> None:
+    for path, names in _columns(groups).items():
+        missing = [c for c in columns if c and c not in names]
+        if missing:
+            raise KhabarError(f"{path}: no column {', '.join(map(repr, missing))} (it has {', '.join(names)}); "
+                              "name the right ones with text_column / pair_column / id_column")
+
+
+def _check_request(manifest, pair_column, batch_size, num_workers, top_k, min_confidence, labels) -> Optional[list]:
+    """Everything a run can refuse before Ray starts, each in one line; the label subset as a list."""
+    if needs_pair(manifest.task) and not pair_column:
+        raise KhabarError("this is a stance model: name the claim column with text_column and the article column with pair_column")
+    if not needs_pair(manifest.task) and pair_column:
+        raise KhabarError("this is a topic model: it reads one text column; drop pair_column")
+    if batch_size < 1 or num_workers < 1 or top_k < 1:
+        raise KhabarError("batch_size, num_workers and top_k must be at least 1")
+    scheme = OneLabel.from_manifest(manifest)
+    scheme.check_request(min_confidence, labels)
+    if labels is None:
+        return None
+    scheme.restrict(np.zeros((0, len(manifest.labels))), manifest.labels, list(labels))  # refused here, not in a worker
+    return list(labels)
+
+
+def _label(ray, groups: dict, partial: str, labeler: dict, batch_size: int, num_workers: int, progress: bool) -> None:
+    """Read the shards, label them with a pool of `_Labeler` actors and write Parquet to `partial`."""
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = progress
+    parts = []
+    if groups["parquet"]:
+        parts.append(ray.data.read_parquet(groups["parquet"]))
+    if groups["json"]:
+        # pyarrow's reader (the default) reads JSON-lines, gzipped too, into Arrow blocks like
+        # Parquet's; lines=True gives pandas blocks, which Ray 2.60 cannot batch with Arrow ones.
+        parts.append(ray.data.read_json(groups["json"]))
+    ds = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+    # Ray may read many shards as one block, and a block goes to one worker (8 shards of 2,500
+    # articles: one worker labeled all while the other idled). Blocks of one batch each are
+    # shared out; this repartition streams, it does not wait for the whole corpus.
+    ds = ds.repartition(target_num_rows_per_block=batch_size)
+    labeled = ds.map_batches(
+        _Labeler, batch_size=batch_size, batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=num_workers), num_cpus=_worker_cpus(ray, num_workers),
+        fn_constructor_kwargs=labeler)
+    try:
+        labeled.write_parquet(partial)
+    except Exception as exc:  # a user's mistake raised inside a worker comes back wrapped
+        user_error = _find_khabar_error(exc)
+        if user_error is not None:
+            raise KhabarError(user_error) from None
+        raise
 
 
 def _worker_cpus(ray, num_workers: int) -> float:
