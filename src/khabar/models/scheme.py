@@ -156,6 +156,12 @@ class OneLabel:
     def class_weights_name(self) -> str:
         return "class weights"
 
+    def loss(self, logits, labels, weight=None):
+        """A network's training loss (torch tensors): cross-entropy, `weight` per class."""
+        import torch
+
+        return torch.nn.functional.cross_entropy(logits.float().view(-1, logits.shape[-1]), labels.view(-1), weight=weight)
+
     # -- decisions --------------------------------------------------------------------------
     def decide(self, proba: np.ndarray) -> list[list[int]]:
         """The label indices each row of `proba` gets, most probable first: here its top label."""
@@ -328,6 +334,13 @@ class LabelSet(OneLabel):
 
     def class_weights_name(self) -> str:
         return "BCE pos_weight"
+
+    def loss(self, logits, labels, weight=None):
+        """Binary cross-entropy of each label's sigmoid, `weight` its `pos_weight`."""
+        import torch
+
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logits.float(), labels.float().view(logits.shape), pos_weight=weight)
 
     def fit_thresholds(self, labels: Sequence[str], held_out: Callable, gold: Callable, where: str,
                        say: Callable[[str], None]) -> None:

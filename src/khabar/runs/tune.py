@@ -61,11 +61,7 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
     base = config_from_dict(raw, path)
     spec, dims = parse_tune(raw, path)  # every key checked before any trial runs
     budget = trials or spec.trials
-    metric = spec.metric or base.eval.primary_metric
-    scheme = scheme_for(base.multi_label)
-    if metric not in objectives(scheme.name):
-        raise KhabarError(f"{path}: tune.metric: {metric} is not a figure of a {scheme.describe} model; use "
-                          f"{', '.join(objectives(scheme.name))}")
+    metric = _metric(spec.metric or base.eval.primary_metric, base, path)
     folder = os.path.join(base.output_dir, base.name, "tune")
     check_writable(folder, f"{path}: output_dir")
     os.makedirs(folder, exist_ok=True)
@@ -80,6 +76,47 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
 
     data_searched = any(d.key.startswith("data.") for d in dims)
     fixed_splits = None if data_searched else _without_test(load_splits(base.data, base.task, base.train.seed, base.source, base.multi_label))
+
+    objective = _objective(raw, path, dims, spec, metric, fixed_splits)
+    done = _finished(study)
+    if done < budget:
+        say(f"tune {base.name}: {done} of {budget} trials done; {metric} on dev; study in {folder}")
+        # the budget of the whole study, every worker counted; a trial left running by a killed
+        # process stays "running" in the table and does not count
+        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
+        stop = optuna.study.MaxTrialsCallback(budget, states=finished)
+        study.optimize(objective, n_trials=budget - done, timeout=timeout if timeout is not None else spec.timeout,
+                       n_jobs=jobs, catch=(Exception,), callbacks=[stop, _report(budget, metric)])
+    rows = trial_rows(study, dims)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        reasons = sorted({r["reason"] for r in rows if r["reason"]})
+        raise KhabarError(f"tune {base.name}: no trial finished; reasons: {'; '.join(reasons) or 'none recorded'}")
+    best = study.best_trial
+    best_params = {d.key: d.value(best.params[d.key]) for d in dims}
+    best_raw = trial_raw(raw, best_params, path)
+    best_raw["name"] = f"{base.name}_tuned"
+    best_config = config_from_dict(best_raw, path)
+    _write_outputs(study, folder, best_config, rows, metric)
+    result = TuneResult(metric, folder, best.value, best_params, os.path.join(folder, "best.yaml"), rows)
+    if final:
+        result.final = train(best_config)
+    return result
+
+
+def _metric(metric: str, base, path: str) -> str:
+    """The figure the study maximizes on dev: one of the objectives of the config's scheme."""
+    scheme = scheme_for(base.multi_label)
+    if metric not in objectives(scheme.name):
+        raise KhabarError(f"{path}: tune.metric: {metric} is not a figure of a {scheme.describe} model; use "
+                          f"{', '.join(objectives(scheme.name))}")
+    return metric
+
+
+def _objective(raw: dict, path: str, dims: list[Dimension], spec, metric: str, fixed_splits):
+    """The study's objective: one trial's config fitted on train and scored on dev (`metric`);
+    `fixed_splits` the data every trial shares (None when the search changes the data)."""
+    import optuna
 
     def objective(trial) -> float:
         params = {d.key: d.suggest(trial) for d in dims}
@@ -106,30 +143,8 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
             raise KhabarError("the dev split is empty; tune needs dev examples to score trials")
         return float(score)
 
-    done = _finished(study)
-    if done < budget:
-        say(f"tune {base.name}: {done} of {budget} trials done; {metric} on dev; study in {folder}")
-        # the budget of the whole study, every worker counted; a trial left running by a killed
-        # process stays "running" in the table and does not count
-        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
-        stop = optuna.study.MaxTrialsCallback(budget, states=finished)
-        study.optimize(objective, n_trials=budget - done, timeout=timeout if timeout is not None else spec.timeout,
-                       n_jobs=jobs, catch=(Exception,), callbacks=[stop, _report(budget, metric)])
-    rows = trial_rows(study, dims)
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if not complete:
-        reasons = sorted({r["reason"] for r in rows if r["reason"]})
-        raise KhabarError(f"tune {base.name}: no trial finished; reasons: {'; '.join(reasons) or 'none recorded'}")
-    best = study.best_trial
-    best_params = {d.key: d.value(best.params[d.key]) for d in dims}
-    best_raw = trial_raw(raw, best_params, path)
-    best_raw["name"] = f"{base.name}_tuned"
-    best_config = config_from_dict(best_raw, path)
-    _write_outputs(study, folder, best_config, rows, metric)
-    result = TuneResult(metric, folder, best.value, best_params, os.path.join(folder, "best.yaml"), rows)
-    if final:
-        result.final = train(best_config)
-    return result
+
+    return objective
 
 
 def _pruner(trial, metric: str):

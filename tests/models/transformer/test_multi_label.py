@@ -203,8 +203,8 @@ def test_trainer_loss_is_bce_with_pos_weight_for_a_sigmoid_head(tiny_bert_dir, t
     batch["labels"] = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     weights = [3.0, 0.5]
     with torch.no_grad():
-        weighted = trainer_cls(model=net, args=args, class_weights=weights).compute_loss(net, batch)
-        plain = trainer_cls(model=net, args=args).compute_loss(net, batch)
+        weighted = trainer_cls(model=net, args=args, class_weights=weights, loss=LabelSet().loss).compute_loss(net, batch)
+        plain = trainer_cls(model=net, args=args, loss=LabelSet().loss).compute_loss(net, batch)
         logits = net(**{k: v for k, v in batch.items() if k != "labels"}).logits.double()
     target = batch["labels"].double()
     per_item = -(torch.tensor(weights, dtype=torch.float64) * target * torch.log(torch.sigmoid(logits))

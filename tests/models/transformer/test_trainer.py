@@ -25,8 +25,8 @@ def test_trainer_loss_is_cross_entropy_weighted_only_when_asked(tiny_bert_dir, t
     batch["labels"] = torch.tensor([0, 1, 1])
     weights = [1.0, 5.0]
     with torch.no_grad():
-        weighted = trainer_cls(model=net, args=args, class_weights=weights).compute_loss(net, batch)
-        unweighted = trainer_cls(model=net, args=args).compute_loss(net, batch)
+        weighted = trainer_cls(model=net, args=args, class_weights=weights, loss=OneLabel().loss).compute_loss(net, batch)
+        unweighted = trainer_cls(model=net, args=args, loss=OneLabel().loss).compute_loss(net, batch)
         logits = net(**{k: v for k, v in batch.items() if k != "labels"}).logits
     expected = torch.nn.functional.cross_entropy(logits, batch["labels"], weight=torch.tensor(weights))
     plain = torch.nn.functional.cross_entropy(logits, batch["labels"])

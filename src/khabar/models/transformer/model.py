@@ -239,7 +239,7 @@ class TransformerModel(Model):
         from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback
 
         trainer_cls, progress_cls = trainer_classes()
-        callbacks = [progress_cls(self.epoch_callback)]
+        callbacks = [progress_cls(self.epoch_callback, self.scheme)]
         if eval_rows is not None and self.train_params.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=self.train_params.early_stopping_patience))
         weights = None
@@ -250,7 +250,7 @@ class TransformerModel(Model):
         trainer = trainer_cls(
             model=self.model_, args=args, train_dataset=train_rows, eval_dataset=eval_rows,
             processing_class=self.tokenizer_, data_collator=DataCollatorWithPadding(self.tokenizer_),
-            compute_metrics=compute_metrics, callbacks=callbacks, class_weights=weights,
+            compute_metrics=compute_metrics, callbacks=callbacks, class_weights=weights, loss=self.scheme.loss,
         )
         trainer.remove_callback(PrinterCallback)  # it prints raw log dicts to stdout; Progress prints to stderr
         with quiet_libraries():

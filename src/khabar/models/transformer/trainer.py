@@ -20,10 +20,11 @@ import numpy as np
 
 from ...log import say
 from ..metrics import metrics_for
+from ..scheme import LabelSet
 from .encode import pool_by_owner
 
 #: `config.problem_type` of a network with one sigmoid per label (Hugging Face's name)
-MULTI_LABEL_PROBLEM = "multi_label_classification"
+MULTI_LABEL_PROBLEM = LabelSet.problem_type
 
 
 class RowDataset:
@@ -60,12 +61,17 @@ def article_metrics(owner: np.ndarray, gold: np.ndarray, scheme):
 
 def trainer_classes():
     """The Trainer subclass khabar trains with, and the progress callback (imported lazily)."""
+    return _trainer_class(), _progress_class()
+
+
+def _trainer_class():
     import torch
-    from transformers import Trainer, TrainerCallback
+    from transformers import Trainer
 
     class KhabarTrainer(Trainer):
-        """Cross-entropy computed here, optionally weighted per class (`class_weights`); for a
-        multi-label network, binary cross-entropy per label, `class_weights` being its `pos_weight`.
+        """The loss computed here by the model's scheme (`loss`: cross-entropy, or for a label set
+        binary cross-entropy per label), optionally weighted per class (`class_weights`; a label
+        set's `pos_weight`).
 
         The loss is a per-batch mean, so the Trainer divides it by the accumulation steps. Stock
         `Trainer` in transformers 5 assumes a model whose forward takes **kwargs (BERT's does)
@@ -77,32 +83,33 @@ def trainer_classes():
 
         loss_is_scaled_for_ga = False
 
-        def __init__(self, *args, class_weights=None, **kwargs):
+        def __init__(self, *args, class_weights=None, loss=None, **kwargs):
             super().__init__(*args, **kwargs)
             self.class_weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
+            self.loss = loss
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs["labels"]
             outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
             logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
             weight = None if self.class_weights is None else self.class_weights.to(logits.device)
-            # self.model, not `model`: under torchrun `model` is the DistributedDataParallel wrapper
-            if getattr(self.model.config, "problem_type", None) == MULTI_LABEL_PROBLEM:
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                    logits.float(), labels.float().view(logits.shape), pos_weight=weight,
-                )
-            else:
-                loss = torch.nn.functional.cross_entropy(
-                    logits.float().view(-1, logits.shape[-1]), labels.view(-1), weight=weight,
-                )
+            loss = self.loss(logits, labels, weight)
             return (loss, outputs) if return_outputs else loss
 
-    class Progress(TrainerCallback):
-        """Progress lines, and the model's `epoch_callback` after each dev evaluation."""
+    return KhabarTrainer
 
-        def __init__(self, on_dev=None):
+
+def _progress_class():
+    from transformers import TrainerCallback
+
+    class Progress(TrainerCallback):
+        """Progress lines, and the model's `epoch_callback` after each dev evaluation with the
+        scheme's headline figures (`models.metrics`)."""
+
+        def __init__(self, on_dev=None, scheme=None):
             self.start = time.time()
             self.on_dev = on_dev
+            self.shown = metrics_for(scheme.name, headline=True) if scheme is not None else []
 
         def on_train_begin(self, args, state, control, **kwargs):
             say(f"transformer: {state.max_steps} optimisation steps, up to {args.num_train_epochs:g} epochs")
@@ -116,18 +123,11 @@ def trainer_classes():
                     f"loss {logs['loss']:.4f} lr {logs.get('learning_rate', 0):.2e} ({took:.0f}s)"
                 )
             if "eval_macro_f1" in logs:
-                micro = logs.get("eval_micro_f1")
-                say(
-                    f"transformer: epoch {state.epoch or 0:.2f} dev "
-                    + (f"micro-F1 {micro:.4f} " if micro is not None else "")
-                    + f"macro-F1 {logs['eval_macro_f1']:.4f} "
-                    + ("subset " if micro is not None else "")
-                    + f"accuracy {logs.get('eval_accuracy', 0):.4f} ({took:.0f}s)"
-                )
+                figures = {m.name: logs.get(f"eval_{m.name}") for m in self.shown}
+                say(f"transformer: epoch {state.epoch or 0:.2f} dev "
+                    + " ".join(f"{m.display} {figures[m.name]:.4f}" for m in self.shown if figures[m.name] is not None)
+                    + f" ({took:.0f}s)")
                 if self.on_dev is not None:
-                    figures = {"macro_f1": logs["eval_macro_f1"], "accuracy": logs.get("eval_accuracy")}
-                    if micro is not None:  # multi-label: whichever of its figures tune watches
-                        figures.update(micro_f1=micro, samples_f1=logs.get("eval_samples_f1"))
                     self.on_dev(state.epoch or 0.0, figures)
 
-    return KhabarTrainer, Progress
+    return Progress
