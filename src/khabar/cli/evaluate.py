@@ -46,7 +46,7 @@ def run(args) -> int:
         check_writable(args.out, "--out")
     model, threshold, subset = load_checked(args.model, args.device, args.min_confidence, args.labels)
     columns = GoldColumns(args.text_column, args.pair_column, args.label_column, args.label_delimiter)
-    examples = load_gold(args.data, model.task, model.multi_label, model.labels_, columns, args.split)
+    examples = load_gold(args.data, model.task, model.scheme.multi_label, model.labels_, columns, args.split)
     result = evaluate_model(model, examples, parse_label_map(args.label_map), labels=subset, min_confidence=threshold)
     print_evaluation(result)
     if args.out:
@@ -56,21 +56,37 @@ def run(args) -> int:
 
 
 def print_evaluation(result: dict) -> None:
-    if result.get("multi_label"):
-        print_multi_label_evaluation(result)
-        return
+    """The headline figures of the result's scheme (`models.metrics`), what a label set adds
+    (labels per article, the articles with 2+ labels), per label, per source and unknown labels."""
+    from ..models.metrics import metrics_for
+    from ..models.scheme import scheme_of_result
+
+    scheme = scheme_of_result(result).name
     if result["n"]:
-        print(f"n {result['n']}  accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
-              f"weighted-F1 {result['weighted_f1']:.4f}")
+        print("  ".join([f"n {result['n']}"] + [f"{m.display} {result[m.name]:.4f}"
+                                                for m in metrics_for(scheme, headline=True)]))
+        print_label_set_figures(result)
         print_per_class(result["per_class"])
     else:
-        print("no example has a label the model knows; pass --label-map to map the data's labels to the model's")
+        print("no example has only labels the model knows; pass --label-map to map the data's labels to the model's")
+    shown = [m for m in metrics_for(scheme, headline=True) if m.per_source]
     for source, f in result.get("by_source", {}).items():
-        print(f"source {source}: n {f['n']}  accuracy {f['accuracy']:.4f}  macro-F1 {f['macro_f1']:.4f}")
+        print(f"source {source}: n {f['n']}  " + "  ".join(f"{m.display} {f[m.name]:.4f}" for m in shown))
     outside = "outside --labels" if result.get("restricted_to") else "unknown to the model"
     for label, info in result.get("unknown_labels", {}).items():
         print(f"label {label!r} {outside}: {info['n']} examples, predicted as {info['predicted_as']}")
     print_selective(result.get("selective") or {})
+
+
+def print_label_set_figures(result: dict) -> None:
+    """Labels per article, gold against predicted, and the articles with 2+ gold labels (a label set's)."""
+    cardinality = result.get("cardinality")
+    if cardinality:
+        print(f"labels per article: gold {cardinality['gold']:.2f}, predicted {cardinality['predicted']:.2f}")
+    two = result.get("two_plus") or {}
+    if two.get("n"):
+        print(f"articles with 2+ labels: {two['n']}, all their labels found {two['all_labels']:.4f}, "
+              f"label recall {two['label_recall']:.4f}")
 
 
 def print_selective(figures: dict) -> None:
@@ -89,26 +105,3 @@ def print_per_class(per_class: dict) -> None:
     print(f"{'label':<16}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>9}")
     for label, f in per_class.items():
         print(f"{label:<16}{f['precision']:>10.3f}{f['recall']:>10.3f}{f['f1']:>10.3f}{f['support']:>9}")
-
-
-def print_multi_label_evaluation(result: dict) -> None:
-    """A multi-label result (`runs.multi_label`): the set figures, per label, and the sources."""
-    if not result["n"]:
-        print("no example has only labels the model knows; pass --label-map to map the data's labels to the model's")
-    else:
-        print(f"n {result['n']}  micro-F1 {result['micro_f1']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
-              f"samples-F1 {result['samples_f1']:.4f}  Hamming loss {result['hamming_loss']:.4f}  "
-              f"subset accuracy {result['accuracy']:.4f}")
-        cardinality = result.get("cardinality")
-        if cardinality:
-            print(f"labels per article: gold {cardinality['gold']:.2f}, predicted {cardinality['predicted']:.2f}")
-        two = result.get("two_plus") or {}
-        if two.get("n"):
-            print(f"articles with 2+ labels: {two['n']}, all their labels found {two['all_labels']:.4f}, "
-                  f"label recall {two['label_recall']:.4f}")
-        print_per_class(result["per_class"])
-    for source, f in result.get("by_source", {}).items():
-        print(f"source {source}: n {f['n']}  micro-F1 {f['micro_f1']:.4f}  macro-F1 {f['macro_f1']:.4f}  "
-              f"subset accuracy {f['accuracy']:.4f}")
-    for label, info in result.get("unknown_labels", {}).items():
-        print(f"label {label!r} unknown to the model: {info['n']} examples, predicted as {info['predicted_as']}")

@@ -22,19 +22,17 @@ def run(args) -> int:
     result = train_from_config(args.config, args.overrides)
     if result.rank != 0:  # under torchrun: rank 0 wrote the run and prints it
         return 0
-    print_headline(result.headline)
+    print_headline(result.headline, result.scheme)
     print(f"run: {result.run_dir}")
     return 0
 
 
-def print_headline(headline: dict) -> None:
-    """One row per split: accuracy and macro-F1, and for a multi-label run micro- and samples-F1."""
-    # a multi-label run's headline has micro-F1 and samples-F1 too (and its accuracy is subset accuracy)
-    multi = any("micro_f1" in figures for figures in headline.values())
-    columns = [("accuracy", "subset acc." if multi else "accuracy"), ("macro_f1", "macro-F1")]
-    if multi:
-        columns += [("micro_f1", "micro-F1"), ("samples_f1", "samples-F1")]
-    width = 12 if multi else 10
+def print_headline(headline: dict, scheme: str) -> None:
+    """One row per split: the headline figures of the run's scheme (`models.metrics`) and n."""
+    from ..models.metrics import metrics_for
+
+    columns = [(m.name, m.display) for m in metrics_for(scheme, headline=True)]
+    width = max(10, *(len(title) + 2 for _, title in columns))
     print(f"{'split':<12}" + "".join(f"{title:>{width}}" for _, title in columns) + f"{'n':>8}")
     for name, figures in headline.items():
         cells = "".join(f"{'' if figures.get(key) is None else format(figures[key], '.4f'):>{width}}"

@@ -49,6 +49,7 @@ class RunResult:
     run_dir: str
     metrics: dict
     headline: dict  # split name -> {accuracy, macro_f1, weighted_f1, n} (multi-label: see evaluate.headline)
+    scheme: str = "one_label"  # the model's label scheme (`models.scheme`): which figures the headline has
     rank: int = 0  # under torchrun: this process's rank (every rank gets rank 0's result)
 
 
@@ -166,7 +167,7 @@ def _evaluate_and_write(config, model, splits, extras, log) -> RunResult:
 
     run_dir = _write_run(config, model, splits, results, metrics, extras)
     log(f"run written: {run_dir}")
-    return RunResult(run_dir, metrics, {name: headline(r) for name, r in results.items()})
+    return RunResult(run_dir, metrics, {name: headline(r) for name, r in results.items()}, model.scheme.name)
 
 
 def _figures_line(result: dict) -> str:
