@@ -53,8 +53,9 @@ def plain(model_dir: str, shards: list[str], out_dir: str, batch_size: int) -> f
     """What `khabar predict` does in one process, with the same Parquet in and out as Ray."""
     import pyarrow.parquet as pq
 
-    from khabar.serving.ray import label_table
     from khabar.models.base import load_model
+    from khabar.models.predict import rows
+    from khabar.serving.ray import label_table
 
     started = time.perf_counter()
     model = load_model(model_dir)
@@ -63,7 +64,7 @@ def plain(model_dir: str, shards: list[str], out_dir: str, batch_size: int) -> f
         table = pq.read_table(path)
         texts = table.column("text").to_pylist()
         proba = np.concatenate([model.predict_proba(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)])
-        pq.write_table(label_table(table.column("id"), proba, model.labels_), os.path.join(out_dir, f"part-{k:03d}.parquet"))
+        pq.write_table(label_table(table.column("id"), rows(model, proba), model.scheme.fields), os.path.join(out_dir, f"part-{k:03d}.parquet"))
     return time.perf_counter() - started
 
 
