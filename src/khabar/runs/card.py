@@ -32,8 +32,9 @@ import yaml
 
 from ..models.base import resolve_model_dir
 from ..models.manifest import MANIFEST, MULTI_LABEL, file_digest, read_manifest, verify_files
-from ..models.metrics import LABEL_SET, ONE_LABEL, card_metrics, headline_names, metric, metrics_for, per_source_names
+from ..models.metrics import card_metrics, metrics_for
 from ..models.scheme import OneLabel
+from .card_parts import data_name, part_of
 from .run_dir import read_mapping
 
 CARD = "README.md"
@@ -52,22 +53,16 @@ def card_text(manifest: Mapping[str, Any], metrics: Mapping[str, Any] | None = N
     kind = manifest.get("kind", "")
     datasets = [d for d in card_cfg.get("datasets") or [] if d]
     scheme = _scheme(manifest)
-    multi = scheme.multi_label
     data = ModelCardData(
         language="ar", license=card_cfg.get("license") or "unknown", library_name="khabar",
         pipeline_tag="text-classification",
-        tags=["khabar", "arabic", "news", TASK_TAGS.get(task, task), *(["multi-label-classification"] if multi else []), kind],
+        tags=["khabar", "arabic", "news", TASK_TAGS.get(task, task), *part_of(scheme, manifest).tags, kind],
         datasets=datasets or None, model_name=name,
         metrics=list(dict.fromkeys(m.card_type for m in card_metrics(scheme.name))),
         eval_results=_eval_results(metrics, config, datasets, task, scheme) or None,
     )
     body = _body(name, manifest, metrics, config, provenance, card_cfg)
     return str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}"))
-
-
-def _multi_label(manifest: Mapping[str, Any]) -> dict | None:
-    """The manifest's multi-label note ({"thresholds", "allow_no_label", "chosen_on"}), None for single-label."""
-    return _scheme(manifest).manifest_section().get(MULTI_LABEL)
 
 
 def _scheme(manifest: Mapping[str, Any]):
@@ -92,8 +87,8 @@ def _eval_results(metrics, config, datasets, task, scheme) -> list:
         if split == "dev":
             continue  # chosen on and calibrated on: not a fair figure for the index
         extra = extras.get(split)
-        dataset_type = (datasets[0] if datasets and not extra else _data_name(extra["data"]) if extra
-                        else _data_name(config.get("data") or {}))
+        dataset_type = (datasets[0] if datasets and not extra else data_name(extra["data"]) if extra
+                        else data_name(config.get("data") or {}))
         for metric in card_metrics(scheme.name):
             value = metrics.get(f"{split}.{metric.name}")
             if value is None:
@@ -107,54 +102,44 @@ def _eval_results(metrics, config, datasets, task, scheme) -> list:
     return out
 
 
-def _data_name(data: Mapping[str, Any]) -> str:
-    paths = data.get("path") or []
-    paths = [paths] if isinstance(paths, str) else list(paths)
-    if data.get("hub"):
-        return str(data["hub"])
-    if not paths:
-        return "custom"
-    base = os.path.basename(str(paths[0]).rstrip("/"))
-    for suffix in (".gz", ".jsonl", ".json", ".csv", ".tsv", ".parquet"):
-        base = base.removesuffix(suffix)
-    return base or "custom"
-
-
-def _fmt(value, digits: int = 4) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
 def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
     task, kind = manifest.get("task", ""), manifest.get("kind", "")
     labels = list(manifest.get("labels") or [])
-    data_cfg = config.get("data") or {}
     evaluated = _evaluated(metrics, config)
-    abstain = manifest.get("abstain") if isinstance(manifest.get("abstain"), dict) else None
-    multi = _multi_label(manifest)
-    lines = [f"# {name}", ""]
-    if multi:
-        what = (f"A multi-label {kind} model that labels Arabic news articles by topic, trained with khabar "
-                f"{manifest.get('khabar_version', '')}. An article may carry several of its {len(labels)} labels: "
-                "it gives every label whose probability reaches that label's own threshold, with the probabilities, "
-                + ("and no label when none does." if multi.get("allow_no_label") else "and at least its most probable label."))
-    else:
-        what = (f"A {kind} model that labels Arabic news {'articles by topic' if task == 'topic' else 'claim/headline pairs by stance'}, "
-                f"trained with khabar {manifest.get('khabar_version', '')}. "
-                f"It gives one of {len(labels)} labels with a probability, and abstains (no label) when "
-                "its confidence is below the threshold stored with it.")
-    lines += [card_cfg.get("description") or what, ""]
-    if multi and card_cfg.get("description"):
-        lines += ["Multi-label: an article gets every label at or above that label's threshold (below).", ""]
-
+    part = part_of(_scheme(manifest), manifest)
+    lines = [f"# {name}", "", card_cfg.get("description") or part.what(kind, task, len(labels), manifest.get("khabar_version", "")), ""]
+    if card_cfg.get("description"):
+        lines += part.after_description()
     lines += ["## Labels", "", ", ".join(f"`{lab}`" for lab in labels), ""]
     if task == "stance":
         lines += ["Input: a claim and a text (article or headline); the label says how the text stands to the claim.", ""]
+    lines += _data_lines(manifest, metrics, config, provenance)
+    lines += _settings_lines(manifest, kind)
+    lines += ["## Results", ""]
+    if evaluated:
+        lines += part.results(metrics, evaluated, config)
+    else:
+        lines += ["No evaluation recorded with this model.", ""]
+    lines += part.decision(metrics, evaluated, labels)
+    lines += ["## Intended use", "",
+              card_cfg.get("intended_use") or
+              (f"Sorting and routing Arabic news {'by topic' if task == 'topic' else 'claims by stance'} among the labels above, "
+               "with a person checking what matters. " + part.use()), ""]
+    lines += ["## Limitations", ""]
+    for item in _limitations(manifest, metrics, config, provenance, part) + list(card_cfg.get("limitations") or []):
+        lines.append(f"- {item}")
+    lines.append("")
+    lines += ["## How to use", "", "```sh",
+              'khabar predict MODEL_DIR --text "..."' + (' --pair "..."' if task == "stance" else ""),
+              part.example(labels), "khabar serve MODEL_DIR", "```", "",
+              f"Regenerate this card with `khabar card RUN`; `{MANIFEST}` lists it with its SHA-256.", ""]
+    return "\n".join(lines)
 
-    lines += ["## Training data", ""]
+
+def _data_lines(manifest, metrics, config, provenance) -> list[str]:
+    """The training data: where, how many, which sources, fingerprints and the commit."""
+    data_cfg = config.get("data") or {}
+    lines = ["## Training data", ""]
     paths = data_cfg.get("path") or []
     paths = [paths] if isinstance(paths, str) else list(paths)
     where = data_cfg.get("hub") or ", ".join(f"`{p}`" for p in paths) or "(not recorded)"
@@ -171,196 +156,38 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
             lines.append(f"- {split} fingerprint: `{fp}`")
     if provenance.get("git_commit"):
         lines.append(f"- khabar commit: `{provenance['git_commit']}`; finished {provenance.get('finished_at', '')}")
-    lines.append("")
+    return lines + [""]
 
+
+def _settings_lines(manifest, kind: str) -> list[str]:
+    """Normalization, parameters and how the probabilities were made."""
     normalize = manifest.get("normalize") or {}
-    lines += ["## Normalization", "",
-              f"Preset `{normalize.get('preset', '')}`"
-              + (f", steps changed: {', '.join(f'{k}={v}' for k, v in normalize['steps'].items())}" if normalize.get("steps") else "")
-              + ". The model applies it itself to every input, in training and prediction alike.", ""]
-
+    lines = ["## Normalization", "",
+             f"Preset `{normalize.get('preset', '')}`"
+             + (f", steps changed: {', '.join(f'{k}={v}' for k, v in normalize['steps'].items())}" if normalize.get("steps") else "")
+             + ". The model applies it itself to every input, in training and prediction alike.", ""]
     lines += ["## Parameters", "", "```yaml",
               yaml.safe_dump({"kind": kind, "model": manifest.get("params") or {}, "train": manifest.get("train") or {}},
                              allow_unicode=True, sort_keys=False).rstrip(), "```", ""]
     if manifest.get("probabilities"):
         lines += [f"Probabilities: {manifest['probabilities']}.", ""]
-
-    lines += ["## Results", ""]
-    if evaluated and multi:
-        lines += _multi_label_results(metrics, evaluated)
-    elif evaluated:
-        proba_metrics = metrics_for(ONE_LABEL, headline=None, needs_proba=True)
-        lines += [_headline_header(ONE_LABEL, ["accuracy at 80% coverage"] + [m.display for m in proba_metrics])]
-        for split in evaluated:
-            lines.append("| " + " | ".join([split] + _headline_cells(metrics, split, ONE_LABEL) + [
-                _fmt(metrics.get(f"{split}.{k}")) for k in ["coverage_80.accuracy"] + [m.name for m in proba_metrics]]) + " |")
-        lines.append("")
-        extras = (config.get("eval") or {}).get("extra") or []
-        for extra in extras:
-            notes = []
-            if extra.get("label_map"):
-                notes.append("labels mapped " + ", ".join(f"{a}→{b}" for a, b in extra["label_map"].items()))
-            if extra.get("labels"):
-                notes.append("prediction restricted to " + ", ".join(extra["labels"]))
-            unknown = {k.rsplit(".", 1)[1]: v for k, v in metrics.items() if k.startswith(f"{extra.get('name')}.unknown_label.")}
-            if unknown:
-                notes.append("labels the model does not know, left out: " + ", ".join(f"{k} ({v})" for k, v in unknown.items()))
-            if notes:
-                lines += [f"`{extra.get('name')}` ({_data_name(extra.get('data') or {})}): " + "; ".join(notes) + ".", ""]
-        lines += _per_source_lines(metrics, evaluated, ONE_LABEL)
-        coverage_keys = sorted({k.split(".")[1] for k in metrics if ".coverage_" in k},
-                               key=lambda c: -int(c.split("_")[1]))
-        if coverage_keys:
-            lines += ["Risk–coverage (accuracy of the most confident share of predictions):", "",
-                      "| evaluation | " + " | ".join(f"{int(c.split('_')[1])}%" for c in coverage_keys) + " |",
-                      "|---|" + "---|" * len(coverage_keys)]
-            for split in evaluated:
-                lines.append(f"| {split} | " + " | ".join(_fmt(metrics.get(f"{split}.{c}.accuracy")) for c in coverage_keys) + " |")
-            lines.append("")
-    else:
-        lines += ["No evaluation recorded with this model.", ""]
-
-    if multi:
-        lines += _thresholds_lines(multi, labels)
-    else:
-        lines += _abstain_lines(metrics, evaluated, abstain)
-
-    lines += ["## Intended use", "",
-              card_cfg.get("intended_use") or
-              (f"Sorting and routing Arabic news {'by topic' if task == 'topic' else 'claims by stance'} among the labels above, "
-               "with a person checking what matters. "
-               + ("Each label is decided on its own: check the articles that get several labels"
-                  + (", or none." if multi.get("allow_no_label") else ".")
-                  if multi else "Restrict the labels to those that apply to a source (`--labels`) "
-                  "and keep the abstain threshold on: an abstained article goes to a person.")), ""]
-
-    lines += ["## Limitations", ""]
-    for item in _limitations(manifest, metrics, config, provenance, evaluated) + list(card_cfg.get("limitations") or []):
-        lines.append(f"- {item}")
-    lines.append("")
-
-    example = ("khabar predict MODEL_DIR articles.jsonl" if multi else
-               "khabar predict MODEL_DIR articles.jsonl --min-confidence 0.9 --labels " + ",".join(labels[:3]))
-    lines += ["## How to use", "", "```sh",
-              'khabar predict MODEL_DIR --text "..."' + (' --pair "..."' if task == "stance" else ""),
-              example, "khabar serve MODEL_DIR", "```", "",
-              f"Regenerate this card with `khabar card RUN`; `{MANIFEST}` lists it with its SHA-256.", ""]
-    return "\n".join(lines)
-
-
-def _multi_label_results(metrics: Mapping[str, Any], evaluated: list[str]) -> list[str]:
-    """The results of a multi-label model: its headline figures, the articles with 2+ labels, by source."""
-    lines = [_headline_header(LABEL_SET, ["label cardinality gold / predicted"])]
-    for split in evaluated:
-        cells = _headline_cells(metrics, split, LABEL_SET)
-        gold, predicted = metrics.get(f"{split}.cardinality.gold"), metrics.get(f"{split}.cardinality.predicted")
-        cells.append(f"{_fmt(gold, 3)} / {_fmt(predicted, 3)}" if gold is not None else "")
-        lines.append(f"| {split} | " + " | ".join(cells) + " |")
-    lines += ["", "Subset accuracy counts an article right only when its predicted label set is exactly the gold set.", ""]
-    two = [f"{split}: {_fmt(metrics[f'{split}.two_plus.all_labels'])} of {metrics.get(f'{split}.two_plus.n')}"
-           for split in evaluated if metrics.get(f"{split}.two_plus.all_labels") is not None]
-    if two:
-        lines += ["Articles with two or more gold labels that get all of them: " + "; ".join(two) + ".", ""]
-    lines += _per_source_lines(metrics, evaluated, LABEL_SET)
     return lines
 
 
-def _headline_header(scheme: str, extra: list[str]) -> str:
-    """The results table's header and rule: evaluation, n, the scheme's headline metrics, `extra`."""
-    names = ["evaluation", "n"] + [m.display for m in metrics_for(scheme, headline=True)] + extra
-    return "| " + " | ".join(names) + " |\n|" + "---|" * len(names)
-
-
-def _headline_cells(metrics: Mapping[str, Any], split: str, scheme: str) -> list[str]:
-    return [_fmt(metrics.get(f"{split}.{k}")) for k in headline_names(scheme)[-1:] + headline_names(scheme)[:-1]]
-
-
-def _per_source_lines(metrics: Mapping[str, Any], evaluated: list[str], scheme: str) -> list[str]:
-    """The per-source table: n and the scheme's per-source metrics (`models.metrics`) per
-    evaluation and source, from metrics.json's flat keys; nothing when no source is named."""
-    keys = per_source_names(scheme)
-    first = keys[1]
-    sources = sorted({k.split(".")[2] for k in metrics if ".source." in k and k.endswith(f".{first}")
-                      and k.split(".")[0] in evaluated})
-    if not sources:
-        return []
-    shown = ["n"] + [metric(k, scheme).display for k in keys[1:]]
-    lines = ["Per source:", "", "| evaluation | source | " + " | ".join(shown) + " |", "|---|---|" + "---|" * len(shown)]
-    for split in evaluated:
-        for source in sources:
-            if f"{split}.source.{source}.{first}" in metrics:
-                lines.append(f"| {split} | {source} | " + " | ".join(_fmt(metrics.get(f"{split}.source.{source}.{k}"))
-                                                            for k in keys) + " |")
-    return lines + [""]
-
-
-def _thresholds_lines(note: Mapping[str, Any], labels: list[str]) -> list[str]:
-    """How a multi-label model decides: its per-label thresholds and where they were chosen."""
-    thresholds = note.get("thresholds") or {}
-    lines = ["## Thresholds", "",
-             f"Each label has its own decision threshold, chosen on the {note.get('chosen_on') or 'held-out data'} "
-             "where that label's F1 peaks; an article gets every label whose probability reaches its threshold, "
-             "most probable first" + ("." if note.get("allow_no_label") else ", and always its most probable label."),
-             "", "| label | threshold |", "|---|---|"]
-    lines += [f"| {lab} | {_fmt(thresholds.get(lab))} |" for lab in labels]
-    if note.get("default_for"):
-        lines += ["", f"No positive example of {', '.join(note['default_for'])} to choose on: the default threshold for them."]
-    return lines + [""]
-
-
-def _abstain_lines(metrics: Mapping[str, Any], evaluated: list[str], abstain: Mapping[str, Any] | None) -> list[str]:
-    lines = ["## Calibration and abstaining", ""]
-    eces = [f"{split} {metrics[f'{split}.ece']:.4f}" for split in evaluated if metrics.get(f"{split}.ece") is not None]
-    if eces:
-        lines += ["Expected calibration error (15 equal-width bins of the top probability): " + ", ".join(eces) + ".", ""]
-    if abstain:
-        how = (f"chosen on the dev split for a target precision of {abstain['target_precision']:g}: dev precision "
-               f"{_fmt(abstain.get('dev_precision'))} at coverage {_fmt(abstain.get('dev_coverage'))}"
-               + ("" if abstain.get("reached", True) else "; the target was not reached, this is the best dev precision")
-               ) if abstain.get("target_precision") is not None else "set in the config"
-        lines += [f"Abstain threshold: **{abstain['min_confidence']:.4f}** ({how}). Below it a prediction has no label "
-                  "(`\"label\": null, \"abstained\": true`, the top-k still listed); `--min-confidence 0` switches it off."]
-        kept = [f"{split}: coverage {_fmt(metrics.get(f'{split}.abstain.coverage'))}, accuracy "
-                f"{_fmt(metrics.get(f'{split}.abstain.accuracy'))}" for split in evaluated
-                if metrics.get(f"{split}.abstain.coverage") is not None]
-        if kept:
-            lines += ["", "At this threshold: " + "; ".join(kept) + "."]
-        lines.append("")
-    else:
-        lines += ["No abstain threshold is stored: every prediction gets a label unless `--min-confidence P` is given "
-                  "(or the config sets `predict.min_confidence` / `predict.target_precision`).", ""]
-    return lines
-
-
-def _limitations(manifest, metrics, config, provenance, evaluated) -> list[str]:
+def _limitations(manifest, metrics, config, provenance, part) -> list[str]:
     out = []
     sources = provenance.get("train_sources") or {}
     if len(sources) == 1:
         out.append(f"Trained on one source ({next(iter(sources))}): it learned that source's topics and habits too.")
     elif not sources:
         out.append("Trained on one collection without a source column: expect lower accuracy on other outlets.")
-    multi = _multi_label(manifest)
     first = metrics_for(_scheme(manifest).name, headline=True)[0]
-    key, figure = first.name, first.display
-    test = metrics.get(f"test.{key}")
+    test = metrics.get(f"test.{first.name}")
     for extra in (config.get("eval") or {}).get("extra") or []:
-        value = metrics.get(f"{extra.get('name')}.{key}")
+        value = metrics.get(f"{extra.get('name')}.{first.name}")
         if value is not None and test is not None:
-            out.append(f"On another source ({extra.get('name')}) {figure} is {value:.4f}, against {test:.4f} on its own test split.")
-    n_labels = len(manifest.get("labels") or [])
-    if multi:
-        out.append(f"It knows only its {n_labels} labels: an article about anything else "
-                   + ("may still get some of them." if multi.get("allow_no_label") else
-                      "still gets at least its most probable one."))
-        out.append(f"The thresholds were chosen on the {multi.get('chosen_on') or 'held-out data'}: a label with few "
-                   "examples there has a rough threshold, and on other sources the label counts per article drift "
-                   "(compare the label cardinality, gold against predicted).")
-    else:
-        out.append(f"It knows only its {n_labels} labels: an article about anything else still gets one "
-                   "of them, often with high confidence; the abstain threshold catches only part of these.")
-        out.append("Probabilities are calibrated on the dev split of the training data; on other sources they are less reliable "
-                   "(compare the ECE of the evaluations above).")
-    return out
+            out.append(f"On another source ({extra.get('name')}) {first.display} is {value:.4f}, against {test:.4f} on its own test split.")
+    return out + part.limitations(len(manifest.get("labels") or []))
 
 
 # -- files ----------------------------------------------------------------------------------------
