@@ -14,6 +14,24 @@ from ...errors import KhabarError
 from ...log import quiet_libraries
 
 
+def _local_directory(name_or_path: str):
+    """The local directory `name_or_path` names (~ expanded), None for a Hub name, or one line
+    when it looks like a path that is not there."""
+    for path in (name_or_path, os.path.expanduser(name_or_path)):
+        if os.path.isdir(path):
+            return path
+    looks_like_path = (
+        name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
+        or "\\" in name_or_path or os.path.exists(name_or_path)
+    )
+    if looks_like_path:
+        raise KhabarError(
+            f"model.name_or_path: {name_or_path}: no such directory; point it at a folder with config.json, "
+            "the weights and the tokenizer files, or use a Hub name such as aubmindlab/bert-base-arabertv02"
+        )
+    return None
+
+
 def resolve_checkpoint(name_or_path: str) -> tuple[str, bool]:
     """Where to load `name_or_path` from: (path or Hub name, local_files_only).
 
@@ -26,20 +44,9 @@ def resolve_checkpoint(name_or_path: str) -> tuple[str, bool]:
         "save_pretrained), copy DIR here and set model.name_or_path to that directory; "
         "or set model.name_or_path: scratch to train a small BERT from nothing"
     ).replace("NAME", name_or_path)
-    if os.path.isdir(name_or_path):
-        return name_or_path, True
-    expanded = os.path.expanduser(name_or_path)
-    if expanded != name_or_path and os.path.isdir(expanded):
-        return expanded, True
-    looks_like_path = (
-        name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
-        or "\\" in name_or_path or os.path.exists(name_or_path)
-    )
-    if looks_like_path:
-        raise KhabarError(
-            f"model.name_or_path: {name_or_path}: no such directory; point it at a folder with config.json, "
-            "the weights and the tokenizer files, or use a Hub name such as aubmindlab/bert-base-arabertv02"
-        )
+    local = _local_directory(name_or_path)
+    if local is not None:
+        return local, True
     from transformers import AutoConfig
 
     try:
