@@ -156,6 +156,16 @@ class OneLabel:
     def class_weights_name(self) -> str:
         return "class weights"
 
+    #: what an explanation of a network decomposes: the label's log-probability (`explained_scores`)
+    explained_quantity = "log-probability"
+
+    def explained_scores(self, logits):
+        """The per-label quantity an attribution explains, from a network's logits (torch): the
+        log-softmax, whose differences are the probabilities' log-ratios."""
+        import torch
+
+        return torch.log_softmax(logits, dim=-1)
+
     def loss(self, logits, labels, weight=None):
         """A network's training loss (torch tensors): cross-entropy, `weight` per class."""
         import torch
@@ -334,6 +344,12 @@ class LabelSet(OneLabel):
 
     def class_weights_name(self) -> str:
         return "BCE pos_weight"
+
+    explained_quantity = "logit"
+
+    def explained_scores(self, logits):
+        """Each label's own logit: its sigmoid is its probability, independent of the others."""
+        return logits
 
     def loss(self, logits, labels, weight=None):
         """Binary cross-entropy of each label's sigmoid, `weight` its `pos_weight`."""

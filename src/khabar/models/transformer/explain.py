@@ -65,7 +65,7 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
 
     inputs = list(inputs)
     normalized, proba, chosen, top = model.explain_plan(inputs, top, runner_up, targets)
-    multi_label = model.multi_label
+    scheme = model.scheme
     net = model.model_.eval()
     device = model.torch_device()
     embed = net.get_input_embeddings()
@@ -78,7 +78,7 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
     def forward(embeddings, mask, types=None):
         extra = {"token_type_ids": types} if types is not None else {}
         logits = net(inputs_embeds=embeddings, attention_mask=mask, **extra).logits.float()
-        return logits if multi_label else torch.log_softmax(logits, dim=-1)
+        return scheme.explained_scores(logits)
 
     integrated = IntegratedGradients(forward)
     out = []
@@ -117,7 +117,7 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
                                                spans, top, unassigned=score - base - assigned))
         best = int(np.argmax(proba[i]))
         out.append({"label": model.labels_[best], "probability": float(proba[i, best]),
-                    "method": METHOD.format(steps=steps, quantity="logit" if multi_label else "log-probability"),
+                    "method": METHOD.format(steps=steps, quantity=scheme.explained_quantity),
                     "tokens": counts, "explained": explained})
     return out
 
