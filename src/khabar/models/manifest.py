@@ -90,11 +90,6 @@ class Manifest:
         return key in self.to_dict()
 
 
-def is_multi_label(manifest) -> bool:
-    """Whether a (validated) manifest is a multi-label model's: the one test every loader uses."""
-    return MULTI_LABEL in manifest
-
-
 #: the manifest key listing the model's files: relative path -> {"size": bytes, "sha256": hex digest}
 FILES = "files"
 #: file suffixes of pickle-based formats: khabar never writes them and never lets a loader read them

@@ -20,7 +20,6 @@ import numpy as np
 
 from ..errors import KhabarError
 from ..examples import Example
-from .scheme import check_probability, rank_top_k, restrict_proba  # noqa: F401 - the core's public names
 
 #: probabilities in the records a prediction writes are rounded to this many digits
 DIGITS = 6

@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 from ..errors import KhabarError
 from ..examples import Example
 from ..models.metrics import headline_names, metrics_for, per_source_names
-from ..models.predict import DIGITS, check_request, predict_proba_in_batches  # noqa: F401
+from ..models.predict import check_request, predict_proba_in_batches
 from ..models.scheme import check_probability, scheme_of_records, scheme_of_result
 from .calibration import flat_selective, selective_figures
 from .multi_label import flat_label_sets
