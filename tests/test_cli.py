@@ -29,7 +29,7 @@ def test_train_prints_the_table_and_the_run_on_stdout_and_progress_on_stderr(tmp
     assert cli("train", "configs/sample_stance_tfidf.yaml", "--set", f"output_dir={tmp_path}") == 0
     out = capsys.readouterr()
     lines = out.out.splitlines()
-    assert lines[0].split() == ["split", "accuracy", "macro-F1", "n"]
+    assert lines[0].split() == ["split", "accuracy", "macro-F1", "weighted-F1", "n"]  # the headline of models.metrics
     assert [line.split()[0] for line in lines[1:3]] == ["dev", "test"]
     assert lines[-1].startswith(f"run: {tmp_path}")
     assert "fitted in" in out.err and "run written" in out.err

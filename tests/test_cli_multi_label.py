@@ -131,7 +131,7 @@ def test_data_stats_counts_label_sets(config_file, cli, capsys):
 def test_train_then_evaluate_the_run(config_file, cli, capsys):
     assert cli("train", str(config_file)) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["split", "subset", "acc.", "macro-F1", "micro-F1", "samples-F1", "n"]
+    assert out[0].split() == ["split", "micro-F1", "macro-F1", "samples-F1", "Hamming", "loss", "subset", "accuracy", "n"]
     run = out[-1].removeprefix("run: ")
     data = config_file.parent / "topics.jsonl"
     assert cli("evaluate", run, "--data", str(data)) == 0
