@@ -203,6 +203,9 @@ def config_from_dict(raw: dict, source: str = "<config>") -> Config:
     model = schema.build(kind.params, model_raw, "model", source)
     train = schema.build(kind.train, top.train, "train", source)
     kind.validate(model, f"{source}: model")
+    if top.data.unlabeled is not None and not kind.unlabeled:
+        raise KhabarError(f"{source}: data.unlabeled: the {kind.name} kind does not learn from unlabeled articles; "
+                          f"remove the key (kinds that do: {', '.join(n for n in sorted(KINDS) if get_kind(n).unlabeled)})")
     if "preset" not in (raw.get("normalize") or {}):
         top.normalize.preset = kind.default_preset(model)  # the kind's documented default
     _check_cross_fields(top, source)

@@ -47,3 +47,6 @@ class DataConfig:
     split: SplitRatios = field(default_factory=SplitRatios)
     skip_empty: bool = False
     hub_config: Optional[str] = None
+    # the outlet's unlabeled articles (a file or folder `read_unlabeled` reads), for kinds that
+    # learn from them (`Kind.unlabeled`): the TF-IDF kind fits its vocabulary and IDF on them too
+    unlabeled: Optional[str] = None

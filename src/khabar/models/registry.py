@@ -37,6 +37,8 @@ class Kind:
     default_preset: the normalization preset when the config names none, `default_preset(params)`.
     trusted_types: the types its saved files may hold (skops), checked before loading.
     data_parallel: whether `fit` may run under torchrun, one process per rank.
+    unlabeled: whether `fit` learns from unlabeled articles (`data.unlabeled`, given to the model
+      as its `unlabeled` setting, a list of inputs, before `fit`).
     """
 
     name: str
@@ -47,6 +49,7 @@ class Kind:
     default_preset: Callable[[Any], str] = lambda params: "standard"
     trusted_types: tuple[str, ...] = ()
     data_parallel: bool = False
+    unlabeled: bool = False
 
     def model_class(self) -> type:
         module, cls = self.model.split(":")

@@ -29,7 +29,7 @@ import yaml
 
 from .. import __version__, torchrun
 from ..config import Config, load_config
-from ..data import load_examples, load_splits
+from ..data import load_examples, load_splits, read_unlabeled
 from ..errors import KhabarError
 from ..examples import Splits
 from ..log import Progress
@@ -78,11 +78,23 @@ def fit_from_config(config: Config, progress: Progress | None = None,
     model = kind.model_class()(config.task, config.model, config.train, config.normalize, labels=config.data.labels,
                                multi_label=config.multi_label, allow_no_label=config.predict.allow_no_label)
     model.epoch_callback = epoch_callback
+    if config.data.unlabeled:
+        model.unlabeled = unlabeled_inputs(config)
+        log(f"data.unlabeled: {len(model.unlabeled)} articles")
     fit_start = time.perf_counter()
     model.fit(splits.train, splits.dev or None)
     model.fit_seconds_ = time.perf_counter() - fit_start
     log(f"fitted in {model.fit_seconds_:.1f}s: {len(model.labels_)} labels")
     return model, splits
+
+
+def unlabeled_inputs(config: Config) -> list:
+    """The inputs of `data.unlabeled` (any file or folder `read_unlabeled` reads), its errors naming the key."""
+    try:
+        pool = read_unlabeled(config.data.unlabeled, config.task)
+    except KhabarError as exc:
+        raise KhabarError(f"{config.source}: data.unlabeled: {exc}") from None
+    return [ex.inputs for ex in pool]
 
 
 def train(config: Config, progress: Progress | None = None) -> RunResult:

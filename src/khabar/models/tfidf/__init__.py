@@ -35,4 +35,5 @@ KIND = Kind(
     model="khabar.models.tfidf.model:TfidfModel",
     check=check_params,
     trusted_types=TRUSTED_TYPES,
+    unlabeled=True,
 )

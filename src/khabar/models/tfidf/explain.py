@@ -96,6 +96,8 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
     features = model.pipeline_.named_steps["features"] if "features" in model.pipeline_.named_steps \
         else model.pipeline_.steps[0][1]
     matrix = features.transform(normalized).tocsr()
+    prior = model.prior_
+    prior_columns = None if prior is None else prior.transform(inputs).toarray()
     weights, intercepts = _linear(model)
     classes = [str(c) for c in np.asarray(model.pipeline_.classes_).ravel()]
     column = [classes.index(label) for label in model.labels_]  # label index -> row of `weights`
@@ -118,12 +120,22 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
             contrib = weights[c, row.indices] * row.data
             score = float(intercepts[c] + contrib.sum())
             word_weights, signals, unassigned = shares(contrib)
+            if prior_columns is not None:
+                signals = sorted(signals + _prior_signals(prior, prior_columns[i], weights[c, matrix.shape[1]:]),
+                                 key=lambda s: -abs(s["weight"]))
+                score += sum(s["weight"] for s in signals if s["signal"].startswith("prior: "))
             explained.append(label_explanation(model.labels_[k], proba[i, k], score, float(intercepts[c]),
                                                word_weights, spans, top, signals[:top], unassigned))
         best = int(np.argmax(proba[i]))
         out.append({"label": model.labels_[best], "probability": float(proba[i, best]),
                     "method": METHOD_STANCE if pair else METHOD_TOPIC, "explained": explained})
     return out
+
+
+def _prior_signals(prior, values: np.ndarray, weights: np.ndarray) -> list[dict]:
+    """The prior model's columns (see `prior.py`) as named signals: what its opinion added to the score."""
+    return [{"signal": name, "name": name, "value": round(float(v), 6), "weight": float(v * w), "spans": []}
+            for name, v, w in zip(prior.names(), values, weights)]
 
 
 def _linear(model) -> tuple[np.ndarray, np.ndarray]:

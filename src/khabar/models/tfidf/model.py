@@ -23,6 +23,7 @@ from collections import Counter
 from typing import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.model_selection import cross_val_predict
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
@@ -36,6 +37,7 @@ from ..base import Inputs, Model, rebuild_config
 from ..manifest import MANIFEST, RESTORE, Manifest
 from . import KIND
 from .pair_features import PairFeatures
+from .prior import PRIOR_NOTE, PriorFeatures, load_prior
 from .multi_label import LabelSetProbabilities
 from .temperature import TemperatureScaled, fit_temperature
 from .word_char import WordCharTfidf
@@ -45,6 +47,11 @@ WEIGHTS = "pipeline.skops"
 
 class TfidfModel(Model):
     kind = KIND.name
+    #: a setting, not learned: the outlet's unlabeled articles (inputs), fitted into the features'
+    #: vocabulary and IDF and the prior's standardization with the training ones (`data.unlabeled`)
+    unlabeled: Sequence = ()
+    #: learned: the prior model's opinion as extra columns (`model.prior`), or None
+    prior_: PriorFeatures | None = None
 
     # -- building ----------------------------------------------------------------------------
     def _features(self):
@@ -80,14 +87,22 @@ class TfidfModel(Model):
         if len(counts) < 2:
             raise KhabarError(f"training data has {len(counts)} label(s) {sorted(counts)}; a classifier needs at least 2")
         start = time.perf_counter()
-        x_train = self.normalize_inputs([ex.inputs for ex in train], training=True)
+        raw_train, raw_unlabeled = [ex.inputs for ex in train], list(self.unlabeled)
+        x_train = self.normalize_inputs(raw_train + raw_unlabeled, training=True)
         features = self._features()
         try:
-            matrix = features.fit_transform(x_train)
+            matrix = features.fit_transform(x_train)[: len(train)]
         except ValueError as exc:  # scikit-learn's vectorizers: no terms left, min_df above max_df, ...
             raise KhabarError(f"model: the features cannot be built on these {len(train)} training examples "
                               f"({exc}); lower model.min_df, raise model.max_df or add data") from None
-        say(f"features: {matrix.shape[1]:,} columns from {len(train):,} examples ({time.perf_counter() - start:.1f}s)")
+        self.prior_ = None
+        if self.params.prior:
+            self.prior_ = load_prior(self.params.prior, self.task, self.params.prior_weight).fit(raw_train + raw_unlabeled)
+            matrix = sp.hstack([matrix, self.prior_.transform(raw_train)], format="csr")
+            self.notes_[PRIOR_NOTE] = self.prior_.note()
+        unlabeled = f" and {len(raw_unlabeled):,} unlabeled" if raw_unlabeled else ""
+        say(f"features: {matrix.shape[1]:,} columns from {len(train):,} examples{unlabeled} "
+            f"({time.perf_counter() - start:.1f}s)")
         if self.multi_label:
             classifier, how = self._fit_label_sets(features, matrix, train, dev)
         else:
@@ -105,17 +120,21 @@ class TfidfModel(Model):
             return classifier, "native"
         dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
         if len({ex.label for ex in dev_in}) >= 2:
-            x_dev = features.transform(self.normalize_inputs([ex.inputs for ex in dev_in], training=True))
+            x_dev = self.design_matrix(features, [ex.inputs for ex in dev_in], training=True)
             scaled = TemperatureScaled(classifier).fit(x_dev, [ex.label for ex in dev_in])
             return scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted on the dev split"
-        folds = min(3, min(Counter(y_train).values()))
+        counts = Counter(y_train)
+        folds = min(3, max(counts.values()))
         if folds < 2:
-            raise KhabarError("LinearSVC needs a dev split or at least 2 training examples per label to calibrate "
+            raise KhabarError("LinearSVC needs a dev split or a label with at least 2 training examples to calibrate "
                               "probabilities; add a dev split or use classifier: logreg")
-        held_out = cross_val_predict(self._classifier(), matrix, y_train, cv=folds, method="decision_function")
+        held_out = held_out_scores(self._classifier(), matrix, y_train, folds)
         scaled = TemperatureScaled(classifier)
         scaled.temperature_ = fit_temperature(held_out, y_train, classifier.classes_)
-        return scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted by {folds}-fold cross-validation (no dev split)"
+        rare = sum(1 for n in counts.values() if n < folds)
+        note = f"; {rare} label(s) with fewer than {folds} examples are missing from some folds" if rare else ""
+        return scaled, (f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted by {folds}-fold "
+                        f"cross-validation (no dev split{note})")
 
     def _fit_label_sets(self, features, matrix, train, dev):
         """One-vs-rest models, their probabilities and the per-label thresholds (see `multi_label`):
@@ -124,7 +143,7 @@ class TfidfModel(Model):
         classifier = LabelSetProbabilities(OneVsRestClassifier(self._classifier()).fit(matrix, gold), self.labels_)
         native = hasattr(classifier.classifier, "predict_proba")
         if dev:
-            x_dev = features.transform(self.normalize_inputs([ex.inputs for ex in dev], training=True))
+            x_dev = self.design_matrix(features, [ex.inputs for ex in dev], training=True)
             classifier.fit(x_dev, self.gold_matrix(dev))
             held_out, examples, where = classifier.predict_proba(x_dev), dev, "the dev split"
         else:
@@ -148,8 +167,19 @@ class TfidfModel(Model):
         self.check_fitted()
         if not len(inputs):
             return np.zeros((0, len(self.labels_)))
-        proba = self.pipeline_.predict_proba(self.normalize_inputs(inputs))
+        if self.prior_ is None:
+            proba = self.pipeline_.predict_proba(self.normalize_inputs(inputs))
+        else:
+            proba = self.pipeline_.steps[-1][1].predict_proba(self.design_matrix(self.pipeline_.steps[0][1], inputs))
         return proba[:, self.order_]
+
+    def design_matrix(self, features, inputs: Inputs, training: bool = False):
+        """What the classifier reads: the text features of the normalized inputs, then the prior's
+        columns (of the raw inputs: the prior normalizes with its own preset) when there is one."""
+        matrix = features.transform(self.normalize_inputs(inputs, training=training))
+        if self.prior_ is None:
+            return matrix
+        return sp.hstack([matrix, self.prior_.transform(list(inputs))], format="csr")
 
     def explain(self, inputs: Inputs, top=None, runner_up: bool = False, targets=None) -> list[dict]:
         """Exact linear contributions aggregated to the words of the original text (see `explain.py`)."""
@@ -162,6 +192,8 @@ class TfidfModel(Model):
         import skops.io as sio
 
         sio.dump(self.pipeline_, os.path.join(directory, WEIGHTS))
+        if self.prior_ is not None:
+            self.prior_.save(directory)
 
     @classmethod
     def load_weights(cls, directory: str, manifest: Manifest) -> "TfidfModel":
@@ -190,6 +222,8 @@ class TfidfModel(Model):
         model = cls(manifest.task, params, train, normalize, manifest.labels, multi_label=multi_label)
         model.pipeline_ = pipeline
         model.labels_ = list(manifest.labels)
+        if PRIOR_NOTE in manifest.notes:
+            model.prior_ = PriorFeatures.load(directory, manifest.notes[PRIOR_NOTE])
         model._check_loaded(path)
         return model
 
@@ -207,6 +241,25 @@ class TfidfModel(Model):
             raise KhabarError(f"{path}: the pipeline fails on a test input ({_reason(exc)}); {RESTORE}") from None
         if proba.shape != (1, len(self.labels_)) or not np.all(np.isfinite(proba)):
             raise KhabarError(f"{path}: the pipeline gives no valid probabilities for a test input; {RESTORE}")
+
+
+def held_out_scores(classifier, matrix, y, folds: int) -> np.ndarray:
+    """Cross-validated decision scores. With few labels (the first 50 of a newsroom) a label may
+    be missing from a fold's training part: scikit-learn then gives that column the lowest float,
+    which is replaced by the row's lowest real score, so a softmax of the scores stays finite."""
+    import warnings
+
+    with warnings.catch_warnings():  # "least populated class" / "classes in training fold": expected here
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        scores = cross_val_predict(classifier, matrix, y, cv=folds, method="decision_function")
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 2:
+        missing = scores < np.finfo(np.float64).min / 2
+        if missing.any():
+            real = np.where(missing, np.inf, scores).min(axis=1, keepdims=True)
+            scores = np.where(missing, np.where(np.isfinite(real), real, 0.0), scores)
+    return scores
 
 
 def _reason(exc: Exception) -> str:

