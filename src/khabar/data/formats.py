@@ -206,3 +206,25 @@ register(Format("jsonl", (".jsonl", ".ndjson"), _open_jsonl, _jsonl_peek, ray_re
 # Ray reads .json as JSON-lines, like .jsonl; khabar reads a .json file as a list of records
 register(Format("json", (".json",), _open_json, _json_peek, ray_reader="json"))
 register(Format("parquet", (".parquet", ".pq"), _open_parquet, _parquet_peek, text=False, ray_reader="parquet"))
+
+
+def _open_label_studio(path: str, cache: str):
+    from datasets import Dataset
+
+    from .label_studio import COLUMNS, read_export
+
+    rows = read_export(path)
+    if not rows:
+        raise KhabarError(f"{path}: no annotated task in this Label Studio export; annotate some tasks first")
+    return Dataset.from_dict({c: [r[c] for r in rows] for c in COLUMNS})
+
+
+def _label_studio_peek(path: str) -> list[str]:
+    from .label_studio import COLUMNS
+
+    return list(COLUMNS)
+
+
+# a Label Studio JSON export (tasks with annotations): no extension of its own (it is .json); set
+# data.format: label-studio, or let guess_data_config recognise it (--data, --exclude)
+register(Format("label-studio", (), _open_label_studio, _label_studio_peek))

@@ -23,6 +23,7 @@ from .files import read_txt, txt_files
 from .formats import detect_format, extensions_text, format_of, peek_columns, read_table, stem
 from .hub import load_hub
 from .label_sets import check_label
+from .label_studio import looks_like_export
 from .rows import SPLIT_NAMES, Located, rows_to_examples, unique_ids
 from .spec import DataConfig
 from .splits import splits_of
@@ -79,13 +80,16 @@ def guess_data_config(path: str, task: str | None = None, multi_label: bool = Fa
                               f"format needs one sub-folder per label holding one .txt file per article")
     fmt = detect_format(files[0])
     columns = peek_columns(files[0], fmt)
+    if fmt == "json" and looks_like_export(columns):
+        fmt = "label-studio"
+        columns = peek_columns(files[0], fmt)
     cols, task = guess_columns(columns, task, multi_label)
     if needs_pair(task) and cols["pair"] is None:
         raise no_pair_error(files[0], columns)
     if cols["text"] is None:
         raise KhabarError(f"{files[0]}: no text column among the columns present ({', '.join(columns)}); "
                           f"rename one to text, or set data.text_column in a config (--text-column where offered)")
-    fmt = fmt if all(format_of(f) == fmt for f in files) else "auto"
+    fmt = fmt if fmt == "label-studio" or all(format_of(f) == fmt for f in files) else "auto"
     flags = None
     if multi_label and label_names and set(label_names) <= set(columns) and cols["label"] not in LABEL_SET_NAMES[:3]:
         flags = list(label_names)
