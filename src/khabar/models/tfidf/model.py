@@ -128,9 +128,9 @@ class TfidfModel(Model):
         if folds < 2:
             raise KhabarError("LinearSVC needs a dev split or a label with at least 2 training examples to calibrate "
                               "probabilities; add a dev split or use classifier: logreg")
-        held_out = held_out_scores(self._classifier(), matrix, y_train, folds)
+        held_out, scored = held_out_scores(self._classifier(), matrix, y_train, folds, self.train_params.seed)
         scaled = TemperatureScaled(classifier)
-        scaled.temperature_ = fit_temperature(held_out, y_train, classifier.classes_)
+        scaled.temperature_ = fit_temperature(held_out[scored], np.asarray(y_train)[scored], classifier.classes_)
         rare = sum(1 for n in counts.values() if n < folds)
         note = f"; {rare} label(s) with fewer than {folds} examples are missing from some folds" if rare else ""
         return scaled, (f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted by {folds}-fold "
@@ -243,23 +243,36 @@ class TfidfModel(Model):
             raise KhabarError(f"{path}: the pipeline gives no valid probabilities for a test input; {RESTORE}")
 
 
-def held_out_scores(classifier, matrix, y, folds: int) -> np.ndarray:
-    """Cross-validated decision scores. With few labels (the first 50 of a newsroom) a label may
-    be missing from a fold's training part: scikit-learn then gives that column the lowest float,
-    which is replaced by the row's lowest real score, so a softmax of the scores stays finite."""
+def held_out_scores(classifier, matrix, y, folds: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-validated decision scores, one column per class of `y` (sorted), and which rows have them.
+
+    By hand rather than `cross_val_predict`: with few labels (the first 50 of a newsroom) a label may
+    be missing from a fold's training part, which scikit-learn refuses when two classes remain; here
+    the missing label's column gets the row's lowest score (the fold's model never proposes it), and
+    a fold whose training part holds a single label scores nothing."""
     import warnings
 
-    with warnings.catch_warnings():  # "least populated class" / "classes in training fold": expected here
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(y)
+    classes = np.unique(y)
+    scores = np.zeros((len(y), len(classes)))
+    scored = np.zeros(len(y), dtype=bool)
+    with warnings.catch_warnings():  # "the least populated class has only 1 member": expected here
         warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        scores = cross_val_predict(classifier, matrix, y, cv=folds, method="decision_function")
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim == 2:
-        missing = scores < np.finfo(np.float64).min / 2
-        if missing.any():
-            real = np.where(missing, np.inf, scores).min(axis=1, keepdims=True)
-            scores = np.where(missing, np.where(np.isfinite(real), real, 0.0), scores)
-    return scores
+        splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+    for fit_rows, held in splits:
+        if len(np.unique(y[fit_rows])) < 2:
+            continue
+        model = clone(classifier).fit(matrix[fit_rows], y[fit_rows])
+        raw = model.decision_function(matrix[held])
+        raw = np.column_stack([-raw, raw]) if raw.ndim == 1 else raw
+        columns = np.searchsorted(classes, model.classes_)
+        block = np.repeat(raw.min(axis=1, keepdims=True), len(classes), axis=1)
+        block[:, columns] = raw
+        scores[held], scored[held] = block, True
+    return scores, scored
 
 
 def _reason(exc: Exception) -> str:
