@@ -69,7 +69,7 @@ def _clusters(c: Candidates, rows: np.ndarray, k: int):
     """k-means of the candidates `rows` into k clusters: (labels, distances to each centre)."""
     from sklearn.cluster import MiniBatchKMeans
 
-    km = MiniBatchKMeans(n_clusters=k, random_state=c.seed, n_init=3, batch_size=1024)
+    km = MiniBatchKMeans(n_clusters=k, random_state=c.seed, n_init=1, batch_size=1024)
     x = c.vectors()[rows]
     labels = km.fit_predict(x)
     return labels, km.transform(x)

@@ -43,8 +43,8 @@ from ... import torchrun
 from ...errors import KhabarError
 from ...examples import Example, needs_pair
 from ...log import quiet_libraries, say
-from ..base import Inputs, Model, rebuild_config
-from ..manifest import MANIFEST, RESTORE, Manifest
+from ..base import Inputs, Model, rebuild_config, resolve_model_dir
+from ..manifest import MANIFEST, RESTORE, Manifest, read_manifest
 from . import KIND
 from .checkpoint import resolve_checkpoint
 from .encode import Encoded, Template, encode_inputs, pool_by_owner
@@ -57,6 +57,23 @@ PREDICT_PROGRESS_ROWS = 2000
 #: another tokenizer from what is left and the model answers wrongly with no error
 REQUIRED_FILES = ("config.json", "tokenizer.json")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")  # one file, or the index of shards
+
+
+def prior_checkpoint(path: str, task: str) -> str:
+    """The folder of a trained khabar transformer model (`model.prior`) to start from: its files are
+    save_pretrained ones, so its encoder loads like any checkpoint and the head is made anew for
+    this model's labels (`ignore_mismatched_sizes`)."""
+    try:
+        directory = resolve_model_dir(path)
+        manifest = read_manifest(directory)
+    except KhabarError as exc:
+        raise KhabarError(f"model.prior: {exc}") from None
+    if manifest.kind != KIND.name:
+        raise KhabarError(f"model.prior: {path} is a {manifest.kind} model; a transformer starts from a "
+                          "transformer model (for a TF-IDF prior, use kind: tfidf with model.prior)")
+    if manifest.task != task:
+        raise KhabarError(f"model.prior: {path} is a {manifest.task} model; a {task} model needs a {task} prior")
+    return directory
 
 
 class TransformerModel(Model):
@@ -178,7 +195,9 @@ class TransformerModel(Model):
         rank 0 alone, then loaded by every rank."""
 
         def first_load():
-            if self.params.name_or_path == SCRATCH:
+            if self.params.prior:
+                found = prior_checkpoint(self.params.prior, self.task), True
+            elif self.params.name_or_path == SCRATCH:
                 found = self._build_scratch(train_inputs, os.path.join(workdir, "scratch")), True
             else:
                 found = resolve_checkpoint(self.params.name_or_path)

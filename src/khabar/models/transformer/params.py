@@ -45,6 +45,9 @@ class TransformerParams:
       training example with the article's label, and at prediction the windows' logits are averaged.
       For stance the claim is always kept whole and only the article is cut.
     class_weights: weight the loss by inverse class frequency (for skewed labels such as stance).
+    prior: a trained khabar transformer model (run, model/ folder or experiment folder), of any
+      label set, to start from instead of name_or_path: its encoder's weights and its tokenizer,
+      with a new classification head for this model's labels (keep its normalize preset).
     """
 
     name_or_path: str = "aubmindlab/bert-base-arabertv02"
@@ -54,6 +57,7 @@ class TransformerParams:
     chunk_stride: int = field(default=128, metadata={"min": 0})
     max_chunks: int = field(default=8, metadata={"min": 1})
     class_weights: bool = False
+    prior: Optional[str] = None
     scratch: ScratchParams = field(default_factory=ScratchParams)
 
 
