@@ -35,8 +35,9 @@ def test_file_names_give_splits(tmp_path):
 
 
 def test_one_file_named_like_a_split_is_not_a_split(tmp_path):
-    """Only several files that all name a split give splits; a lone train.csv is split by ratio."""
-    tr = write(tmp_path / "train.csv", csv_text([(f"i{i}", f"نص {i}", "ab"[i % 2]) for i in range(20)]))
+    """Only several files that all name a split give splits; a lone train.csv is split by ratio
+    (120 rows: a smaller file without splits trains whole, see test_few_labels)."""
+    tr = write(tmp_path / "train.csv", csv_text([(f"i{i}", f"نص {i}", "ab"[i % 2]) for i in range(120)]))
     splits = load_splits(cfg(tr), "topic", seed=0)
     assert len(splits.test) > 0 and len(splits.dev) > 0
 
@@ -64,8 +65,8 @@ def test_splits_of_says_where_the_splits_came_from():
     named = [Example("1", "a", "x", split="train"), Example("2", "b", "y", split="test")]
     splits, from_data = splits_of(named, SplitRatios(), 0)
     assert from_data and [e.id for e in splits.test] == ["2"]
-    splits, from_data = splits_of(labeled(10), SplitRatios(), 0)
-    assert not from_data and len(splits.train) == 24
+    splits, from_data = splits_of(labeled(40), SplitRatios(), 0)
+    assert not from_data and len(splits.train) == 96
 
 
 def test_partial_split_column_is_an_error(tmp_path):

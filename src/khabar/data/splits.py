@@ -12,12 +12,23 @@ from collections import Counter
 
 from .spec import SplitRatios
 from ..errors import KhabarError
+from ..log import say
 from ..examples import Example, Splits
+
+
+#: a labelled set without a split column and smaller than this trains whole (the newsroom's first
+#: 50 labels: a 10% dev split would hold 5 articles), unless data.split asks for other ratios
+SMALL_DATA = 100
 
 
 def splits_of(examples: list[Example], ratios: SplitRatios, seed: int, source: str = "<config>") -> tuple[Splits, bool]:
     """(splits, True) when the examples name their split, else (seeded stratified split, False)."""
     named = [ex for ex in examples if ex.split]
+    if not named and len(examples) < SMALL_DATA and ratios == SplitRatios():
+        say(f"{source}: {len(examples)} labelled examples and no split column: all of them train (a dev or test "
+            f"split of under {SMALL_DATA // 10} would decide and measure nothing); choices are cross-validated. "
+            "Measure with khabar evaluate on held-out data, or set data.split to hold some out")
+        return Splits([dataclasses.replace(ex, split="train") for ex in examples], [], []), False
     if not named:
         return split_examples(examples, ratios, seed), False
     if len(named) < len(examples):
