@@ -280,3 +280,27 @@ def test_the_page_for_a_multi_label_model_shows_every_decided_label(browser, tmp
         assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 0
     finally:
         server.stop()
+
+
+def test_an_editor_corrects_the_label_on_the_page_and_it_is_stored(browser, topic_run, tmp_path):
+    from khabar.adapt.feedback import FeedbackStore
+
+    store = tmp_path / "store.sqlite"
+    server = ServeProcess(str(Path(topic_run.run_dir) / "model"), feedback=str(store))
+    try:
+        article = _sample("topic", "spo-002")["text"]
+        _open(browser, server)
+        _type(browser, "text", article)
+        _submit_and_wait(browser)
+        given = browser.find_element(By.ID, "result").get_attribute("data-label")
+        buttons = browser.find_elements(By.CSS_SELECTOR, "#feedback-buttons button")
+        assert sorted(b.get_attribute("data-label") for b in buttons) == sorted(server.get("model")["labels"])
+        other = next(b for b in buttons if b.get_attribute("data-label") != given)
+        chosen = other.get_attribute("data-label")
+        other.click()
+        WebDriverWait(browser, HANG).until(lambda d: d.find_element(By.ID, "feedback").get_attribute("data-saved"))
+        assert browser.find_element(By.ID, "feedback").get_attribute("data-saved") == chosen
+        [row] = FeedbackStore(str(store)).rows()
+        assert (row["text"], row["model_label"], row["label"]) == (article, given, chosen)
+    finally:
+        server.stop()

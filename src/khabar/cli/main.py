@@ -13,11 +13,11 @@ import sys
 
 from .. import __version__
 from ..errors import KhabarError
-from . import card, compare, data, evaluate, explain, normalize, predict, serve, suggest, train, tune
+from . import card, compare, data, evaluate, explain, feedback, normalize, predict, serve, suggest, train, tune
 from .parser import Parser
 
 #: the command modules, in the order `khabar --help` lists them; each has add_parser(sub) and run(args)
-COMMANDS = (train, tune, evaluate, predict, explain, serve, card, compare, normalize, data, suggest)
+COMMANDS = (train, tune, evaluate, predict, explain, serve, card, compare, normalize, data, suggest, feedback)
 
 EXAMPLES = """\
 commands, each with an example:
@@ -31,6 +31,7 @@ commands, each with an example:
   serve       khabar serve experiments/sample_topic_tfidf --port 8000
   normalize   khabar normalize --preset arabert article.txt
   data stats  khabar data stats configs/sample_topic_tfidf.yaml
+  feedback    khabar feedback export store.sqlite -o labels.jsonl
   suggest     khabar suggest experiments/sanad_topic_tfidf our_articles.jsonl -k 50 --exclude labelled.jsonl -o next.jsonl
 options may come before, between or after a command's positional arguments.
 """

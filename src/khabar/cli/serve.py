@@ -51,6 +51,9 @@ def add_server_limits(p) -> None:
                    help="most connections at once; more get 503 (default: %(default)s)")
     p.add_argument("--max-header-bytes", type=whole(1024), default=serve_settings.DEFAULT_MAX_HEADER_BYTES,
                    help="largest request head; larger gets 431 (default: %(default)s)")
+    p.add_argument("--feedback", default=None, metavar="STORE.sqlite",
+                   help="show label buttons beside each answer and store editors' corrections in this SQLite file "
+                        "(khabar feedback export STORE turns them into training data)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="uvicorn's log level (default: info; warning hides the per-request access lines)")
 
@@ -61,7 +64,8 @@ def run(args) -> int:
 
     # passed only when given, so a server without these keywords still starts without them
     trust = {key: value for key, value in (("labels", parse_labels(args.labels)),
-                                           ("min_confidence", args.min_confidence)) if value is not None}
+                                           ("min_confidence", args.min_confidence),
+                                           ("feedback", args.feedback)) if value is not None}
     serve(args.model, **trust, host=args.host, port=args.port, max_batch=args.max_batch,
           max_wait_ms=args.max_wait_ms, micro_batching=not args.no_micro_batching, device=args.device,
           threads=args.threads, max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes,

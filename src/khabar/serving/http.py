@@ -228,6 +228,7 @@ def create_app(
     min_confidence: Optional[float] = None,
     labels: Optional[list[str]] = None,
     max_explain: int = DEFAULT_MAX_EXPLAIN,
+    feedback: Optional[str] = None,
 ) -> FastAPI:
     """A FastAPI app serving one model: POST /predict, GET /health, GET /model, GET /card, the page
     at GET /, docs at /docs.
@@ -239,6 +240,7 @@ def create_app(
     sees it (see the module docstring), texts against the model's own normalization. `min_confidence`: the abstain threshold of requests that name
     none (None: the model's stored threshold, if any); `labels`: the label subset of requests
     that name none (None: all); `max_explain`: items one `"explain": true` request may hold.
+    `feedback`: a SQLite file where POST /feedback stores editors' corrections (see serving/feedback.py).
     """
     check_limits(max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
                  max_wait_ms=max_wait_ms, workers=model_workers, model_batch=model_batch, timeout_body=timeout_body)
@@ -247,6 +249,11 @@ def create_app(
     check_probability(min_confidence, "--min-confidence")
     model, manifest, card_path = _load(model_dir_or_model, device)
     check_request(model, min_confidence, labels)  # a server default it cannot honour: at start
+    store = None
+    if feedback is not None:
+        from ..adapt.feedback import FeedbackStore
+
+        store = FeedbackStore(feedback)  # a bad path fails at start, before a port is bound
     _readable()  # built now rather than on the first request
     # Without micro-batching the same workers still run the calls, one request each: the model is
     # never called from dozens of threads at once, which on a small machine only adds contention.
@@ -271,8 +278,22 @@ def create_app(
         415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
         openapi_extra={"requestBody": {"required": True, "content": {
             "application/json": {"schema": PredictRequest.model_json_schema()}}}})(server.predict)
-    _add_info_routes(app, model, manifest, _read_card(card_path))
+    _add_info_routes(app, model, manifest, _read_card(card_path), feedback=store is not None)
+    if store is not None:
+        from .feedback import add_feedback_route
+
+        add_feedback_route(app, store, model.task, list(model.labels_), _model_version(manifest, card_path),
+                           max_text_chars, lambda request: read_body(request, max_body_bytes, timeout_body), _error)
     return app
+
+
+def _model_version(manifest: Manifest, card_path: Optional[str]) -> str:
+    """What a stored correction names as the model: <experiment>/<run> of a run's model folder,
+    else the model folder's name, else (a model given in memory) its data fingerprint."""
+    if card_path is None:
+        return manifest.data_fingerprint or "unknown"
+    parts = os.path.normpath(os.path.abspath(os.path.dirname(card_path))).split(os.sep)
+    return "/".join(parts[-3:-1]) if parts[-1] == "model" and len(parts) >= 3 else parts[-1]
 
 
 def _load(model_dir_or_model: Union[str, os.PathLike, Model], device: str) -> tuple[Model, Manifest, Optional[str]]:
@@ -361,8 +382,9 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(500, f"internal error ({type(exc).__name__}); see the server log")
 
 
-def _add_info_routes(app: FastAPI, model: Model, manifest: Manifest, card: Optional[str]) -> None:
-    """GET /health, /card, /model and the page's files."""
+def _add_info_routes(app: FastAPI, model: Model, manifest: Manifest, card: Optional[str],
+                     feedback: bool = False) -> None:
+    """GET /health, /card, /model (with whether POST /feedback stores corrections) and the page's files."""
     page = _page_files()
 
     @app.get("/health")
@@ -395,7 +417,7 @@ def _add_info_routes(app: FastAPI, model: Model, manifest: Manifest, card: Optio
         abstain threshold; for a multi-label model, under "multi_label", each label's threshold and
         whether it may give no label) and, under "card", its model card (the text GET /card serves,
         or null)."""
-        return {**manifest.to_dict(), "card": card}
+        return {**manifest.to_dict(), "card": card, "feedback": feedback}
 
 
 def _subset(names: list, labels: list[str]) -> list[str]:
@@ -456,7 +478,7 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
           timeout_headers: float = DEFAULT_TIMEOUT_HEADERS, timeout_keep_alive: float = DEFAULT_TIMEOUT_KEEP_ALIVE,
           limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY, max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
           min_confidence: Optional[float] = None, labels: Optional[list[str]] = None,
-          max_explain: int = DEFAULT_MAX_EXPLAIN) -> None:
+          max_explain: int = DEFAULT_MAX_EXPLAIN, feedback: Optional[str] = None) -> None:
     """Load `model_dir` and serve it until interrupted. Binds to the loopback address by default:
     exposing a model to a network is a decision to make explicitly with `host`. `port` 0 takes a
     free port (uvicorn's start-up line names it).
@@ -475,7 +497,8 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
     `limit_concurrency` connections and requests at once, past which uvicorn answers 503 (the
     server is full; not a verdict on the request).
 
-    `min_confidence`, `labels` and `max_explain`: the defaults of requests (see `create_app`).
+    `min_confidence`, `labels` and `max_explain`: the defaults of requests (see `create_app`);
+    `feedback`: the SQLite store of corrections made on the page (see `create_app`).
     """
     try:
         import uvicorn
@@ -489,7 +512,7 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
     app = create_app(model_dir, max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
                      micro_batching=micro_batching, max_wait_ms=max_wait_ms, device=device,
                      model_workers=model_workers, model_batch=model_batch, timeout_body=timeout_body,
-                     min_confidence=min_confidence, labels=labels, max_explain=max_explain)
+                     min_confidence=min_confidence, labels=labels, max_explain=max_explain, feedback=feedback)
     if "torch" in sys.modules:  # only a transformer model imported it
         spare = max(1, (os.cpu_count() or 1) - 1)
         sys.modules["torch"].set_num_threads(threads or max(1, spare // model_workers))

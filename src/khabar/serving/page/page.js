@@ -8,7 +8,7 @@
 
 (function () {
   // thresholds: a multi-label model's per-label thresholds (from /model), null for one label per article
-  const state = { task: "topic", labels: [], thresholds: null, busy: false };
+  const state = { task: "topic", labels: [], thresholds: null, busy: false, feedback: false, asked: null };
 
   function $(id) {
     return document.getElementById(id);
@@ -56,6 +56,7 @@
       state.labels = model.ok && model.body && Array.isArray(model.body.labels) ? model.body.labels : [];
       const multi = model.ok && model.body && model.body.multi_label;
       state.thresholds = multi && typeof multi.thresholds === "object" ? multi.thresholds : null;
+      state.feedback = Boolean(model.ok && model.body && model.body.feedback) && !state.thresholds;
       const kind = health.body.kind || "";
       $("model-line").textContent = kind + " " + state.task + " model \u00b7 " + state.labels.length +
         " labels: " + state.labels.join(", ") +
@@ -128,6 +129,44 @@
     $("result").dataset.label = prediction.label === null ? "" : prediction.label;
     $("result").dataset.abstained = String(Boolean(prediction.abstained));
     $("result").dataset.labels = JSON.stringify(decided ? decided.map((d) => d.label) : []);
+    state.asked = { parts: parts, label: prediction.label };
+    renderFeedback();
+  }
+
+  // One button per label when the server stores corrections (khabar serve --feedback): a click
+  // sends the article, the model's label and the chosen one to POST /feedback.
+  function renderFeedback() {
+    $("feedback").hidden = !state.feedback;
+    if (!state.feedback) return;
+    const box = $("feedback-buttons");
+    box.textContent = "";
+    $("feedback-status").textContent = "";
+    state.labels.forEach(function (label) {
+      const button = make("button", label === state.asked.label ? "label-button current" : "label-button", label);
+      button.type = "button";
+      button.dataset.label = label;
+      button.addEventListener("click", function () { sendFeedback(label); });
+      box.appendChild(button);
+    });
+  }
+
+  async function sendFeedback(label) {
+    const body = { text: state.asked.parts.text, model_label: state.asked.label, label: label };
+    if (state.task === "stance") body.claim = state.asked.parts.claim;
+    const status = $("feedback-status");
+    try {
+      const answer = await getJSON("feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      status.textContent = answer.ok ? "Saved: " + label : (answer.body && answer.body.error) || "HTTP " + answer.status;
+      status.className = answer.ok ? "" : "error";
+      if (answer.ok) $("feedback").dataset.saved = label;
+    } catch (err) {
+      status.textContent = "The correction was not saved: " + err.message;
+      status.className = "error";
+    }
   }
 
   // A multi-label verdict: every decided label with its probability, or none passing.

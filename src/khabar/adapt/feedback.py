@@ -1,0 +1,79 @@
+"""Corrections from the newsroom, kept in SQLite (the embedded default: one file, no server).
+
+One row per correction: the article's text, the label the model gave, the label the editor chose,
+the model's version (experiment/run) and the time (UTC, ISO 8601). `export` turns the store into
+labelled rows (`id`, `text`, `label`) that `khabar train` reads, the latest correction of a text
+winning, so the page's corrections feed the next training round.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timezone
+
+from ..errors import KhabarError
+
+SCHEMA = """CREATE TABLE IF NOT EXISTS corrections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    text TEXT NOT NULL,
+    model_label TEXT,
+    label TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    created_at TEXT NOT NULL
+)"""
+COLUMNS = ("text", "model_label", "label", "model_version", "created_at")
+
+
+class FeedbackStore:
+    """The SQLite file at `path`, created with its table when absent; one connection per call, so
+    the store may be shared by the server's threads."""
+
+    def __init__(self, path: str, create: bool = True):
+        self.path = path
+        if not create and not os.path.isfile(path):
+            raise KhabarError(f"{path}: no such feedback store; pass the file given to khabar serve --feedback")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise KhabarError(f"{path}: folder {folder} does not exist; create it or choose another path")
+        try:
+            with closing(self._connect()) as db, db:
+                db.execute(SCHEMA)
+                found = [row[1] for row in db.execute("PRAGMA table_info(corrections)")]
+        except sqlite3.DatabaseError as exc:
+            raise KhabarError(f"{path}: not a usable SQLite file ({exc}); pass a new file name or the store "
+                              "khabar serve --feedback wrote") from None
+        if not set(COLUMNS) <= set(found):
+            raise KhabarError(f"{path}: its corrections table lacks {sorted(set(COLUMNS) - set(found))}; it was not "
+                              "written by khabar; pass a new file name")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def add(self, text: str, model_label: str | None, label: str, model_version: str) -> dict:
+        """Store one correction; returns it as stored."""
+        row = {"text": text, "model_label": model_label, "label": label, "model_version": model_version,
+               "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        with closing(self._connect()) as db, db:
+            db.execute(f"INSERT INTO corrections ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?)",
+                       [row[c] for c in COLUMNS])
+        return row
+
+    def rows(self) -> list[dict]:
+        """Every correction, oldest first."""
+        with closing(self._connect()) as db:
+            cursor = db.execute(f"SELECT id, {', '.join(COLUMNS)} FROM corrections ORDER BY id")
+            return [dict(zip(("id", *COLUMNS), values)) for values in cursor]
+
+
+def export(store: FeedbackStore) -> list[dict]:
+    """Labelled rows for training: one per corrected text (its latest correction), with the
+    correction's label, the model's label and version kept for the record."""
+    latest: dict[str, dict] = {}
+    for row in store.rows():
+        latest.pop(row["text"], None)  # a text corrected again moves to its latest place
+        latest[row["text"]] = row
+    return [{"id": f"feedback-{row['id']}", "text": row["text"], "label": row["label"],
+             "model_label": row["model_label"], "model_version": row["model_version"],
+             "corrected_at": row["created_at"]} for row in latest.values()]
