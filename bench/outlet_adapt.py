@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import sys
 import time
@@ -192,7 +193,14 @@ def main() -> None:
     parser.add_argument("--prior-weight", type=float, default=1.0)
     parser.add_argument("--strategy", default="auto")
     parser.add_argument("--on", choices=["test", "dev"], default="test")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
+    parser.add_argument("--raw", default=None, help="also write every figure to this JSON file (for --combine)")
+    parser.add_argument("--combine", nargs="+", default=None, metavar="RAW",
+                        help="no run: the table and PNG of --raw files of runs with other seeds (processes in parallel)")
     args = parser.parse_args()
+    if args.combine:
+        report(*combine(args.combine), args)
+        return
     budgets = [int(b) for b in args.budgets.split(",")]
     if args.small:
         budgets, args.seeds = [b for b in budgets if b <= 100] or [50, 100], min(args.seeds, 2)
@@ -207,15 +215,35 @@ def main() -> None:
     rows: dict[str, dict[int, list[float]]] = {"peer": {}, "khabar, random labels": {}, "khabar (suggest)": {}}
     extra = [n for n in (800, len(pool)) if n > max(budgets) and not args.small] or [len(pool)]
     start = time.perf_counter()
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for n in budgets + extra:
             rows["peer"].setdefault(n, []).append(peer(pool, test, n, seed))
         for name, choose in (("khabar, random labels", False), ("khabar (suggest)", True)):
             for n, f1 in loop(pool, test, budgets, seed, choose, prior_dir, prior, args.prior_weight, args.strategy).items():
                 rows[name].setdefault(n, []).append(f1)
         print(f"seed {seed} done ({time.perf_counter() - start:.0f}s; load {load_avg()})", flush=True)
-    columns = budgets + extra
-    print(f"\nmacro-F1 on the {args.on} half, mean ± 95% interval over {args.seeds} seeds (labels: 50 at a time)")
+    if args.raw:
+        with open(args.raw, "w", encoding="utf-8") as fh:
+            json.dump({"rows": rows, "n_pool": len(pool)}, fh)
+    report(rows, len(pool), args)
+    print(f"load average at the end: {load_avg()}")
+
+
+def combine(paths):
+    rows: dict = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            raw = json.load(fh)
+        for name, by_n in raw["rows"].items():
+            for n, values in by_n.items():
+                rows.setdefault(name, {}).setdefault(int(n), []).extend(values)
+    return rows, raw["n_pool"]
+
+
+def report(rows, n_pool, args) -> None:
+    columns = sorted({n for by_n in rows.values() for n in by_n})
+    seeds = max(len(v) for by_n in rows.values() for v in by_n.values())
+    print(f"\nmacro-F1 on the {args.on} half, mean ± 95% interval over {seeds} seeds (labels: 50 at a time)")
     print(f"{'labels':<24}" + "".join(f"{n:>16,}" for n in columns))
     for name, by_n in rows.items():
         cells = []
@@ -228,15 +256,14 @@ def main() -> None:
         print(f"{name:<24}" + "".join(f"{c:>16}" for c in cells))
     mean = {name: {n: float(np.mean(v)) for n, v in by_n.items()} for name, by_n in rows.items()}
     ours = mean["khabar (suggest)"]
-    peer_800 = mean["peer"].get(800, mean["peer"][len(pool)])
+    peer_800 = mean["peer"].get(800, mean["peer"][n_pool])
     if 100 in ours:
         print(f"goal: khabar with 100 suggested labels {ours[100]:.3f} >= peer with 800 random labels {peer_800:.3f}: "
               f"{verdict(ours[100] >= peer_800)}")
     if 200 in ours:
-        print(f"moonshot: khabar with 200 {ours[200]:.3f} >= peer with all {len(pool):,} labels "
-              f"{mean['peer'][len(pool)]:.3f}: {verdict(ours[200] >= mean['peer'][len(pool)])}")
-    plot(rows, args, len(pool))
-    print(f"load average at the end: {load_avg()}")
+        print(f"moonshot: khabar with 200 {ours[200]:.3f} >= peer with all {n_pool:,} labels "
+              f"{mean['peer'][n_pool]:.3f}: {verdict(ours[200] >= mean['peer'][n_pool])}")
+    plot(rows, args, n_pool)
 
 
 def plot(rows, args, n_pool) -> None:
