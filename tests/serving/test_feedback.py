@@ -12,7 +12,7 @@ pytest.importorskip("httpx", reason="TestClient needs httpx: pip install 'khabar
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from khabar.adapt.feedback import FeedbackStore  # noqa: E402
+from khabar.serving.feedback_store import FeedbackStore  # noqa: E402
 from khabar.errors import KhabarError  # noqa: E402
 from khabar.serving.http import create_app  # noqa: E402
 

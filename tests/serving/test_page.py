@@ -283,7 +283,7 @@ def test_the_page_for_a_multi_label_model_shows_every_decided_label(browser, tmp
 
 
 def test_an_editor_corrects_the_label_on_the_page_and_it_is_stored(browser, topic_run, tmp_path):
-    from khabar.adapt.feedback import FeedbackStore
+    from khabar.serving.feedback_store import FeedbackStore
 
     store = tmp_path / "store.sqlite"
     server = ServeProcess(str(Path(topic_run.run_dir) / "model"), feedback=str(store))

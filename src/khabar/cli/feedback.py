@@ -1,5 +1,5 @@
 """`khabar feedback export STORE -o labels.jsonl`: the page's corrections as training data
-(`adapt.feedback.export`), JSON lines written all or nothing."""
+(`serving.feedback_store.export`), JSON lines written all or nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..adapt.feedback import FeedbackStore, export
+    from ..serving.feedback_store import FeedbackStore, export
 
     check_output(args.output)
     rows = export(FeedbackStore(args.store, create=False))

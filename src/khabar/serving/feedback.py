@@ -1,5 +1,5 @@
 """POST /feedback: an editor's correction from the page, stored in the SQLite store that
-`khabar serve --feedback STORE` names (`adapt.feedback`).
+`khabar serve --feedback STORE` names (`feedback_store`).
 
 The body is JSON: `text` (stance: `claim` too, kept as "claim<TAB>text"), `model_label` (what the
 model said, may be null) and `label` (the editor's choice, one of the model's labels). A bad body
@@ -14,7 +14,7 @@ from typing import Callable
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from ..adapt.feedback import FeedbackStore
+from .feedback_store import FeedbackStore
 from ..examples import needs_pair
 from .http_body import Reject
 

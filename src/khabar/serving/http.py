@@ -251,7 +251,7 @@ def create_app(
     check_request(model, min_confidence, labels)  # a server default it cannot honour: at start
     store = None
     if feedback is not None:
-        from ..adapt.feedback import FeedbackStore
+        from .feedback_store import FeedbackStore
 
         store = FeedbackStore(feedback)  # a bad path fails at start, before a port is bound
     _readable()  # built now rather than on the first request
