@@ -1,4 +1,5 @@
-"""Corrections from the newsroom (the page of `khabar serve --feedback`), kept in SQLite (the embedded default: one file, no server).
+"""Corrections from the newsroom (the page of `khabar serve --feedback`), kept in SQLite (the
+embedded default: one file, no server).
 
 One row per correction: the article's text, the label the model gave, the label the editor chose,
 the model's version (experiment/run) and the time (UTC, ISO 8601). `export` turns the store into
