@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import KhabarError
 from ..examples import Example
 from ..models.base import Model
-from ..serving.predict import predict_proba_in_batches, records_from_proba, records_of_label_sets
+from ..models.predict import DIGITS, predict_proba_in_batches, rows
 from .strategies import STRATEGIES, Candidates
 
 #: labels listed in each suggestion's guess
@@ -56,20 +56,10 @@ def suggest(model: Model, pool: Sequence[Example], k: int, exclude: Iterable[Exa
 
 
 def uncertainty(model: Model, proba: np.ndarray) -> np.ndarray:
-    """Per row, how unsure the model is, in [0, 1]: 1 - (best - second best probability); for a
-    multi-label model, 1 - the smallest distance of a label's probability to its threshold."""
-    if not len(proba):
-        return np.zeros(0)
-    if model.multi_label:
-        return 1.0 - np.abs(proba - np.asarray(model.thresholds_)[None, :]).min(axis=1)
-    if proba.shape[1] < 2:
-        return np.zeros(len(proba))
-    top = np.sort(proba, axis=1)
-    return 1.0 - (top[:, -1] - top[:, -2])
+    """Per row, how unsure the model is, in [0, 1] (its scheme's `uncertainty`)."""
+    return model.scheme.uncertainty(proba)
 
 
 def guess_records(model: Model, ids: Sequence[str], proba: np.ndarray) -> list[dict]:
     """The model's current guess of each article, as the prediction record every output writes."""
-    if model.multi_label:
-        return records_of_label_sets(model.labels_, ids, proba, model.decide(proba), GUESS_TOP_K)
-    return records_from_proba(model.labels_, ids, proba, GUESS_TOP_K, None)
+    return [{"id": i, **row} for i, row in zip(ids, rows(model, proba, GUESS_TOP_K, DIGITS))]

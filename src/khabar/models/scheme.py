@@ -178,6 +178,15 @@ class OneLabel:
         proba = np.asarray(proba)
         return [[int(i)] for i in proba.argmax(axis=1)] if len(proba) else []
 
+    def uncertainty(self, proba: np.ndarray) -> np.ndarray:
+        """How unsure each row's decision is, in [0, 1] (what `adapt.suggest` ranks by): here
+        1 - (best - second best probability)."""
+        proba = np.asarray(proba, dtype=np.float64)
+        if not len(proba) or proba.shape[1] < 2:
+            return np.zeros(len(proba))
+        top = np.sort(proba, axis=1)
+        return 1.0 - (top[:, -1] - top[:, -2])
+
     def predicted(self, labels: Sequence[str], chosen: Sequence[int]):
         """What `Model.predict` answers for one row of `decide`: the label."""
         return labels[chosen[0]]
@@ -384,6 +393,14 @@ class LabelSet(OneLabel):
         """Every label at or above its threshold, most probable first (at least the top one unless
         `allow_no_label`)."""
         return labels_above(np.asarray(proba), self.thresholds, self.allow_no_label)
+
+    def uncertainty(self, proba: np.ndarray) -> np.ndarray:
+        """1 - the smallest distance of a label's probability to its threshold: the decision
+        closest to going the other way."""
+        proba = np.asarray(proba, dtype=np.float64)
+        if not len(proba):
+            return np.zeros(0)
+        return 1.0 - np.abs(proba - np.asarray(self.thresholds)[None, :]).min(axis=1)
 
     def predicted(self, labels: Sequence[str], chosen: Sequence[int]):
         return [labels[j] for j in chosen]
