@@ -53,7 +53,7 @@ def run(args) -> int:
     from ..adapt.label_studio import tasks
     from ..adapt.suggest import suggest
     from ..data import guess_data_config, load_examples, read_unlabeled
-    from ..models.base import resolve_model_dir
+    from ..models.base import model_version, resolve_model_dir
     from ..serving.predict import load_for_prediction
 
     check_output(args.output)
@@ -71,18 +71,10 @@ def run(args) -> int:
             raise KhabarError(f"--exclude {path}: {exc}") from None
     suggestions = suggest(model, pool, args.k, labelled, args.strategy, args.seed)
     if args.format == "label-studio":
-        text = json.dumps(tasks(suggestions, model_version=_version(directory)), ensure_ascii=False, indent=1) + "\n"
+        found = tasks(suggestions, model_version=model_version(directory))
+        text = json.dumps(found, ensure_ascii=False, indent=1) + "\n"
     else:
         text = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in suggestions)
     with opened_output(args.output) as stream:
         stream.write(text)
     return 0
-
-
-def _version(directory: str) -> str:
-    """A model's name for Label Studio: <experiment>/<run> of a run's model/ folder, else the folder's name."""
-    import os
-
-    parts = os.path.normpath(os.path.abspath(directory)).split(os.sep)
-    parts = directory.split(os.sep)
-    return "/".join(parts[-3:-1]) if parts[-1] == "model" and len(parts) >= 3 else parts[-1]

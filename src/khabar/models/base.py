@@ -276,6 +276,13 @@ def rebuild_config(manifest: Manifest, directory: str):
     return params, train, normalize
 
 
+def model_version(directory: str) -> str:
+    """How a model is named where its answers are kept (suggestions, corrections): <experiment>/<run>
+    of a run's model/ folder, else the folder's own name."""
+    parts = os.path.normpath(os.path.abspath(directory)).split(os.sep)
+    return "/".join(parts[-3:-1]) if parts[-1] == "model" and len(parts) >= 3 else parts[-1]
+
+
 def resolve_model_dir(path: str) -> str:
     """A model directory from a model dir, a run dir, or an experiment's folder of runs (newest run)."""
     if not os.path.isdir(path):

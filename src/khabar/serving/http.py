@@ -77,7 +77,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise KhabarError(f"khabar serve needs FastAPI and uvicorn ({exc.name} is missing): pip install 'khabar[serve]'") from None
 
-from ..models.base import Model, resolve_model_dir
+from ..models.base import Model, model_version, resolve_model_dir
 from ..models.manifest import Manifest, read_manifest
 from ..models.predict import check_labels, check_request, rows
 from ..models.scheme import check_probability, record_targets
@@ -282,18 +282,10 @@ def create_app(
     if store is not None:
         from .feedback import add_feedback_route
 
-        add_feedback_route(app, store, model.task, list(model.labels_), _model_version(manifest, card_path),
-                           max_text_chars, lambda request: read_body(request, max_body_bytes, timeout_body), _error)
+        version = model_version(os.path.dirname(card_path)) if card_path else manifest.data_fingerprint or "in memory"
+        add_feedback_route(app, store, model.task, list(model.labels_), version, max_text_chars,
+                           lambda request: read_body(request, max_body_bytes, timeout_body), _error)
     return app
-
-
-def _model_version(manifest: Manifest, card_path: Optional[str]) -> str:
-    """What a stored correction names as the model: <experiment>/<run> of a run's model folder,
-    else the model folder's name, else (a model given in memory) its data fingerprint."""
-    if card_path is None:
-        return manifest.data_fingerprint or "unknown"
-    parts = os.path.normpath(os.path.abspath(os.path.dirname(card_path))).split(os.sep)
-    return "/".join(parts[-3:-1]) if parts[-1] == "model" and len(parts) >= 3 else parts[-1]
 
 
 def _load(model_dir_or_model: Union[str, os.PathLike, Model], device: str) -> tuple[Model, Manifest, Optional[str]]:
