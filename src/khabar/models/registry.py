@@ -20,6 +20,7 @@ from ..errors import KhabarError
 KINDS: dict[str, str] = {
     "tfidf": "khabar.models.tfidf",
     "transformer": "khabar.models.transformer",
+    "stream": "khabar.models.stream",
 }
 
 
@@ -37,6 +38,8 @@ class Kind:
     default_preset: the normalization preset when the config names none, `default_preset(params)`.
     trusted_types: the types its saved files may hold (skops), checked before loading.
     data_parallel: whether `fit` may run under torchrun, one process per rank.
+    streams: whether `fit` reads its train split in chunks (`data.chunks.StreamedSplit`, read
+      again on every pass) rather than as a list in memory.
     """
 
     name: str
@@ -47,6 +50,7 @@ class Kind:
     default_preset: Callable[[Any], str] = lambda params: "standard"
     trusted_types: tuple[str, ...] = ()
     data_parallel: bool = False
+    streams: bool = False
 
     def model_class(self) -> type:
         module, cls = self.model.split(":")
