@@ -54,22 +54,25 @@ def data_files(cfg: DataConfig, source: str) -> list[str]:
 
 def iter_examples(cfg: DataConfig, task: str, source: str, splits: Optional[set[str]] = None,
                   chunk_rows: int = CHUNK_ROWS) -> Iterator[list[Example]]:
-    """Checked examples of every file in `data.path`, a list of at most `chunk_rows` at a time;
-    only those whose split is in `splits` (None: every row)."""
+    """Checked examples of every file in `data.path`, in lists of `chunk_rows` (the last may be
+    shorter); only those whose split is in `splits` (None: every row)."""
+    chunk: list[Example] = []
     for path in data_files(cfg, source):
         by_name = SPLIT_NAMES.get(stem(path).lower())
         for where, first_row, columns, data in _column_batches(path, cfg, chunk_rows):
             located = rows_to_examples(where, columns, data, cfg, task, True, stem(path), by_name, {},
                                        first_row=first_row)
-            chunk = []
             for ex, loc in located:
                 if ex.split is None:
                     raise KhabarError(f"{loc}: no split; streaming needs each row's split in the data (a split "
                                       f"column, data.split_column, or files named train/dev/test)")
                 if splits is None or ex.split in splits:
                     chunk.append(ex)
-            if chunk:
-                yield chunk
+                    if len(chunk) == chunk_rows:
+                        yield chunk
+                        chunk = []
+    if chunk:
+        yield chunk
 
 
 class StreamedSplit:

@@ -4,9 +4,10 @@ Fit, with the train split read in chunks (`data.chunks.StreamedSplit` or any lis
 1. one pass: normalize and hash each chunk, add its document frequencies, and spill its hashed
    counts to a temporary folder (float32 values, int32 columns: about 8 bytes per non-zero);
 2. the IDF from those frequencies;
-3. `epochs` passes over the spilled chunks, in a seeded random order (rows shuffled within each
-   chunk), each chunk turned to TF-IDF and given to `SGDClassifier.partial_fit`.
-Only one chunk, the IDF and the weights are in memory at a time; the spill folder is deleted
+3. `epochs` passes over the spilled chunks, in a seeded random order, `shuffle_chunks` of them
+   at a time with their rows shuffled together, turned to TF-IDF and given to
+   `SGDClassifier.partial_fit`.
+Only `shuffle_chunks` chunks, the IDF and the weights are in memory at a time; the spill folder is deleted
 when the fit ends, however it ends. Reading the spill is much faster than reading, normalizing
 and hashing the corpus again on every epoch.
 
@@ -47,6 +48,12 @@ def chunked(examples: Iterable[Example], rows: int) -> Iterable[list[Example]]:
     examples = list(examples)
     for start in range(0, len(examples), rows):
         yield examples[start:start + rows]
+
+
+def _read_counts(path: str, n_features: int):
+    with np.load(path, allow_pickle=False) as part:
+        y = part["y"]
+        return sp.csr_matrix((part["data"], part["indices"], part["indptr"]), shape=(len(y), n_features)), y
 
 
 class StreamModel(Model):
@@ -104,6 +111,9 @@ class StreamModel(Model):
         return files
 
     def _learn(self, files: list[str], features: HashedTfidf):
+        """`epochs` passes; each takes the spilled chunks in a new random order, `shuffle_chunks`
+        at a time, and learns from their rows shuffled together: a corpus stored sorted by label
+        (SANAD is) would otherwise feed SGD one label for thousands of steps."""
         from sklearn.linear_model import SGDClassifier
 
         p, seed = self.params, self.train_params.seed
@@ -111,13 +121,14 @@ class StreamModel(Model):
         classes = np.arange(len(self.labels_))
         rng = np.random.default_rng(seed)
         for _ in range(p.epochs):
-            for j in rng.permutation(len(files)):
-                with np.load(files[j], allow_pickle=False) as part:
-                    y = part["y"]
-                    counts = sp.csr_matrix((part["data"], part["indices"], part["indptr"]),
-                                           shape=(len(y), features.n_features))
-                order = rng.permutation(len(y))
-                classifier.partial_fit(features.tfidf(counts)[order], y[order], classes=classes)
+            order = rng.permutation(len(files))
+            for start in range(0, len(order), p.shuffle_chunks):
+                parts = [_read_counts(files[j], features.n_features) for j in order[start:start + p.shuffle_chunks]]
+                counts = sp.vstack([x for x, _ in parts], format="csr")
+                y = np.concatenate([y for _, y in parts])
+                del parts
+                rows = rng.permutation(len(y))
+                classifier.partial_fit(features.tfidf(counts)[rows], y[rows], classes=classes)
         return classifier
 
     # -- predict -----------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ class StreamParams:
     loss / alpha / average: scikit-learn's SGDClassifier, trained with partial_fit; hinge is a
       linear SVM, its probabilities come from a softmax temperature fitted on the dev split.
     epochs: passes over the training chunks (the first pass also counts document frequencies).
-    chunk_rows: articles featurized and learned from at a time: what bounds memory.
+    chunk_rows: articles read and featurized at a time; shuffle_chunks: chunks whose rows are
+      shuffled together and learned from at a time. Together they bound memory.
     """
 
     word_ngrams: list[int] = field(default_factory=lambda: [1, 2])
@@ -29,6 +30,7 @@ class StreamParams:
     average: bool = False
     epochs: int = field(default=5, metadata={"min": 1, "max": 100})
     chunk_rows: int = field(default=4096, metadata={"min": 16})
+    shuffle_chunks: int = field(default=8, metadata={"min": 1})
 
 
 def check_params(params: StreamParams, where: str = "model") -> None:

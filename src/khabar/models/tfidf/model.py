@@ -71,7 +71,8 @@ class TfidfModel(Model):
             # with a lower dev macro-F1 (0.7252 vs 0.7383) (2026-11-25)
             return LogisticRegression(C=p.C, class_weight=weight, max_iter=p.max_iter, random_state=seed,
                                       solver="newton-cg")
-        return SGDClassifier(loss="log_loss", alpha=1e-4 / p.C, class_weight=weight, max_iter=p.max_iter, random_state=seed)
+        return SGDClassifier(loss=p.loss, alpha=1e-4 / p.C, class_weight=weight, max_iter=p.max_iter, tol=p.tol,
+                             random_state=seed)
 
     # -- the interface -------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None) -> "TfidfModel":
@@ -87,6 +88,7 @@ class TfidfModel(Model):
         except ValueError as exc:  # scikit-learn's vectorizers: no terms left, min_df above max_df, ...
             raise KhabarError(f"model: the features cannot be built on these {len(train)} training examples "
                               f"({exc}); lower model.min_df, raise model.max_df or add data") from None
+        del x_train  # the normalized texts: as large as the corpus, and not needed beyond the features
         say(f"features: {matrix.shape[1]:,} columns from {len(train):,} examples ({time.perf_counter() - start:.1f}s)")
         if self.multi_label:
             classifier, how = self._fit_label_sets(features, matrix, train, dev)

@@ -151,6 +151,8 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
             self.char_vectorizer_.fit(["_"])
             self.char_tfidf_ = _fitted_tfidf(df[kept], len(docs), self.sublinear_tf)
             grams = grams[:, kept].tocsr()
+            # what prediction would cut again on every call: each known word's n-grams
+            self.known_grams_ = grams[kept_words]
         return self._tfidf_rows(counts, word_block, grams)
 
     def transform(self, docs):
@@ -160,9 +162,7 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
         if self.word_ngrams:
             word_block = self._word_block(counts[:, : len(self.word_index_)] if self.word_ngrams[0] == 1 else None, docs)
         if self.char_ngrams:
-            words = self._known_words()
-            known = len(words)
-            grams = self._grams_of(counts, lambda j: words[j] if j < known else extra[j - known])
+            grams = self._grams_of(counts, extra)
         return self._tfidf_rows(counts, word_block, grams)
 
     def _word_block(self, unigrams, docs, fit=False):
@@ -177,14 +177,26 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
             longer = self.long_ngrams_.transform(docs)
         return longer if unigrams is None else sp.hstack([unigrams, longer], format="csr")
 
-    def _grams_of(self, counts, word_of):
-        """(columns of `counts`) x (char n-grams): only the words these documents use are cut."""
+    def _grams_of(self, counts, extra):
+        """(columns of `counts`) x (char n-grams): the rows of the words these documents use, known
+        words' from `known_grams_` (cut once at fit), new words (`extra`) cut now."""
         used = np.unique(counts.indices)
-        cut = self.char_vectorizer_.transform([word_of(j) for j in used]).tocsr()
+        known = len(self.word_index_)
+        cut = self._known_grams()[used[used < known]]
+        new = used[used >= known]
+        if len(new):  # sorted: the known words' rows come first, as in `used`
+            cut = sp.vstack([cut, self.char_vectorizer_.transform([extra[j - known] for j in new])], format="csr")
         lengths = np.zeros(counts.shape[1], dtype=np.int64)
         lengths[used] = np.diff(cut.indptr)
         indptr = np.concatenate([[0], np.cumsum(lengths)])
         return sp.csr_matrix((cut.data, cut.indices, indptr), shape=(counts.shape[1], cut.shape[1]))
+
+    def _known_grams(self):
+        """Known word x char n-gram counts; a model saved before they were kept cuts them once."""
+        grams = getattr(self, "known_grams_", None)
+        if grams is None:
+            grams = self.known_grams_ = self.char_vectorizer_.transform(self._known_words()).tocsr()
+        return grams
 
     def _char_frequencies(self, counts, grams):
         """Document frequency (and total count, for max_features) of each char n-gram, by row blocks."""
