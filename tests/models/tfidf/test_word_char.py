@@ -176,3 +176,15 @@ def test_stack_rows_is_vstack_and_frees_its_blocks():
     stacked = stack_rows(parts, 9)
     assert parts == []  # every block handed back as it was copied
     assert stacked.shape == expected.shape and (stacked != expected).nnz == 0
+
+
+def test_featurizing_in_worker_processes_gives_the_same_matrix(docs, monkeypatch):
+    import khabar.models.tfidf.word_char as word_char
+
+    train, unseen = docs
+    model = WordCharTfidf(word_ngrams=(1, 1), char_ngrams=(3, 4), min_df=2).fit(train)
+    expected = model.transform(unseen)
+    monkeypatch.setattr(word_char, "PARALLEL_ROWS", 10)
+    monkeypatch.setattr(word_char.os, "cpu_count", lambda: 3)
+    parallel = model.transform_in_parallel(unseen)
+    assert parallel.shape == expected.shape and (parallel != expected).nnz == 0

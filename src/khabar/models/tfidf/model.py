@@ -150,8 +150,13 @@ class TfidfModel(Model):
         self.check_fitted()
         if not len(inputs):
             return np.zeros((0, len(self.labels_)))
-        proba = self.pipeline_.predict_proba(self.normalize_inputs(inputs))
-        return proba[:, self.order_]
+        features, classifier = self.pipeline_.steps[0][1], self.pipeline_.steps[-1][1]
+        docs = self.normalize_inputs(inputs)
+        if isinstance(features, WordCharTfidf):
+            matrix = features.transform_in_parallel(docs)
+        else:
+            matrix = features.transform(docs)
+        return classifier.predict_proba(matrix)[:, self.order_]
 
     def explain(self, inputs: Inputs, top=None, runner_up: bool = False, targets=None) -> list[dict]:
         """Exact linear contributions aggregated to the words of the original text (see `explain.py`)."""

@@ -15,6 +15,7 @@ character features are for). Both blocks then go through scikit-learn's `TfidfTr
 
 from __future__ import annotations
 
+import os
 import re
 from array import array
 from collections import Counter
@@ -29,6 +30,8 @@ from .compact import CompactState
 WORD = re.compile(r"(?u)\w+")
 #: documents turned into TF-IDF at a time (bounds the intermediate char n-gram counts)
 ROWS = 8192
+#: documents per worker process below which prediction featurizes in this process
+PARALLEL_ROWS = 1500
 
 
 def stack_rows(parts: list, width: int):
@@ -164,6 +167,19 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
         if self.char_ngrams:
             grams = self._grams_of(counts, extra)
         return self._tfidf_rows(counts, word_block, grams)
+
+    def transform_in_parallel(self, docs):
+        """`transform` on every core for large inputs: featurizing is pure Python (the GIL holds
+        threads back), so the documents go in PARALLEL_ROWS-or-larger slices to joblib's worker
+        processes and the rows come back in order; the same matrix as `transform`."""
+        jobs = min(os.cpu_count() or 1, len(docs) // PARALLEL_ROWS)
+        if jobs < 2:
+            return self.transform(docs)
+        from joblib import Parallel, delayed
+
+        bounds = np.linspace(0, len(docs), jobs + 1).astype(int)
+        parts = Parallel(n_jobs=jobs)(delayed(self.transform)(docs[a:b]) for a, b in zip(bounds, bounds[1:]))
+        return stack_rows(parts, parts[0].shape[1])
 
     def _word_block(self, unigrams, docs, fit=False):
         """Word n-gram counts: the unigram columns, then the longer n-grams (scikit-learn's)."""
