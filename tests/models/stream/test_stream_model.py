@@ -4,7 +4,6 @@ what it cannot do or a damaged weights file with one line."""
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
@@ -16,6 +15,7 @@ from khabar.data.chunks import stream_splits
 from khabar.errors import KhabarError
 from khabar.examples import Example
 from khabar.models.base import load_model
+from khabar.models.manifest import read_manifest
 from khabar.models.stream.model import WEIGHTS, StreamModel
 from khabar.models.stream.params import StreamParams, check_params
 from khabar.models.tfidf.params import SeedOnlyTrain
@@ -62,8 +62,7 @@ def test_saved_and_loaded_it_gives_the_same_probabilities(tmp_path, splits, fitt
 
 def test_a_weights_file_that_does_not_fit_the_manifest_is_refused(tmp_path, fitted):
     fitted.save(str(tmp_path))
-    manifest_path = tmp_path / "khabar.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_manifest(str(tmp_path))
     with open(tmp_path / WEIGHTS, "wb") as fh:
         np.savez(fh, idf=np.ones(8, dtype=np.float32), coef=np.ones((2, 8), dtype=np.float32),
                  intercept=np.zeros(2, dtype=np.float32), temperature=np.float64(1.0))

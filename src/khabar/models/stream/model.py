@@ -92,7 +92,7 @@ class StreamModel(Model):
         self.temperature_ = 1.0
         scores = self._scores(self.normalize_inputs([ex.inputs for ex in dev_in], training=True))
         self.temperature_ = fit_temperature(scores, [ex.label for ex in dev_in], self.labels_)
-        self.extra_manifest_["probabilities"] = (f"softmax of decision scores, temperature {self.temperature_:.3g} "
+        self.probabilities_ = (f"softmax of decision scores, temperature {self.temperature_:.3g} "
                                                  "fitted on the dev split")
         say(f"fitted SGD ({self.params.loss}, {self.params.epochs} epochs) in {time.perf_counter() - start:.1f}s")
         return self
@@ -153,13 +153,15 @@ class StreamModel(Model):
                      temperature=np.float64(self.temperature_))
 
     @classmethod
-    def load_weights(cls, directory: str, manifest: dict) -> "StreamModel":
+    def load_weights(cls, directory: str, manifest) -> "StreamModel":
         path = os.path.join(directory, WEIGHTS)
         if not os.path.isfile(path):
             raise KhabarError(f"{path}: missing; the model directory is incomplete, {RESTORE}")
         params, train, normalize = rebuild_config(manifest, directory)
-        model = cls(manifest["task"], params, train, normalize, manifest.get("labels"))
-        model.labels_ = list(manifest["labels"])
+        if manifest.multi_label is not None:
+            raise KhabarError(f"{directory}: the manifest says multi-label, which kind stream never writes; {RESTORE}")
+        model = cls(manifest.task, params, train, normalize, manifest.labels)
+        model.labels_ = list(manifest.labels)
         try:
             with np.load(path, allow_pickle=False) as arrays:
                 idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
