@@ -83,7 +83,7 @@ def test_missing_required_field(tmp_path):
     del data["data"]
     with pytest.raises(KhabarError, match="data: required"):
         load_config(_write(tmp_path, data))
-    with pytest.raises(KhabarError, match="model.kind: required key is missing; use one of tfidf, transformer"):
+    with pytest.raises(KhabarError, match="model.kind: required key is missing; use one of stream, tfidf, transformer"):
         load_config(_write(tmp_path, {**BASE, "model": {"C": 1.0}}))
 
 

@@ -17,7 +17,7 @@ def test_an_unknown_kind_lists_the_valid_ones():
     with pytest.raises(KhabarError) as err:
         get_kind("forest")
     assert str(err.value) == f"unknown model kind 'forest'; valid kinds: {', '.join(sorted(KINDS))}"
-    assert sorted(KINDS) == ["tfidf", "transformer"]
+    assert sorted(KINDS) == ["stream", "tfidf", "transformer"]
     with pytest.raises(KhabarError, match="unknown model kind None"):
         get_kind(None)
 

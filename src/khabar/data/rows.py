@@ -21,8 +21,9 @@ Located = list[tuple[Example, str]]  # each example with where it came from, for
 
 
 def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg: DataConfig, task: str, labeled: bool,
-          stem: str, default_split: Optional[str], keys: dict, multi_label: bool = False) -> Located:
-    """Checked examples from columns; `multi_label`: labels are label sets (see `label_sets`)."""
+          stem: str, default_split: Optional[str], keys: dict, multi_label: bool = False, first_row: int = 1) -> Located:
+    """Checked examples from columns; `multi_label`: labels are label sets (see `label_sets`);
+    `first_row`: the row number of the first value (a later chunk of a file read in chunks)."""
     need = [("text", cfg.text_column)] + ([("pair", cfg.pair_column)] if needs_pair(task) else [])
     if labeled and multi_label and cfg.label_columns:
         need += [("label", col) for col in cfg.label_columns]
@@ -48,7 +49,7 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
     out: Located = []
     skipped = 0
     for i in range(n):
-        loc = f"{where}: row {i + 1}"
+        loc = f"{where}: row {i + first_row}"
         text = cell(data[cfg.text_column][i], loc, cfg.text_column)
         pair = cell(pairs[i], loc, cfg.pair_column) if needs_pair(task) else None
         if not text or (needs_pair(task) and not pair):
@@ -64,7 +65,7 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
         elif labeled:
             label = check_label(cell(labels[i], loc, cfg.label_column), loc, cfg)
         split = split_name(cell(splits[i], loc, cfg.split_column), loc) if splits is not None else default_split
-        ex_id = (cell(ids[i], loc, cfg.id_column) if ids is not None else "") or f"{stem}-{i + 1}"
+        ex_id = (cell(ids[i], loc, cfg.id_column) if ids is not None else "") or f"{stem}-{i + first_row}"
         source = (cell(sources[i], loc, cfg.source_column) if sources is not None else "") or None
         out.append((Example(ex_id, text, label, pair, source, split, label_names), loc))
     if skipped:

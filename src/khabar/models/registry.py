@@ -20,6 +20,7 @@ from ..errors import KhabarError
 KINDS: dict[str, str] = {
     "tfidf": "khabar.models.tfidf",
     "transformer": "khabar.models.transformer",
+    "stream": "khabar.models.stream",
 }
 
 
@@ -39,6 +40,8 @@ class Kind:
     data_parallel: whether `fit` may run under torchrun, one process per rank.
     unlabeled: whether `fit` learns from unlabeled articles (`data.unlabeled`, given to the model
       as its `unlabeled` setting, a list of inputs, before `fit`).
+    streams: whether `fit` reads its train split in chunks (`data.chunks.StreamedSplit`, read
+      again on every pass) rather than as a list in memory.
     """
 
     name: str
@@ -50,6 +53,7 @@ class Kind:
     trusted_types: tuple[str, ...] = ()
     data_parallel: bool = False
     unlabeled: bool = False
+    streams: bool = False
 
     def model_class(self) -> type:
         module, cls = self.model.split(":")

@@ -30,6 +30,7 @@ import yaml
 from .. import __version__, torchrun
 from ..config import Config, load_config
 from ..data import load_examples, load_splits, read_unlabeled
+from ..data.chunks import stream_splits
 from ..errors import KhabarError
 from ..examples import Splits
 from ..log import Progress
@@ -73,7 +74,7 @@ def fit_from_config(config: Config, progress: Progress | None = None,
             f"torchrun (WORLD_SIZE={torchrun.world_size()})"
         )
     if splits is None:
-        splits = load_splits(config.data, config.task, config.train.seed, config.source, config.multi_label)
+        splits = read_splits(config)
     log("data: " + ", ".join(f"{name} {len(items)}" for name, items in splits.items()))
     model = kind.model_class()(config.task, config.model, config.train, config.normalize, labels=config.data.labels,
                                multi_label=config.multi_label, allow_no_label=config.predict.allow_no_label)
@@ -97,13 +98,21 @@ def unlabeled_inputs(config: Config) -> list:
     return [ex.inputs for ex in pool]
 
 
+def read_splits(config: Config) -> Splits:
+    """The config's splits: in memory, or for a kind that streams (`Kind.streams`) the train split
+    read in chunks on every pass and dev and test in memory."""
+    if get_kind(config.model_kind).streams:
+        return stream_splits(config.data, config.task, config.source)
+    return load_splits(config.data, config.task, config.train.seed, config.source, config.multi_label)
+
+
 def train(config: Config, progress: Progress | None = None) -> RunResult:
     log = progress or Progress()
     log(f"config {config.source}: {config.name} ({config.task}, {config.model_kind})")
     check_writable(os.path.join(config.output_dir, config.name), f"{config.source}: output_dir")  # before any work
     try:
         extras = [(extra, _extra_examples(extra, config)) for extra in config.eval.extra]
-        splits = load_splits(config.data, config.task, config.train.seed, config.source, config.multi_label)
+        splits = read_splits(config)
         _check_extra_labels(config, splits)  # before the fit, not after it
         model, splits = fit_from_config(config, log, splits=splits)
         result = torchrun.on_main(

@@ -66,9 +66,7 @@ def test_raw_char_counts_equal_char_wb_counts(docs, ngrams):
     assert model.char_vectorizer_.get_feature_names_out().tolist() == counter.get_feature_names_out().tolist()
     for texts in (train, unseen):
         counts, extra = model._count_words(texts, model.word_index_)
-        words = model._known_words()
-        ours = model._char_counts(counts, lambda j: words[j] if j < len(words) else extra[j - len(words)],
-                                  model.char_vectorizer_)
+        ours = counts @ model._grams_of(counts, extra)
         assert_same(ours, counter.transform(words_of(texts)))
 
 
@@ -140,3 +138,53 @@ def test_max_features_keeps_the_most_frequent_columns(docs):
     theirs = set(CountVectorizer(analyzer="char_wb", ngram_range=(2, 3), lowercase=False, max_features=50)
                  .fit(words_of(train)).vocabulary_)
     assert {g for g in kept ^ theirs if totals[g] != cut} == set()
+
+
+@pytest.mark.parametrize("kw", [dict(word_ngrams=(1, 1), char_ngrams=(3, 4), min_df=2),
+                                dict(word_ngrams=(1, 2), char_ngrams=(2, 3), max_features=300),
+                                dict(word_ngrams=None, char_ngrams=(2, 4), min_df=2, max_df=0.5)])
+def test_tfidf_built_in_row_blocks_is_the_tfidf_built_at_once(docs, monkeypatch, kw):
+    """Memory: the TF-IDF is built ROWS documents at a time and stacked in place; the blocks must
+    not change a single value (blocks of 7 rows against one block of everything)."""
+    import khabar.models.tfidf.word_char as word_char
+
+    train, unseen = docs
+    whole = WordCharTfidf(**kw)
+    x_whole, t_whole = whole.fit_transform(train), whole.transform(unseen)
+    monkeypatch.setattr(word_char, "ROWS", 7)
+    blocks = WordCharTfidf(**kw)
+    x_blocks, t_blocks = blocks.fit_transform(train), blocks.transform(unseen)
+    for a, b in ((x_whole, x_blocks), (t_whole, t_blocks)):
+        assert a.shape == b.shape and a.dtype == b.dtype == np.float32
+        assert (a != b).nnz == 0
+
+
+def test_a_model_saved_without_its_known_grams_cuts_them_once_the_same(docs):
+    train, unseen = docs
+    model = WordCharTfidf(word_ngrams=(1, 1), char_ngrams=(3, 4), min_df=2).fit(train)
+    expected = model.transform(unseen)
+    del model.known_grams_
+    assert (model.transform(unseen) != expected).nnz == 0 and model.known_grams_.shape[0] == len(model.word_index_)
+
+
+def test_stack_rows_is_vstack_and_frees_its_blocks():
+    from khabar.models.tfidf.word_char import stack_rows
+
+    rng = np.random.default_rng(0)
+    parts = [sp.random(n, 9, density=0.3, format="csr", dtype=np.float32, random_state=rng) for n in (3, 0, 5, 1)]
+    expected = sp.vstack(parts, format="csr")
+    stacked = stack_rows(parts, 9)
+    assert parts == []  # every block handed back as it was copied
+    assert stacked.shape == expected.shape and (stacked != expected).nnz == 0
+
+
+def test_featurizing_in_worker_processes_gives_the_same_matrix(docs, monkeypatch):
+    import khabar.models.tfidf.word_char as word_char
+
+    train, unseen = docs
+    model = WordCharTfidf(word_ngrams=(1, 1), char_ngrams=(3, 4), min_df=2).fit(train)
+    expected = model.transform(unseen)
+    monkeypatch.setattr(word_char, "PARALLEL_ROWS", 10)
+    monkeypatch.setattr(word_char.os, "cpu_count", lambda: 3)
+    parallel = model.transform_in_parallel(unseen)
+    assert parallel.shape == expected.shape and (parallel != expected).nnz == 0

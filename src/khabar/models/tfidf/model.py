@@ -78,7 +78,8 @@ class TfidfModel(Model):
             # with a lower dev macro-F1 (0.7252 vs 0.7383) (2026-11-25)
             return LogisticRegression(C=p.C, class_weight=weight, max_iter=p.max_iter, random_state=seed,
                                       solver="newton-cg")
-        return SGDClassifier(loss="log_loss", alpha=1e-4 / p.C, class_weight=weight, max_iter=p.max_iter, random_state=seed)
+        return SGDClassifier(loss=p.loss, alpha=1e-4 / p.C, class_weight=weight, max_iter=p.max_iter, tol=p.tol,
+                             random_state=seed)
 
     # -- the interface -------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None) -> "TfidfModel":
@@ -95,6 +96,7 @@ class TfidfModel(Model):
         except ValueError as exc:  # scikit-learn's vectorizers: no terms left, min_df above max_df, ...
             raise KhabarError(f"model: the features cannot be built on these {len(train)} training examples "
                               f"({exc}); lower model.min_df, raise model.max_df or add data") from None
+        del x_train  # the normalized texts: as large as the corpus, and not needed beyond the features
         self.prior_ = None
         if self.params.prior:
             self.prior_ = load_prior(self.params.prior, self.task, self.params.prior_weight).fit(raw_train + raw_unlabeled)
@@ -167,16 +169,15 @@ class TfidfModel(Model):
         self.check_fitted()
         if not len(inputs):
             return np.zeros((0, len(self.labels_)))
-        if self.prior_ is None:
-            proba = self.pipeline_.predict_proba(self.normalize_inputs(inputs))
-        else:
-            proba = self.pipeline_.steps[-1][1].predict_proba(self.design_matrix(self.pipeline_.steps[0][1], inputs))
-        return proba[:, self.order_]
+        features, classifier = self.pipeline_.steps[0][1], self.pipeline_.steps[-1][1]
+        return classifier.predict_proba(self.design_matrix(features, inputs))[:, self.order_]
 
     def design_matrix(self, features, inputs: Inputs, training: bool = False):
         """What the classifier reads: the text features of the normalized inputs, then the prior's
         columns (of the raw inputs: the prior normalizes with its own preset) when there is one."""
-        matrix = features.transform(self.normalize_inputs(inputs, training=training))
+        docs = self.normalize_inputs(inputs, training=training)
+        # a large batch is featurized in worker processes (WordCharTfidf.transform_in_parallel)
+        matrix = features.transform_in_parallel(docs) if isinstance(features, WordCharTfidf) else features.transform(docs)
         if self.prior_ is None:
             return matrix
         return sp.hstack([matrix, self.prior_.transform(list(inputs))], format="csr")

@@ -26,6 +26,11 @@ class TfidfParams:
     word_ngrams / char_ngrams: [min, max] n-gram lengths, or null to switch that family off.
     Character n-grams are taken within words (like scikit-learn's char_wb analyzer).
     classifier: linear_svc (fast, strong; probabilities calibrated on dev), logreg, or sgd.
+    loss / tol (sgd only): SGDClassifier's loss (log_loss has its own probabilities; hinge, a linear
+    SVM trained by SGD, gets them like linear_svc) and stopping tolerance. SGD learns from the
+    float32 matrix as it is, where liblinear (linear_svc, logreg's liblinear) first makes a
+    float64 copy and then its own copy (about 28 bytes per non-zero), so on large corpora sgd
+    hinge needs a fraction of the memory for the same accuracy (bench/scale.py).
     pair_features (stance only): claim/text relation features (cosine, overlap, refutation cues).
     best_sentences / lead_sentences (stance): how many sentences most similar to the claim form a
     long text's focus (where change and cues are read), and how many first sentences its lead.
@@ -44,6 +49,8 @@ class TfidfParams:
     sublinear_tf: bool = True
     classifier: Literal["linear_svc", "logreg", "sgd"] = "linear_svc"
     C: float = field(default=1.0, metadata={"exclusive_min": 0.0})
+    loss: Literal["log_loss", "hinge", "modified_huber"] = "log_loss"
+    tol: float = field(default=1e-3, metadata={"exclusive_min": 0.0})
     class_weight: Literal["balanced", "none"] = "balanced"
     max_iter: int = field(default=2000, metadata={"min": 1})
     pair_features: bool = True
@@ -60,5 +67,7 @@ def check_params(params: TfidfParams, where: str = "model") -> None:
         rng = getattr(params, name)
         if rng is not None and (len(rng) != 2 or not 1 <= rng[0] <= rng[1]):
             raise KhabarError(f"{where}.{name}: expected [min, max] with 1 <= min <= max, or null; got {rng}")
+    if params.classifier != "sgd" and (params.loss != "log_loss" or params.tol != 1e-3):
+        raise KhabarError(f"{where}.loss / tol: only for classifier: sgd (this config has {params.classifier}); remove them")
     if params.word_ngrams is None and params.char_ngrams is None:
         raise KhabarError(f"{where}: word_ngrams and char_ngrams are both null; keep at least one")

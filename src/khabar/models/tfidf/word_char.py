@@ -15,7 +15,9 @@ character features are for). Both blocks then go through scikit-learn's `TfidfTr
 
 from __future__ import annotations
 
+import os
 import re
+from array import array
 from collections import Counter
 
 import numpy as np
@@ -26,6 +28,44 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from .compact import CompactState
 
 WORD = re.compile(r"(?u)\w+")
+#: documents turned into TF-IDF at a time (bounds the intermediate char n-gram counts)
+ROWS = 8192
+#: documents per worker process below which prediction featurizes in this process
+PARALLEL_ROWS = 1500
+
+
+def stack_rows(parts: list, width: int):
+    """One float32 CSR matrix from row blocks, copied into place block by block; each block is
+    freed once copied (`parts` is emptied), so the peak is the result plus one block, not two
+    copies of everything as with `scipy.sparse.vstack`."""
+    nnz = sum(p.nnz for p in parts)
+    index = np.int32 if nnz < np.iinfo(np.int32).max else np.int64
+    data, indices = np.empty(nnz, dtype=np.float32), np.empty(nnz, dtype=index)
+    indptr = [np.zeros(1, dtype=index)]
+    at = rows = 0
+    parts.reverse()
+    while parts:
+        part = parts.pop()
+        data[at:at + part.nnz] = part.data
+        indices[at:at + part.nnz] = part.indices
+        indptr.append(part.indptr[1:].astype(index) + at)
+        at += part.nnz
+        rows += part.shape[0]
+        del part
+    return sp.csr_matrix((data, indices, np.concatenate(indptr)), shape=(rows, width))
+
+
+def _fitted_tfidf(df, n_docs: int, sublinear_tf: bool) -> TfidfTransformer:
+    """A TfidfTransformer fitted from document frequencies (not from a count matrix), with the
+    idf computed exactly as its own `fit` does on float32 counts."""
+    tfidf = TfidfTransformer(sublinear_tf=sublinear_tf)
+    df = df.astype(np.float32) + 1.0
+    idf = np.full_like(df, fill_value=n_docs + 1, dtype=np.float32)
+    idf /= df
+    np.log(idf, out=idf)
+    tfidf.idf_ = idf + 1.0
+    tfidf.n_features_in_ = len(idf)
+    return tfidf
 
 
 class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
@@ -47,35 +87,38 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
     # -- counting ----------------------------------------------------------------------------------
     @staticmethod
     def _count_words(docs, index: dict):
-        """Word counts per document; words outside `index` get columns after it, listed in `extra`."""
-        local, extra = dict(index), []
-        indptr, indices, values = [0], [], []
+        """Word counts per document; words outside `index` get columns after it, listed in `extra`.
+        The columns and counts go to compact arrays (4 bytes each), not Python lists of ints."""
+        new: dict = {}
+        base = len(index)
+        indptr, indices, values = array("q", [0]), array("i"), array("i")
+        get = index.get
         for doc in docs:
-            for word, count in Counter(WORD.findall(doc)).items():
-                j = local.get(word)
-                if j is None:
-                    j = local[word] = len(local)
-                    extra.append(word)
-                indices.append(j)
-                values.append(count)
+            counted = Counter(WORD.findall(doc))
+            columns = [get(word, -1) for word in counted] if base else [-1] * len(counted)
+            if -1 in columns:
+                for k, word in enumerate(counted):
+                    if columns[k] < 0:
+                        columns[k] = new.setdefault(word, base + len(new))
+            indices.extend(columns)
+            values.extend(counted.values())
             indptr.append(len(indices))
-        matrix = sp.csr_matrix((np.asarray(values, dtype=np.float32), indices, indptr), shape=(len(docs), len(local)))
-        return matrix, extra
+        matrix = sp.csr_matrix((np.frombuffer(values, dtype=np.int32).astype(np.float32),
+                                np.frombuffer(indices, dtype=np.int32), np.frombuffer(indptr, dtype=np.int64)),
+                               shape=(len(docs), base + len(new)))
+        return matrix, list(new)
 
     def _keep(self, counts, n_docs):
-        """Columns that pass min_df / max_df / max_features, like scikit-learn's vectorizers."""
+        """Columns of `counts` that pass min_df / max_df / max_features, like scikit-learn's vectorizers."""
         df = np.bincount(counts.indices, minlength=counts.shape[1])
+        totals = np.asarray(counts.sum(axis=0)).ravel() if self.max_features is not None else None
+        return self._keep_columns(df, totals, n_docs)
+
+    def _keep_columns(self, df, totals, n_docs):
         columns = np.flatnonzero((df >= self.min_df) & (df <= self.max_df * n_docs))
         if self.max_features is not None and len(columns) > self.max_features:
-            totals = np.asarray(counts[:, columns].sum(axis=0)).ravel()
-            columns = np.sort(columns[np.argsort(-totals, kind="stable")[: self.max_features]])
+            columns = np.sort(columns[np.argsort(-totals[columns], kind="stable")[: self.max_features]])
         return columns
-
-    def _char_counts(self, counts, word_of, vectorizer):
-        """Within-word n-gram counts: only the words these documents use are cut into n-grams."""
-        used = np.unique(counts.indices)
-        grams = vectorizer.transform([word_of(j) for j in used])
-        return (counts[:, used] @ grams).tocsr()
 
     def _long_ngrams(self):
         low = max(2, self.word_ngrams[0])
@@ -88,50 +131,119 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, docs, y=None):
-        docs = list(docs)
+        docs = docs if isinstance(docs, list) else list(docs)
         counts, words = self._count_words(docs, {})
-        blocks = []
         kept_words = self._keep(counts, len(docs))
         # only words that pass min_df keep a column; the others still give character n-grams
         self.word_index_ = {words[j]: i for i, j in enumerate(kept_words)}
         self._words = [words[j] for j in kept_words]
+        word_block = grams = None
         if self.word_ngrams:
-            block = counts[:, kept_words] if self.word_ngrams[0] == 1 else None
-            if self.word_ngrams[1] > 1:
-                self.long_ngrams_ = self._long_ngrams()
-                long_block = self.long_ngrams_.fit_transform(docs)
-                block = long_block if block is None else sp.hstack([block, long_block]).tocsr()
-            self.word_tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf)
-            blocks.append(self.word_tfidf_.fit_transform(block))
+            word_block = self._word_block(counts[:, kept_words] if self.word_ngrams[0] == 1 else None, docs, fit=True)
+            self.word_tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(word_block)
         if self.char_ngrams:
             full = CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams), lowercase=False,
                                    dtype=np.float32)
-            chars = (counts @ full.fit_transform(words)).tocsr()  # every word is used at fit time
-            kept = self._keep(chars, len(docs))
+            grams = full.fit_transform(words).tocsr()  # every word is used at fit time
+            df, totals = self._char_frequencies(counts, grams)
+            kept = self._keep_columns(df, totals, len(docs))
             names = full.get_feature_names_out()
+            del full
             self.char_vectorizer_ = CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams),
                                                     lowercase=False, dtype=np.float32, vocabulary=list(names[kept]))
             self.char_vectorizer_.fit(["_"])
-            self.char_tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf)
-            blocks.append(self.char_tfidf_.fit_transform(chars[:, kept]))
-        return sp.hstack(blocks, format="csr", dtype=np.float32)
+            self.char_tfidf_ = _fitted_tfidf(df[kept], len(docs), self.sublinear_tf)
+            grams = grams[:, kept].tocsr()
+            # what prediction would cut again on every call: each known word's n-grams
+            self.known_grams_ = grams[kept_words]
+        return self._tfidf_rows(counts, word_block, grams)
 
     def transform(self, docs):
-        docs = list(docs)
+        docs = docs if isinstance(docs, list) else list(docs)
         counts, extra = self._count_words(docs, self.word_index_)
-        blocks = []
+        word_block = grams = None
         if self.word_ngrams:
-            block = counts[:, : len(self.word_index_)] if self.word_ngrams[0] == 1 else None
-            if self.word_ngrams[1] > 1:
-                long_block = self.long_ngrams_.transform(docs)
-                block = long_block if block is None else sp.hstack([block, long_block]).tocsr()
-            blocks.append(self.word_tfidf_.transform(block))
+            word_block = self._word_block(counts[:, : len(self.word_index_)] if self.word_ngrams[0] == 1 else None, docs)
         if self.char_ngrams:
-            words = self._known_words()
-            known = len(words)
-            chars = self._char_counts(counts, lambda j: words[j] if j < known else extra[j - known], self.char_vectorizer_)
-            blocks.append(self.char_tfidf_.transform(chars))
-        return sp.hstack(blocks, format="csr", dtype=np.float32)
+            grams = self._grams_of(counts, extra)
+        return self._tfidf_rows(counts, word_block, grams)
+
+    def transform_in_parallel(self, docs):
+        """`transform` on every core for large inputs: featurizing is pure Python (the GIL holds
+        threads back), so the documents go in PARALLEL_ROWS-or-larger slices to joblib's worker
+        processes and the rows come back in order; the same matrix as `transform`."""
+        jobs = min(os.cpu_count() or 1, len(docs) // PARALLEL_ROWS)
+        if jobs < 2:
+            return self.transform(docs)
+        from joblib import Parallel, delayed
+
+        bounds = np.linspace(0, len(docs), jobs + 1).astype(int)
+        parts = Parallel(n_jobs=jobs)(delayed(self.transform)(docs[a:b]) for a, b in zip(bounds, bounds[1:]))
+        return stack_rows(parts, parts[0].shape[1])
+
+    def _word_block(self, unigrams, docs, fit=False):
+        """Word n-gram counts: the unigram columns, then the longer n-grams (scikit-learn's)."""
+        if self.word_ngrams[1] == 1:
+            return unigrams
+        if fit:
+            self.long_ngrams_ = self._long_ngrams()
+            longer = self.long_ngrams_.fit_transform(docs)
+            self.long_ngrams_.stop_words_ = None  # every pruned n-gram, kept only for inspection: can be huge
+        else:
+            longer = self.long_ngrams_.transform(docs)
+        return longer if unigrams is None else sp.hstack([unigrams, longer], format="csr")
+
+    def _grams_of(self, counts, extra):
+        """(columns of `counts`) x (char n-grams): the rows of the words these documents use, known
+        words' from `known_grams_` (cut once at fit), new words (`extra`) cut now."""
+        used = np.unique(counts.indices)
+        known = len(self.word_index_)
+        cut = self._known_grams()[used[used < known]]
+        new = used[used >= known]
+        if len(new):  # sorted: the known words' rows come first, as in `used`
+            cut = sp.vstack([cut, self.char_vectorizer_.transform([extra[j - known] for j in new])], format="csr")
+        lengths = np.zeros(counts.shape[1], dtype=np.int64)
+        lengths[used] = np.diff(cut.indptr)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        return sp.csr_matrix((cut.data, cut.indices, indptr), shape=(counts.shape[1], cut.shape[1]))
+
+    def _known_grams(self):
+        """Known word x char n-gram counts; a model saved before they were kept cuts them once."""
+        grams = getattr(self, "known_grams_", None)
+        if grams is None:
+            grams = self.known_grams_ = self.char_vectorizer_.transform(self._known_words()).tocsr()
+        return grams
+
+    def _char_frequencies(self, counts, grams):
+        """Document frequency (and total count, for max_features) of each char n-gram, by row blocks."""
+        df = np.zeros(grams.shape[1], dtype=np.int64)
+        totals = np.zeros(grams.shape[1], dtype=np.float64) if self.max_features is not None else None
+        for start in range(0, counts.shape[0], ROWS):
+            block = counts[start:start + ROWS] @ grams
+            df += np.bincount(block.indices, minlength=grams.shape[1])
+            if totals is not None:
+                totals += np.asarray(block.sum(axis=0)).ravel()
+        return df, totals
+
+    def _tfidf_rows(self, counts, word_block, grams):
+        """[word TF-IDF | char TF-IDF] computed ROWS documents at a time and stacked in place, so
+        the char counts of the whole corpus never exist at once beside their TF-IDF copy."""
+        parts = []
+        for start in range(0, counts.shape[0], ROWS):
+            rows = slice(start, start + ROWS)
+            blocks = []
+            if word_block is not None:
+                blocks.append(self.word_tfidf_.transform(word_block[rows], copy=False))
+            if grams is not None:
+                blocks.append(self.char_tfidf_.transform((counts[rows] @ grams).tocsr(), copy=False))
+            parts.append(sp.hstack(blocks, format="csr", dtype=np.float32))
+        return stack_rows(parts, sum(b.shape[1] for b in parts[:1]) if parts else self._width())
+
+    def _width(self):
+        width = len(self.word_index_) if self.word_ngrams and self.word_ngrams[0] == 1 else 0
+        if self.word_ngrams and self.word_ngrams[1] > 1:
+            width += len(self.long_ngrams_.vocabulary_)
+        return width + (len(self.char_vectorizer_.vocabulary_) if self.char_ngrams else 0)
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ may return __dict__ itself

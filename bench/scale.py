@@ -1,0 +1,255 @@
+"""Training that scales with the corpus: fit time and peak memory against corpus size, and
+prediction throughput, for the default SANAD config, the streaming config and the peer
+`TfidfVectorizer() + LinearSVC()`, in the same run.
+
+The corpora are SANAD AlKhaleej's train split replicated 1x, 4x and 16x (36k / 145k / 582k
+articles, each copy with its own ids, written as JSON-lines shards to a temporary folder), with
+SANAD's dev and test splits as they are. Every fit runs in a fresh child process that reads the
+shards itself, so each peak RSS (the child's VmHWM, read at its end) is that fit's alone: data
+loading, featurizing, the classifier and calibration included. The growth exponent is the slope
+of log(figure) against log(articles) over the sizes run (1: linear).
+
+Goals (issue 22): (a) the default config's peak RSS at 4x at most 2.5x the peer's, test accuracy
+>= 0.9811 at 1x; (b) the streaming config under 2 GB at every size, fit time linear (exponent
+<= 1.15), test accuracy >= 0.975 at 1x; (c) the default model's prediction throughput on SANAD
+test (raw text in, normalization included, all cores) at least the peer's.
+
+    .venv/bin/python bench/scale.py [--small] [--sizes 1,4,16] [--max-gb 12]
+
+--small: 1,000 training articles replicated 1x/2x/4x with 300 dev and 300 test articles (the
+benchmark's conventions: bench/_common.py). --max-gb: a default-config fit projected (from the
+smaller sizes' growth) above this many GB is skipped and printed as skipped, not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from _common import ROOT, add_small_flag, machine_line, shared_path, small_banner, verdict
+
+CORPUS = "sanad_khaleej.jsonl.gz"
+DEFAULT = ROOT / "configs" / "sanad_topic_tfidf.yaml"
+STREAM = ROOT / "configs" / "sanad_topic_stream.yaml"
+SYSTEMS = ("peer", "default", "stream")
+SHARD_ROWS = 40000
+
+
+# ---------------------------------------------------------------- the child: one fit, its own peak
+
+def peak_rss_gb() -> float:
+    with open("/proc/self/status", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1e6
+    return float("nan")
+
+
+def child(system: str, folder: str, throughput: bool) -> dict:
+    from sklearn.metrics import accuracy_score
+
+    from khabar.config import load_config
+    from khabar.runs.train import fit_from_config, read_splits
+
+    # the in-memory loaders read files (a folder means SANAD's .txt layout); the streaming one reads the folder
+    files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
+    path = folder if system == "stream" else "[" + ", ".join(files) + "]"
+    overrides = [f"data.path={path}", "eval.extra=[]"]
+    config = load_config(str(STREAM if system == "stream" else DEFAULT), overrides)
+    start = time.perf_counter()
+    if system == "peer":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
+        splits = read_splits(config)
+        vectorizer = TfidfVectorizer()
+        classifier = LinearSVC().fit(vectorizer.fit_transform([ex.text for ex in splits.train]),
+                                     [ex.label for ex in splits.train])
+
+        def predict(texts):
+            return classifier.predict(vectorizer.transform(texts))
+    else:
+        model, splits = fit_from_config(config, progress=lambda *_: None)
+        predict = model.predict
+    fit = time.perf_counter() - start
+    n_train = len(splits.train)
+    texts, gold = [ex.text for ex in splits.test], [ex.label for ex in splits.test]
+    peak = peak_rss_gb()  # before prediction: the fit's peak
+    pred_start = time.perf_counter()
+    predicted = predict(texts)
+    per_second = len(texts) / (time.perf_counter() - pred_start)
+    if throughput:  # a second, warm pass: the figure that counts
+        pred_start = time.perf_counter()
+        predict(texts)
+        per_second = len(texts) / (time.perf_counter() - pred_start)
+    return {"system": system, "n": n_train, "fit": fit, "peak_gb": peak,
+            "accuracy": accuracy_score(gold, list(predicted)), "per_second": per_second}
+
+
+# ---------------------------------------------------------------- the parent: corpora, children, verdicts
+
+def read_corpus(source: str, train_rows: int | None, test_rows: int | None) -> tuple[list, list]:
+    """(train records, dev and test records) of SANAD; with row limits, an even sample of each
+    split (the file is sorted by label, so its first rows are all one topic)."""
+    import gzip
+
+    split: dict[str, list] = {"train": [], "dev": [], "test": []}
+    with gzip.open(source, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            split[record["split"]].append(record)
+
+    def sample(rows, limit):
+        return rows[:: max(1, len(rows) // limit)][:limit] if limit else rows
+
+    return sample(split["train"], train_rows), sample(split["dev"], test_rows) + sample(split["test"], test_rows)
+
+
+def write_corpus(train: list, held_out: list, folder: str, copies: int) -> int:
+    """The train records `copies` times (new ids) plus dev and test, as JSON-lines shards."""
+    os.makedirs(folder, exist_ok=True)
+    shard, rows, out = 0, 0, None
+    for copy in range(copies):
+        for record in train:
+            if out is None or rows == SHARD_ROWS:
+                if out is not None:
+                    out.close()
+                out, rows, shard = open(os.path.join(folder, f"part-{shard:04d}.jsonl"), "w", encoding="utf-8"), 0, shard + 1
+            out.write(json.dumps({**record, "id": f"{record['id']}~{copy}"}, ensure_ascii=False) + "\n")
+            rows += 1
+    out.close()
+    with open(os.path.join(folder, "held-out.jsonl"), "w", encoding="utf-8") as fh:
+        for record in held_out:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return len(train) * copies
+
+
+def run_child(system: str, folder: str, throughput: bool) -> dict:
+    command = [sys.executable, __file__, "--child", system, "--folder", folder] + ["--throughput"] * throughput
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        return {"system": system, "error": " | ".join(tail) or f"exit {done.returncode}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def slope(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of log(y) against log(x)."""
+    if len(points) < 2:
+        return None
+    xs, ys = [math.log(x) for x, _ in points], [math.log(y) for _, y in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def projected_gb(rows: list[dict], n: int) -> float | None:
+    """A system's peak at `n` articles, extrapolated from its measured sizes (log-log line)."""
+    points = [(r["n"], r["peak_gb"]) for r in rows if "peak_gb" in r]
+    if not points:
+        return None
+    if len(points) == 1:
+        return points[0][1] * n / points[0][0]
+    b = slope(points)
+    x0, y0 = points[-1]
+    return y0 * (n / x0) ** b
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_small_flag(parser, "1,000 training articles x 1/2/4, 300 dev and 300 test articles")
+    parser.add_argument("--sizes", default=None, help="copies of the train split, comma-separated (default 1,4,16)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--max-gb", type=float, default=12.0, help="skip a default fit projected above this peak")
+    parser.add_argument("--child", choices=SYSTEMS, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    parser.add_argument("--throughput", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        os.chdir(ROOT)
+        print(json.dumps(child(args.child, args.folder, args.throughput)))
+        return
+    source = shared_path(CORPUS, args.small)
+    sizes = [int(s) for s in (args.sizes or ("1,2,4" if args.small else "1,4,16")).split(",")]
+    systems = [s for s in args.systems.split(",") if s]
+    small_banner(args.small, "1,000 training articles x 1/2/4")
+    print(machine_line())
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at start")
+    results: dict[str, list[dict]] = {s: [] for s in systems}
+    print(f"{'system':<9}{'articles':>10}{'fit s':>9}{'peak GB':>9}{'test acc':>10}{'pred/s':>9}", flush=True)
+    train, held_out = read_corpus(str(source), 1000 if args.small else None, 300 if args.small else None)
+    with tempfile.TemporaryDirectory(prefix="khabar-scale-") as tmp:
+        for copies in sizes:
+            folder = os.path.join(tmp, f"x{copies}")
+            n = write_corpus(train, held_out, folder, copies)
+            for system in systems:
+                guess = projected_gb(results[system], n)
+                if system == "default" and guess is not None and guess > args.max_gb:
+                    row = {"system": system, "n": n, "skipped": f"projected {guess:.1f} GB > --max-gb {args.max_gb:g}"}
+                else:
+                    row = run_child(system, folder, throughput=copies == sizes[0])
+                    row.setdefault("n", n)
+                results[system].append(row)
+                print(_row_line(row), flush=True)
+            shutil.rmtree(folder)
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at end")
+    _verdicts(results, sizes, args.small)
+
+
+def _row_line(row: dict) -> str:
+    head = f"{row['system']:<9}{row['n']:>10,}"
+    if "error" in row:
+        return f"{head}  failed: {row['error']}"
+    if "skipped" in row:
+        return f"{head}  skipped: {row['skipped']}"
+    return (f"{head}{row['fit']:>9.1f}{row['peak_gb']:>9.2f}{row['accuracy']:>10.4f}"
+            f"{row['per_second']:>9,.0f}")
+
+
+def _measured(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if "peak_gb" in r]
+
+
+def _verdicts(results: dict, sizes: list[int], small: bool) -> None:
+    for system, rows in results.items():
+        done = _measured(rows)
+        time_b = slope([(r["n"], r["fit"]) for r in done])
+        mem_b = slope([(r["n"], r["peak_gb"]) for r in done])
+        if time_b is not None:
+            print(f"growth exponent {system}: fit time {time_b:.2f}, peak RSS {mem_b:.2f}")
+    by = {s: {r["n"]: r for r in _measured(rows)} for s, rows in results.items()}
+    second = sorted({r["n"] for rows in results.values() for r in rows})[1:2]
+    if "default" in by and "peer" in by and second:
+        n = second[0]
+        d, p = by["default"].get(n), by["peer"].get(n)
+        if d and p:
+            print(f"goal (a) default peak RSS at {n:,} <= 2.5x peer's: {d['peak_gb']:.2f} / {p['peak_gb']:.2f} GB = "
+                  f"{d['peak_gb'] / p['peak_gb']:.2f}x {verdict(d['peak_gb'] <= 2.5 * p['peak_gb'], small)}")
+    first = {s: next(iter(_measured(rows)), None) for s, rows in results.items()}
+    if first.get("default"):
+        acc = first["default"]["accuracy"]
+        print(f"goal (a) default test accuracy >= 0.9811 at {first['default']['n']:,}: {acc:.4f} {verdict(acc >= 0.9811, small)}")
+    if "stream" in by and by["stream"]:
+        rows = list(by["stream"].values())
+        worst = max(r["peak_gb"] for r in rows)
+        print(f"goal (b) stream peak RSS < 2 GB at every size: max {worst:.2f} GB {verdict(worst < 2.0, small)}")
+        b = slope([(r["n"], r["fit"]) for r in rows])
+        if b is not None:
+            print(f"goal (b) stream fit time linear (exponent <= 1.15): {b:.2f} {verdict(b <= 1.15, small)}")
+        acc = first["stream"]["accuracy"]
+        print(f"goal (b) stream test accuracy >= 0.975 at {first['stream']['n']:,}: {acc:.4f} {verdict(acc >= 0.975, small)}")
+    if first.get("default") and first.get("peer"):
+        d, p = first["default"]["per_second"], first["peer"]["per_second"]
+        print(f"goal (c) default prediction throughput >= peer's (raw text, {len(os.sched_getaffinity(0))} cores): "
+              f"{d:,.0f} vs {p:,.0f} articles/s = {d / p:.2f}x {verdict(d >= p, small)}")
+
+
+if __name__ == "__main__":
+    main()
