@@ -117,11 +117,11 @@ def cross_validate(name, run, examples, fold, show_folds=True) -> dict:
 
 
 def line(name, figures, seconds, intervals=None):
-    cells = "".join(f"{figures[k]:>9.3f}" for k in ("macro",) + LABELS)
-    print(f"{name:<44}{cells}{seconds:>8.1f}s", flush=True)
+    cells = "".join(f"{figures[k]:>11.3f}" for k in ("macro",) + LABELS)
+    print(f"{name:<40}{cells}{seconds:>8.1f}s", flush=True)
     if intervals:
-        print(f"{'  95% bootstrap interval':<44}" + "".join(
-            f"{intervals[k][0]:>4.2f}-{intervals[k][1]:<4.2f}"[:9].rjust(9) for k in ("macro",) + LABELS), flush=True)
+        print(f"{'  95% bootstrap interval':<40}" + "".join(
+            f"{intervals[k][0]:.2f}-{intervals[k][1]:.2f}".rjust(11) for k in ("macro",) + LABELS), flush=True)
 
 
 def main() -> None:
@@ -149,7 +149,7 @@ def main() -> None:
           + ", ".join(f"{k} {v}" for k, v in sorted(Counter(ex.label for ex in examples).items()))
           + (" (--small)" if args.small else ""))
     print(f"config {os.path.relpath(args.config, ROOT)} {' '.join(args.set)}".rstrip())
-    print(f"{'model':<44}" + "".join(f"{k:>9}" for k in ("macro",) + LABELS) + f"{'fit':>9}")
+    print(f"{'model':<40}" + "".join(f"{k:>11}" for k in ("macro",) + LABELS) + f"{'fit':>9}")
     if not args.no_peers:
         cross_validate("majority class", majority, examples, fold, show_folds=False)
         cross_validate("peer: glued TF-IDF + LinearSVC", peer, examples, fold)
