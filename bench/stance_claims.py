@@ -50,9 +50,11 @@ def folds_of(path) -> dict:
 
 
 def small_subset(examples, fold, claims=SMALL_CLAIMS):
-    """The pairs of the first `claims` distinct claims of each fold."""
+    """The pairs of `claims` claims of each fold, claims with a `disagree` pair first (the rare
+    label: every fitted model must see at least 2 of each label), then in order."""
+    rare = {ex.text for ex in examples if ex.label == "disagree"}
     kept, seen = [], {}
-    for ex in examples:
+    for ex in sorted(examples, key=lambda ex: ex.text not in rare):
         chosen = seen.setdefault(fold[ex.id], [])
         if ex.text not in chosen and len(chosen) < claims:
             chosen.append(ex.text)
