@@ -85,6 +85,20 @@ def test_stance_explanations_name_claim_and_text(stance_dir):
     _check_explanation(prediction, {"claim": claim, "text": text}, NormalizeConfig().build())
     entry = prediction["explanation"]["explained"][0]
     assert entry["signals"] and all({"signal", "name", "value", "weight", "spans"} <= set(s) for s in entry["signals"])
+    # the sentence that carried the label: offsets into the text as sent, the only sentence here
+    sentence = entry["sentence"]
+    assert sentence is not None and text[sentence["start"]:sentence["end"]] == text and sentence["weight"] > 0
+
+
+def test_stance_explanations_point_at_the_sentence_of_the_article(stance_dir):
+    claim = "الحكومة ترفع الضرائب"
+    text = "طقس مشمس ودرجات حرارة معتدلة. نفت الحكومة رفع الضرائب على الوقود"
+    with TestClient(create_app(str(stance_dir))) as client:
+        answer = client.post("/predict", json={"claim": claim, "text": text, "explain": True, "top_k": 1})
+    entry = answer.json()["predictions"][0]["explanation"]["explained"][0]
+    sentence = entry["sentence"]
+    assert sentence is None or text[sentence["start"]:sentence["end"]].strip() in (
+        "طقس مشمس ودرجات حرارة معتدلة", "نفت الحكومة رفع الضرائب على الوقود")
 
 
 def test_labels_and_min_confidence_per_request_and_the_explanation_follows_the_shown_label(topic_client):

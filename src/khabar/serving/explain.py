@@ -99,6 +99,9 @@ def explanation_text(record: dict, inputs) -> str:
         lines.append("    against: " + ", ".join(shown(w) for w in entry["against"]))
         for signal in entry.get("signals", [])[:5]:
             lines.append(f"    signal:  {signal['name']} = {signal['value']} {signal['weight']:+.3f}")
+        if entry.get("sentence"):  # a claim-article model: the article sentence that carried the label
+            at = entry["sentence"]
+            lines.append(f"    sentence [{at['start']}:{at['end']}] {at['weight']:+.3f}: {parts['text'][at['start']:at['end']].strip()}")
     return "\n".join(lines)
 
 

@@ -67,6 +67,12 @@ class Evidence(BaseModel):
     spans: list[Span]
 
 
+class SentenceEvidence(BaseModel):
+    start: int = Field(description="offset of the sentence's first character in the original text")
+    end: int = Field(description="offset after its last character")
+    weight: float = Field(description="the sum of its words' shares of the score")
+
+
 class ExplainedLabel(BaseModel):
     label: str
     probability: float
@@ -76,6 +82,8 @@ class ExplainedLabel(BaseModel):
     against: list[Evidence]
     signals: list[dict]
     unassigned: float
+    sentence: Optional[SentenceEvidence] = Field(
+        default=None, description="stance, TF-IDF kind: the article sentence whose words add most to the label's score")
 
 
 class Explanation(BaseModel):

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..base import Inputs
 from ..evidence import aligned_words, in_text_order, label_explanation, word_spans
+from .claim_sentences import deciding_sentence
 from .multi_label import LabelSetProbabilities
 from .temperature import TemperatureScaled
 from .text_signals import cue_kind, date_word, is_number, light_stem
@@ -82,6 +83,20 @@ SIGNAL_NAMES = {
     "negation_best": "negation cue near the best-matching sentence",
     "refutation_best": "refutation cue near the best-matching sentence",
 }
+SIGNAL_NAMES.update({
+    **{f"{kind}_{scale}": f"{kind} cues per 10 words in {where}" for kind in ("reporting", "hedge", "denial", "negation")
+       for scale, where in (("best", "the best-matching sentence"), ("focus", "the best-matching sentences"),
+                            ("whole", "the whole text"))},
+    "near_sentences": "sentences holding half the claim's stems (log)",
+    "near_share": "share of sentences holding half the claim's stems",
+    "near_cover_max": "most of the claim's stems held by one sentence",
+    "denial_near": "denial or negation in sentences near the claim (log)",
+    "reporting_near": "reporting verbs in sentences near the claim (log)",
+    "hedge_near": "hedges in sentences near the claim (log)",
+    "denial_near_share": "share of sentences near the claim with a denial or negation",
+    "reporting_near_share": "share of sentences near the claim with a reporting verb",
+    "hedge_near_share": "share of sentences near the claim with a hedge",
+})
 ENCODER_SIGNAL = "sentence-encoder similarity of claim and text"
 _NEGATION, _REFUTATION = 1, 2
 
@@ -124,8 +139,11 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
                 signals = sorted(signals + _prior_signals(prior, prior_columns[i], weights[c, matrix.shape[1]:]),
                                  key=lambda s: -abs(s["weight"]))
                 score += sum(s["weight"] for s in signals if s["signal"].startswith("prior: "))
-            explained.append(label_explanation(model.labels_[k], proba[i, k], score, float(intercepts[c]),
-                                               word_weights, spans, top, signals[:top], unassigned))
+            entry = label_explanation(model.labels_[k], proba[i, k], score, float(intercepts[c]),
+                                      word_weights, spans, top, signals[:top], unassigned)
+            if pair:  # the article sentence whose words pushed this label's score most
+                entry["sentence"] = deciding_sentence(raw[1], word_weights, spans)
+            explained.append(entry)
         best = int(np.argmax(proba[i]))
         out.append({"label": model.labels_[best], "probability": float(proba[i, best]),
                     "method": METHOD_STANCE if pair else METHOD_TOPIC, "explained": explained})
@@ -307,7 +325,7 @@ def pair_layout(features) -> list[tuple[str, int, int]]:
 
 
 def _pair_shares(features, row, words):
-    from .pair_features import DENSE_COLUMNS
+    columns = features.dense_columns
 
     claim = [w for w, _, _, _ in words["claim"]]
     text = [w for w, _, _, _ in words["text"]]
@@ -315,7 +333,7 @@ def _pair_shares(features, row, words):
     layout = pair_layout(features)
     width = layout[-1][2]
     if width != row.shape[1]:  # features of another shape than this module knows: the dense block only
-        layout = [("dense", row.shape[1] - len(DENSE_COLUMNS), row.shape[1])]
+        layout = [("dense", row.shape[1] - len(columns), row.shape[1])]
     def term_of(attribute_index, j):
         return str(_column_names(getattr(features, _PAIR_BLOCKS[attribute_index][0]))[j])
 
@@ -403,7 +421,7 @@ def _pair_shares(features, row, words):
         for j, value, owners in zip(row.indices, contrib, plan):
             if owners is None:
                 column = dense[int(j)]
-                name = DENSE_COLUMNS[column] if column < len(DENSE_COLUMNS) else f"dense_{column}"
+                name = columns[column] if column < len(columns) else f"dense_{column}"
                 raw = float(row[0, int(j)] * features.dense_scale_[column] + features.dense_mean_[column])
                 signals.append({"signal": name, "name": SIGNAL_NAMES.get(name, name), "value": round(raw, 6),
                                 "weight": float(value), "spans": dense_spans(name)})

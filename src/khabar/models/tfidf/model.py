@@ -59,7 +59,8 @@ class TfidfModel(Model):
         if needs_pair(self.task):
             ngrams = tuple(p.word_ngrams or (1, 1))
             return PairFeatures(ngram_range=ngrams, min_df=1, sublinear_tf=p.sublinear_tf, best_sentences=p.best_sentences,
-                                lead_sentences=p.lead_sentences, encoder=p.encoder)
+                                lead_sentences=p.lead_sentences, encoder=p.encoder,
+                                stance_cues=p.stance_cues)
         return WordCharTfidf(
             word_ngrams=tuple(p.word_ngrams) if p.word_ngrams else None,
             char_ngrams=tuple(p.char_ngrams) if p.char_ngrams else None,

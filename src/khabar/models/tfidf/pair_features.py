@@ -45,6 +45,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from .compact import CompactState
+from .stance_cues import CUE_COLUMNS, cue_columns
 from .text_signals import (
     NEGATION_CUES, REFUTATION_CUES, cue_counts, date_word, is_number, light_stem, sentences, tokens,
 )
@@ -173,11 +174,12 @@ class PairFeatures(CompactState, TransformerMixin, BaseEstimator):
     how many first sentences count as its lead; `chunk_size` how many pairs are featurized at a
     time (memory is bounded by one chunk's texts); `encoder`: None, or "use" to add the claim's
     and the focus's sentence embeddings (`sentence_encoder`; optional package, nothing of it is
-    saved with the model).
+    saved with the model); `stance_cues`: add the `stance_cues.CUE_COLUMNS` (reporting, hedging,
+    denial cues near the claim) after `DENSE_COLUMNS`, for claim-article stance.
     """
 
     def __init__(self, ngram_range=(1, 2), min_df=1, sublinear_tf=True, best_sentences=3,
-                 lead_sentences=2, chunk_size=1000, encoder=None):
+                 lead_sentences=2, chunk_size=1000, encoder=None, stance_cues=False):
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.sublinear_tf = sublinear_tf
@@ -185,6 +187,12 @@ class PairFeatures(CompactState, TransformerMixin, BaseEstimator):
         self.lead_sentences = lead_sentences
         self.chunk_size = chunk_size
         self.encoder = encoder
+        self.stance_cues = stance_cues
+
+    @property
+    def dense_columns(self) -> tuple:
+        """The names of the dense block's columns, in order."""
+        return DENSE_COLUMNS + CUE_COLUMNS if getattr(self, "stance_cues", False) else DENSE_COLUMNS
 
     # -- fitting ---------------------------------------------------------------------------------
     def fit(self, pairs, y=None):
@@ -221,7 +229,7 @@ class PairFeatures(CompactState, TransformerMixin, BaseEstimator):
         # direction-free views: a headline pair contradicts the same way read either way round
         self.changed_ = TfidfVectorizer(**pieces).fit(self._changed(added, dropped) + ["_"])
         self.pair_swaps_ = TfidfVectorizer(**pieces).fit(self._pair_swaps(added, dropped) + ["_"])
-        dense = np.vstack([c.dense for c in chunks]) if chunks else np.zeros((1, len(DENSE_COLUMNS)))
+        dense = np.vstack([c.dense for c in chunks]) if chunks else np.zeros((1, len(self.dense_columns)))
         self.dense_mean_ = dense.mean(axis=0)
         self.dense_scale_ = dense.std(axis=0) + 1e-6
         if self.encoder:
@@ -252,7 +260,7 @@ class PairFeatures(CompactState, TransformerMixin, BaseEstimator):
 
     def _stack(self, blocks):
         if not blocks:
-            width = sum(len(v.vocabulary_) for v in self._blocks()) + len(DENSE_COLUMNS)
+            width = sum(len(v.vocabulary_) for v in self._blocks()) + len(self.dense_columns)
             return sp.csr_matrix((0, width + (len(self.encoded_mean_) if self.encoder else 0)))
         return sp.vstack(blocks).tocsr() if len(blocks) > 1 else blocks[0]
 
@@ -416,13 +424,14 @@ class PairFeatures(CompactState, TransformerMixin, BaseEstimator):
         for j in range(max(1, int(self.lead_sentences))):
             there = counts > j
             lead[there] = np.maximum(lead[there], sims[start[there] + j])
-        return text_vec, split, words, counts, top, owner, first, has, best_max, best_mean, lead, best_pos
+        return text_vec, split, words, counts, top, owner, first, has, best_max, best_mean, lead, best_pos, sims
 
     def _analyse(self, claims, texts) -> _Chunk:
         n = len(claims)
         claim_vec = self.vectorizer_.transform(claims) if n else sp.csr_matrix((0, len(self.vectorizer_.idf_)))
         (text_vec, split, words, counts, top, owner, first, has, best_max, best_mean, lead,
-         best_pos) = self._sentence_scores(claim_vec, texts)
+         best_pos, sims) = self._sentence_scores(claim_vec, texts)
+        cues = getattr(self, "stance_cues", False)
         cosine = np.asarray(claim_vec.multiply(text_vec).sum(axis=1)).ravel()
         k = max(1, int(self.best_sentences))
         top_index = np.flatnonzero(top)
@@ -445,6 +454,8 @@ class PairFeatures(CompactState, TransformerMixin, BaseEstimator):
                 hi = np.searchsorted(top_owner, i, side="right")
                 focus_index = top_index[lo:hi] - cursor
                 focus_words = [w for j in focus_index for w in words[i][j]]
+            if cues:
+                cue_row = cue_columns(claim_words, words[i], sims[cursor:cursor + int(counts[i])], k)
             cursor += int(counts[i])
             best_words = words[i][best_of[i]] if best_of[i] >= 0 and counts[i] > 1 else focus_words
             claim_set, focus_set, whole_set = set(claim_words), set(focus_words), set(whole_words)
@@ -484,8 +495,8 @@ class PairFeatures(CompactState, TransformerMixin, BaseEstimator):
                 float(bool(claim_dates)), float(bool(claim_dates & focus_dates)),
                 float(bool(claim_dates) and bool(focus_dates) and not claim_dates & focus_dates),
                 best_pos[i], np.log1p(counts[i]), neg_b, ref_b,
-            ])
-        dense = np.asarray(rows, dtype=float).reshape(n, len(DENSE_COLUMNS))
+            ] + (cue_row if cues else []))
+        dense = np.asarray(rows, dtype=float).reshape(n, len(self.dense_columns))
         lone_added, lone_dropped = self._fill_content_change(
             dense, claim_words_all, focus_words_all, dropped_stems, added_stems, weights, unseen)
         encoded = encode_pairs(self.encoder, claims, focus_texts) if self.encoder else None

@@ -39,6 +39,8 @@ class TfidfParams:
     prior: a trained model (run, model/ folder or experiment folder; any kind, any labels) whose
     standardized log-probabilities become extra columns, `prior_weight` times (see `prior.py`);
     its files are copied into the saved model.
+    stance_cues (stance): add reporting / hedge / denial cue columns read near the claim
+    (`stance_cues.py`; for claim-article pairs, off for headline pairs).
     """
 
     word_ngrams: Optional[list[int]] = field(default_factory=lambda: [1, 2])
@@ -59,6 +61,7 @@ class TfidfParams:
     encoder: Optional[Literal["use"]] = None
     prior: Optional[str] = None
     prior_weight: float = field(default=1.0, metadata={"exclusive_min": 0.0})
+    stance_cues: bool = False
 
 
 def check_params(params: TfidfParams, where: str = "model") -> None:
