@@ -15,6 +15,10 @@ them in the canonical order they always run in; `PRESETS` names useful sets of t
 - `arabert`: what `ArabertPreprocessor("bert-base-arabertv02").preprocess` does (arabert 1.0.1,
   no Farasa), so a fine-tuned AraBERT v02 model sees text prepared as in its pre-training.
 
+The module itself is callable: `khabar.normalize(text, preset="standard")` is `normalize_text`
+(the public API's `khabar.normalize`, which must stay this module for `from khabar.normalize
+import ...` to keep working).
+
 `build_normalizer(preset, steps)` turns a preset plus single steps switched on or off into one
 fast function: the character-mapping steps are fused into one table, and regex steps are skipped
 when a cheap substring test shows they cannot match. Every preset, and every combination of the
@@ -27,6 +31,8 @@ from __future__ import annotations
 
 import html as _html
 import re
+import sys
+import types
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,7 +40,7 @@ from typing import Callable, Iterable, Mapping
 
 from .errors import KhabarError
 
-__all__ = ["STEPS", "PRESETS", "NormalizeConfig", "build_normalizer", "check_normalize_options",
+__all__ = ["STEPS", "PRESETS", "NormalizeConfig", "build_normalizer", "check_normalize_options", "normalize_text",
            "LINK", "EMAIL", "USER"]
 
 # Placeholder tokens: the ones AraBERT was pre-trained with (and has in its vocabulary), so
@@ -506,3 +512,22 @@ def _nfkc_then(apply: Callable[[str], str]) -> Callable[[str], str]:
 def _identity(text: str) -> str:
     """The `none` preset: the text unchanged."""
     return text
+
+
+def normalize_text(text, preset: str = "standard", steps: Mapping[str, bool] | None = None):
+    """`text` (a string, or a list of strings) through `preset` with single `steps` switched on
+    (True) or off (False), e.g. `normalize_text("أَهْلاً", steps={"hamza": True})`: a string for a
+    string, a list for a list. An unknown preset or step is one `KhabarError` line."""
+    norm = build_normalizer(preset, steps)
+    return norm(text) if isinstance(text, str) else [norm(t) for t in text]
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as `normalize_text`: `khabar.normalize` is both the package's
+    submodule and the API function `khabar.normalize(text, preset=...)`."""
+
+    def __call__(self, text, preset: str = "standard", steps: Mapping[str, bool] | None = None):
+        return normalize_text(text, preset, steps)
+
+
+sys.modules[__name__].__class__ = _CallableModule
