@@ -8,6 +8,7 @@ does, so temporary files are removed either way.
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 
@@ -51,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def verbosity(args) -> int:
+    """The logging level -v / -q ask for: INFO by default."""
+    if getattr(args, "quiet", False):
+        return logging.WARNING
+    return logging.DEBUG if getattr(args, "verbose", False) else logging.INFO
+
+
 class Terminated(BaseException):
     """SIGTERM (a scheduler, `docker stop`, torchrun stopping its workers) as an exception, so that
     every `finally` runs: temporary run folders and Trainer checkpoints are removed as on Ctrl-C."""
@@ -68,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import threading
 
+    from ..log import LOGGER, set_verbosity
+
+    level = LOGGER.level
+    set_verbosity(verbosity(args))
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
@@ -85,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     finally:
+        set_verbosity(level)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
