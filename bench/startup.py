@@ -44,8 +44,10 @@ def add_small_flag(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def verdict(ok: bool, small: bool) -> str:
-    if hasattr(_common, "verdict"):
+    try:
         return _common.verdict(ok, small)
+    except (AttributeError, TypeError):  # a _common.py without small mode
+        pass
     return ("MET" if ok else "NOT MET") + (" (small mode: informational)" if small else "")
 
 

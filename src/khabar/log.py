@@ -8,15 +8,16 @@ and never be drowned by transformers' or datasets' own progress bars and load re
 
 The ecosystem way (as transformers and datasets do it): every message is a record of the
 `khabar` logger, which has its own stderr handler and, in a library call, shows warnings only, so
-`khabar.train(...)` in a notebook prints nothing unless asked (`set_verbosity(logging.INFO)` or
-the standard `logging` configuration). The `khabar` command shows notices (`set_verbosity`, from
--q / -v). Progress bars (`progress_bar`, tqdm) follow the same switch and appear only when stderr
+`khabar.train(...)` in a notebook prints nothing unless asked (`set_verbosity("INFO")`,
+$KHABAR_VERBOSITY, or the standard `logging` configuration). The `khabar` command shows notices
+(-q / -v set the level, `cli.main.messages_at`). Progress bars (`progress_bar`, tqdm) follow the same switch and appear only when stderr
 is a terminal.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from contextlib import ExitStack, contextmanager
@@ -53,18 +54,26 @@ class _Formatter(logging.Formatter):
         return f"[{elapsed:7.1f}s] {message}" if elapsed is not None else f"khabar: {message}"
 
 
+def default_level() -> str:
+    """$KHABAR_VERBOSITY (DEBUG, INFO, WARNING, ...: what the command's -v / -q set, or a
+    notebook's choice), else WARNING: a library call shows warnings only."""
+    level = os.environ.get("KHABAR_VERBOSITY", "").strip().upper()
+    return level if isinstance(logging.getLevelName(level), int) else "WARNING"
+
+
+def set_verbosity(level) -> None:
+    """The `khabar` logger's level (a number or a name): INFO shows notices and stage lines (the
+    CLI's default), DEBUG more, WARNING only warnings (the library default and `khabar -q`)."""
+    LOGGER.setLevel(level)
+
+
 if not any(isinstance(h, _StderrHandler) for h in LOGGER.handlers):
     _handler = _StderrHandler()
     _handler.setFormatter(_Formatter())
     LOGGER.addHandler(_handler)
     LOGGER.propagate = False  # one line per message, whatever the root logger does
-    LOGGER.setLevel(logging.WARNING)  # a library call is quiet; the CLI says more
-
-
-def set_verbosity(level: int) -> None:
-    """The `khabar` logger's level: logging.INFO shows notices and stage lines (the CLI's
-    default), DEBUG more, WARNING only warnings (the library default and `khabar -q`)."""
-    LOGGER.setLevel(level)
+    if LOGGER.level == logging.NOTSET:
+        set_verbosity(default_level())
 
 
 def _speaks(level: int = logging.INFO) -> bool:

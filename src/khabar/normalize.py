@@ -34,7 +34,6 @@ import re
 import sys
 import types
 import unicodedata
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable, Mapping
 
@@ -376,20 +375,6 @@ PRESETS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
-class NormalizeConfig:
-    """The `normalize:` section of a config and of a model's manifest: a preset (see
-    `khabar normalize --list`) plus single steps switched on or off. Without a preset in the
-    config the model kind's default applies (see `models.registry.Kind.default_preset`)."""
-
-    preset: str = "standard"
-    steps: dict[str, bool] = field(default_factory=dict)
-
-    def build(self) -> Callable[[str], str]:
-        """The normalizer these options describe."""
-        return build_normalizer(self.preset, self.steps)
-
-
 def check_normalize_options(preset: str, steps: Mapping[str, bool] | None, where: str) -> None:
     """Raise KhabarError naming `where` (e.g. 'configs/x.yaml: normalize') if the preset or a
     step name is unknown or a step is not switched with true/false."""
@@ -520,6 +505,16 @@ def normalize_text(text, preset: str = "standard", steps: Mapping[str, bool] | N
     string, a list for a list. An unknown preset or step is one `KhabarError` line."""
     norm = build_normalizer(preset, steps)
     return norm(text) if isinstance(text, str) else [norm(t) for t in text]
+
+
+def __getattr__(name: str):
+    # NormalizeConfig lives in `normalize_config` (a dataclass: `dataclasses` costs `khabar
+    # normalize` a fifth of its start-up); `from khabar.normalize import NormalizeConfig` still works
+    if name == "NormalizeConfig":
+        from .normalize_config import NormalizeConfig
+
+        return NormalizeConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _CallableModule(types.ModuleType):

@@ -7,8 +7,6 @@ import contextlib
 import sys
 from typing import Iterator, TextIO
 
-from ..serving.writers import choose_writer
-
 
 @contextlib.contextmanager
 def opened_output(output: str | None) -> Iterator[TextIO]:
@@ -25,6 +23,8 @@ def opened_output(output: str | None) -> Iterator[TextIO]:
 def write_output(kind: str, records, args, inputs=None) -> None:
     """Write `kind` records in the format of --format (else of --output's extension, else the
     default) to --output or standard output."""
+    from ..serving.writers import choose_writer
+
     writer = choose_writer(kind, args.format, args.output)
     with opened_output(args.output) as stream:
         writer.write(records, stream, inputs)
