@@ -120,11 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    import threading
-
-    previous = None
-    if threading.current_thread() is threading.main_thread():
+    try:
         previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (a test, a server): signals are not ours to handle
+        previous = None
     try:
         with messages_at(verbosity(args)):
             return args.handler(args) or 0

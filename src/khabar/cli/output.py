@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Iterator, TextIO
+from collections.abc import Iterator
+TYPE_CHECKING = False  # the typing module is not imported at start-up (bench/startup.py)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 @contextlib.contextmanager

@@ -8,10 +8,10 @@ naming the file and the line, before `datasets` or pyarrow only say that a build
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Optional
-
+TYPE_CHECKING = False  # typing and pathlib are not imported at start-up (bench/startup.py)
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Optional
 
 from ..errors import KhabarError
 
