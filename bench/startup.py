@@ -30,25 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
+from _common import add_small_flag, verdict  # noqa: E402
 
 ROOT = _common.ROOT
 TEXT = "فاز المنتخب الوطني بالمباراة النهائية"
 PREDICT_TARGET = 1.6
 NORMALIZE_TARGET = 2.0
-
-
-def add_small_flag(parser: argparse.ArgumentParser, what: str) -> None:
-    if hasattr(_common, "add_small_flag"):
-        return _common.add_small_flag(parser, what)
-    parser.add_argument("--small", action="store_true", help=f"small mode (CI): {what}")
-
-
-def verdict(ok: bool, small: bool) -> str:
-    try:
-        return _common.verdict(ok, small)
-    except (AttributeError, TypeError):  # a _common.py without small mode
-        pass
-    return ("MET" if ok else "NOT MET") + (" (small mode: informational)" if small else "")
 
 
 def environment(pycache: Path) -> dict:
@@ -97,9 +84,10 @@ def load_average() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default: 9; --small: 3)")
-    add_small_flag(parser, "3 rounds")
+    add_small_flag(parser, "3 rounds instead of 9")
     args = parser.parse_args()
     repeats = args.repeats or (3 if args.small else 9)
+    _common.small_banner(args.small, f"{repeats} rounds")
     py = sys.executable
     print(_common.machine_line())
     print(f"load average before: {load_average()}")
