@@ -31,6 +31,7 @@ class Run:
     directory: str
     metrics: dict = field(repr=False)
     headline: dict
+    scheme: str = "one_label"  # the model's label scheme (`models.scheme`): which figures the headline has
 
     @property
     def model_dir(self) -> str:
@@ -77,9 +78,7 @@ class Classifier:
     @property
     def min_confidence(self) -> Optional[float]:
         """The abstain threshold stored at training time (None: it never abstains by default)."""
-        from .serving.predict import stored_threshold
-
-        return None if self.multi_label else stored_threshold(self.model)
+        return self.model.scheme.min_confidence
 
     # -- requests ------------------------------------------------------------------------------
     def check_request(self, min_confidence: Optional[float] = None, labels: LabelSubset = None,
@@ -87,12 +86,12 @@ class Classifier:
         """The abstain threshold a prediction uses (`min_confidence` when given, 0 for none, else
         the stored one) and the label subset, each checked against the model in one line
         (`KhabarError`) before any work."""
-        from .serving.predict import check_labels, check_multi_label_request, parse_labels, resolve_min_confidence
+        from .models.predict import check_request, resolve_min_confidence
+        from .serving.predict import parse_labels
 
         subset = parse_labels(labels, names[1]) if isinstance(labels, str) else (None if labels is None else list(labels))
-        check_multi_label_request(self.multi_label, min_confidence, subset, names)
-        check_labels(self.model.labels_, subset, names[1])
-        return (None if self.multi_label else resolve_min_confidence(self.model, min_confidence)), subset
+        check_request(self.model, min_confidence, subset, names)
+        return resolve_min_confidence(self.model, min_confidence), subset
 
     def examples(self, texts: Texts, pairs: Optional[Texts] = None, ids: Optional[Sequence[str]] = None) -> list:
         """`khabar.examples.Example`s of `texts` (stance: the claims, with the articles in
@@ -132,7 +131,7 @@ class Classifier:
     def predict_examples(self, examples: Sequence, *, top_k: int = 3, labels: LabelSubset = None,
                          min_confidence: Optional[float] = None, batch_size: int = 64) -> list[dict]:
         """`predict` of already built `Example`s (what the CLI reads from files and standard input)."""
-        from .serving.predict import predict_examples
+        from .models.predict import predict_examples
 
         threshold, subset = self.check_request(min_confidence, labels)
         return predict_examples(self.model, examples, top_k, batch_size, min_confidence=threshold, labels=subset)
@@ -196,7 +195,7 @@ def train(config: Any, overrides: Optional[Sequence[str]] = None) -> Run:
     else:
         built = load_config(str(config), list(overrides or []))
     result = train_config(built)
-    return Run(directory=result.run_dir, metrics=result.metrics, headline=result.headline)
+    return Run(directory=result.run_dir, metrics=result.metrics, headline=result.headline, scheme=result.scheme)
 
 
 def evaluate(model: Union[str, Classifier], data: str, *, label_map: Union[None, str, Mapping[str, str]] = None,
@@ -218,7 +217,7 @@ def evaluate(model: Union[str, Classifier], data: str, *, label_map: Union[None,
     threshold, subset = classifier.check_request(min_confidence, labels, ("--min-confidence", "--labels"))
     columns = GoldColumns(text_column, pair_column, label_column, label_delimiter)
     m = classifier.model
-    examples = load_gold(data, m.task, m.multi_label, m.labels_, columns, split)
+    examples = load_gold(data, m.task, m.scheme.multi_label, m.labels_, columns, split)
     mapping = parse_label_map(label_map) if label_map is None or isinstance(label_map, str) else dict(label_map)
     result = evaluate_model(m, examples, mapping, labels=subset, min_confidence=threshold)
     if out:

@@ -236,7 +236,7 @@ def test_the_ray_table_of_label_sets_has_null_where_no_label_is_given():
     proba = np.array([[0.9, 0.2, 0.7], [0.3, 0.1, 0.2]])
     scheme = LabelSet(allow_no_label=True, thresholds=np.array([0.5, 0.5, 0.5]))
     rows = label_table(["a", "b"], scheme.rows(["x", "y", "z"], proba, 2), scheme.fields).to_pylist()
-    assert rows[0] == {"id": "a", "label": "x", "probability": 0.9,
+    assert rows[0] == {"id": "a", "label": "x", "probability": 0.9, "abstained": False,
                        "labels": [{"label": "x", "probability": 0.9}, {"label": "z", "probability": 0.7}],
                        "top_k": [{"label": "x", "probability": 0.9}, {"label": "z", "probability": 0.7}]}
     assert rows[1]["label"] is None and rows[1]["probability"] is None and rows[1]["labels"] == []
