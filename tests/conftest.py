@@ -27,6 +27,20 @@ settings.register_profile("khabar", deadline=None, suppress_health_check=[Health
 settings.load_profile("khabar")
 
 
+@pytest.fixture(autouse=True)
+def khabar_notices():
+    """khabar's notices on (the level the `khabar` command runs at), so tests can read them on
+    stderr; a library call is quieter by default (tests/test_api.py checks that in a subprocess)."""
+    import logging
+
+    from khabar.log import LOGGER, set_verbosity
+
+    level = LOGGER.level
+    set_verbosity(logging.INFO)
+    yield
+    set_verbosity(level)
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

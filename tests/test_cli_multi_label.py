@@ -39,7 +39,7 @@ def test_predict_prints_every_decided_label(model_dir, cli, capsys):
     (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [e["label"] for e in record["labels"]] == decided(model, BOTH)
     assert len(record["labels"]) == 2 and record["label"] == record["labels"][0]["label"]
-    assert "abstained" not in record and len(record["top_k"]) == 3
+    assert record["abstained"] is False and len(record["top_k"]) == 3
 
 
 def test_predict_csv_joins_the_labels(model_dir, cli, capsys, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -74,3 +75,47 @@ def test_quiet_libraries_imports_only_what_it_is_asked_for():
               "print('transformers' in sys.modules, 'torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_a_library_call_is_quiet_and_the_cli_speaks_unless_q(tmp_path):
+    """The `khabar` logger shows warnings only in a library call (a notebook sees no notices),
+    notices under the command, and nothing but warnings with -q; standard output is the same."""
+    sample = tmp_path / "one.txt"
+    sample.write_text("أهلا\n", encoding="utf-8")
+    script = ("import sys\nfrom khabar.log import say, warn\nsay('a notice')\nwarn('a warning')\n"
+              "from khabar.cli import main\nmain(sys.argv[1:])\n")
+    env_cmd = [sys.executable, "-c", script]
+
+    def run(*argv):
+        done = subprocess.run([*env_cmd, *argv], capture_output=True, text=True, env={**os.environ, "RANK": "0"})
+        return done.stdout, done.stderr
+
+    out, err = run("normalize", str(sample), "-o", str(tmp_path / "out.txt"))
+    assert "a notice" not in err and "khabar: a warning" in err  # before main: the library default
+    out_q, err_q = run("normalize", str(sample), "-q")
+    out_v, err_v = run("-v", "normalize", str(sample))
+    assert out_q == out_v == "اهلا\n"
+
+
+def test_main_sets_and_restores_the_level():
+    import logging
+
+    from khabar.cli.main import build_parser, verbosity
+    from khabar.log import LOGGER
+
+    parser = build_parser()
+    assert verbosity(parser.parse_args(["normalize", "-q"])) == "WARNING"
+    assert verbosity(parser.parse_args(["-v", "normalize"])) == "DEBUG"
+    assert verbosity(parser.parse_args(["normalize"])) == "INFO"
+    before = LOGGER.level
+    from khabar.cli import main
+
+    main(["normalize", "--list", "-q"])
+    assert LOGGER.level == before
+
+
+def test_progress_bar_is_the_iterable_itself_when_stderr_is_not_a_terminal(capsys):
+    from khabar.log import progress_bar
+
+    items = [1, 2, 3]
+    assert progress_bar(items, 3, "x") is items  # captured stderr is no terminal

@@ -15,6 +15,10 @@ them in the canonical order they always run in; `PRESETS` names useful sets of t
 - `arabert`: what `ArabertPreprocessor("bert-base-arabertv02").preprocess` does (arabert 1.0.1,
   no Farasa), so a fine-tuned AraBERT v02 model sees text prepared as in its pre-training.
 
+The module itself is callable: `khabar.normalize(text, preset="standard")` is `normalize_text`
+(the public API's `khabar.normalize`, which must stay this module for `from khabar.normalize
+import ...` to keep working).
+
 `build_normalizer(preset, steps)` turns a preset plus single steps switched on or off into one
 fast function: the character-mapping steps are fused into one table, and regex steps are skipped
 when a cheap substring test shows they cannot match. Every preset, and every combination of the
@@ -25,21 +29,41 @@ idempotent (see _RERUN_IF below).
 
 from __future__ import annotations
 
-import html as _html
 import re
+import sys
+import types
 import unicodedata
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping  # not typing: start-up (bench/startup.py)
 
 from .errors import KhabarError
 
-__all__ = ["STEPS", "PRESETS", "NormalizeConfig", "build_normalizer", "check_normalize_options",
+__all__ = ["STEPS", "PRESETS", "NormalizeConfig", "build_normalizer", "check_normalize_options", "normalize_text",
            "LINK", "EMAIL", "USER"]
 
 # Placeholder tokens: the ones AraBERT was pre-trained with (and has in its vocabulary), so
 # `standard` and `arabert` produce the same tokens for URLs, e-mails and mentions.
 LINK, EMAIL, USER = "[رابط]", "[بريد]", "[مستخدم]"
+
+
+class _Lazy:
+    """A regular expression compiled on first use. Why: compiling this module's patterns (large
+    Arabic character classes) was most of what `khabar normalize` spent before reading a line,
+    and a preset uses a few of them. After the first use its methods are plain attributes
+    holding the compiled pattern's, so a hot loop pays nothing more than for a compiled one."""
+
+    METHODS = ("sub", "subn", "search", "match", "fullmatch", "finditer", "findall", "split")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.pattern, self.flags = pattern, flags
+
+    def __getattr__(self, name: str):
+        if name not in self.METHODS:
+            raise AttributeError(name)
+        compiled = re.compile(self.pattern, self.flags)
+        for method in self.METHODS:
+            setattr(self, method, getattr(compiled, method))
+        return getattr(self, name)
 
 
 def _chars(*ranges: tuple[int, int] | int) -> str:
@@ -86,14 +110,14 @@ def _table_function(table: Mapping[str, str]) -> Callable[[str], str]:
     replacements does not matter."""
     assert not any(c in table for v in table.values() for c in v), "table is not closed"
     deleted = "".join(k for k, v in table.items() if not v)
-    deleter = re.compile(f"[{re.escape(deleted)}]").sub if deleted else None  # no "+": 2x slower
+    deleter = _Lazy(f"[{re.escape(deleted)}]") if deleted else None  # no "+": 2x slower
     pairs = tuple((k, v) for k, v in table.items() if v)
 
     def apply(text: str) -> str:
         if text.isascii():  # no table has an ASCII key
             return text
         if deleter is not None:
-            text = deleter("", text)
+            text = deleter.sub("", text)
         for old, new in pairs:
             if old in text:
                 text = text.replace(old, new)
@@ -150,7 +174,7 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-_HTML_TAG = re.compile(r"<!--.*?-->|<[/!?]?[A-Za-z][^<>]*>", re.S)
+_HTML_TAG = _Lazy(r"<!--.*?-->|<[/!?]?[A-Za-z][^<>]*>", re.S)
 
 
 def html(text: str) -> str:
@@ -158,7 +182,9 @@ def html(text: str) -> str:
     replace HTML tags and comments with a space. Scraped articles carry both; the tag pattern
     needs a letter after '<' so that 'a < b' in running text is kept."""
     while "&" in text:
-        unescaped = _html.unescape(text)
+        from html import unescape
+
+        unescaped = unescape(text)
         if unescaped == text:
             break
         text = unescaped
@@ -167,10 +193,10 @@ def html(text: str) -> str:
     return text
 
 
-_URL = re.compile(r"(?:\b(?:https?|ftp)://|\b(?:www|WWW)\.)[^\s<>\"'«»]*[^\s<>\"'«».,:;!?)\]}،؛؟…]",
+_URL = _Lazy(r"(?:\b(?:https?|ftp)://|\b(?:www|WWW)\.)[^\s<>\"'«»]*[^\s<>\"'«».,:;!?)\]}،؛؟…]",
                   re.I)
-_EMAIL_DOMAIN = re.compile(r"@[\w-]+(?:\.[\w-]+)+")
-_MENTION = re.compile(r"(?<![\w@])@\w+(?:@\w+)*")  # a chain @a@b is two mentions
+_EMAIL_DOMAIN = _Lazy(r"@[\w-]+(?:\.[\w-]+)+")
+_MENTION = _Lazy(r"(?<![\w@])@\w+(?:@\w+)*")  # a chain @a@b is two mentions
 
 
 def urls(text: str) -> str:
@@ -205,8 +231,8 @@ def _emails(text: str) -> str:
 
 _ARABIC_LETTERS = _chars((0x0621, 0x063A), (0x0641, 0x064A), (0x066E, 0x066F), (0x0671, 0x06D3),
                          0x06D5, (0x06EE, 0x06EF), (0x06FA, 0x06FC), 0x06FF)
-_ANY_TRIPLE = re.compile(r"(.)\1\1", re.S)
-_LETTER_RUN = re.compile(f"([{_ARABIC_LETTERS}])\\1\\1+")
+_ANY_TRIPLE = _Lazy(r"(.)\1\1", re.S)
+_LETTER_RUN = _Lazy(f"([{_ARABIC_LETTERS}])\\1\\1+")
 
 
 def repeats(text: str) -> str:
@@ -218,7 +244,7 @@ def repeats(text: str) -> str:
     return text
 
 
-_PUNCT = re.compile(r"\s*([،؛؟«»٪۔])\s*")
+_PUNCT = _Lazy(r"\s*([،؛؟«»٪۔])\s*")
 
 
 def punctuation(text: str) -> str:
@@ -261,8 +287,9 @@ def _contains(needle: str) -> Callable[[str], bool]:
     return lambda text: needle in text
 
 
+_AB_DOMAIN = _Lazy(r"[-a-zA-Z0-9@:%._+~#=]\.[a-z]{2}")
 _AB_URLS = (  # (test for what the pattern needs, pattern), in the reference's order
-    (re.compile(r"[-a-zA-Z0-9@:%._+~#=]\.[a-z]{2}").search,
+    (lambda text: _AB_DOMAIN.search(text),
      r"(http(s)?:\/\/.)?(www\.)?[-a-zA-Z0-9@:%._\+~#=]{2,256}\.[a-z]{2,6}\b([-a-zA-Z0-9@:%_\+.~#?&//=]*)"),
     (_contains("http"), r"http[s]?://[a-zA-Z0-9_\-./~\?=%&]+"),
     (_contains("www"), r"www[a-zA-Z0-9_\-?=%&/.~]+"),
@@ -271,20 +298,20 @@ _AB_URLS = (  # (test for what the pattern needs, pattern), in the reference's o
     (_contains("www"), r"(?=www)[^\s]+"),
     (_contains("://"), r"://"),
 )
-_AB_URLS = tuple((needs, re.compile(p)) for needs, p in _AB_URLS)
-_AB_EMAILS = (re.compile(r"(?<![\w-])[\w-]+@([\w-]+\.)+[\w-]+"), re.compile(r"(?<!\S)\S+@\S+"))
-_AB_MENTION = re.compile(r"@[\w\d]+")
-_AB_TAG = re.compile(r"</?[^>]+>")
+_AB_URLS = tuple((needs, _Lazy(p)) for needs, p in _AB_URLS)
+_AB_EMAILS = (_Lazy(r"(?<![\w-])[\w-]+@([\w-]+\.)+[\w-]+"), _Lazy(r"(?<!\S)\S+@\S+"))
+_AB_MENTION = _Lazy(r"@[\w\d]+")
+_AB_TAG = _Lazy(r"</?[^>]+>")
 _AB_HINDI = tuple(zip("٠١٢٣٤٥٦٧٨٩", "0123456789"))  # Persian ۰-۹ are not mapped: see below
-_AB_REPEAT = re.compile(r"(\D)\1\1+", re.S)
-_AB_SPACE = re.compile("([^0-9\u0621-\u063A\u0641-\u064A\u0660-\u0669a-zA-Z\\[\\]\\s])")
+_AB_REPEAT = _Lazy(r"(\D)\1\1+", re.S)
+_AB_SPACE = _Lazy("([^0-9\u0621-\u063A\u0641-\u064A\u0660-\u0669a-zA-Z\\[\\]\\s])")
 _AB_LETTERS = "\u0621-\u063A\u0641-\u064A\u0660-\u066C"
 # (\d+)(L+) and (L+)(\d+), with the look-behind placed after the first character, where it
 # says the same (the run starts here) and lets the regex engine skip ahead on that character.
-_AB_NUM_WORD = re.compile(f"(\\d(?<!\\d\\d)\\d*)([{_AB_LETTERS}]+)")
-_AB_WORD_NUM = re.compile(f"([{_AB_LETTERS}](?<![{_AB_LETTERS}][{_AB_LETTERS}])[{_AB_LETTERS}]*)(\\d+)")
-_AB_LETTER_DIGIT = re.compile(f"\\d(?<=[{_AB_LETTERS}]\\d)")  # what _AB_WORD_NUM needs, found fast
-_AB_REJECTED = re.compile(
+_AB_NUM_WORD = _Lazy(f"(\\d(?<!\\d\\d)\\d*)([{_AB_LETTERS}]+)")
+_AB_WORD_NUM = _Lazy(f"([{_AB_LETTERS}](?<![{_AB_LETTERS}][{_AB_LETTERS}])[{_AB_LETTERS}]*)(\\d+)")
+_AB_LETTER_DIGIT = _Lazy(f"\\d(?<=[{_AB_LETTERS}]\\d)")  # what _AB_WORD_NUM needs, found fast
+_AB_REJECTED = _Lazy(
     r"[^0-9\u0621-\u063A\u0640-\u066C\u0671-\u0674a-zA-Z\[\]!\"#\$%\'\(\)\*\+,\.:;\-<=·>?@\[\\\]\^_ـ`{\|}~—٪’،؟`୍“؛”ۚ»؛\s+«–…‘]"
 )
 
@@ -292,7 +319,9 @@ _AB_REJECTED = re.compile(
 def arabert_unescape(text: str) -> str:
     """Unescape HTML entities once (html.unescape), AraBERT's first stage. Once only, as the
     reference: '&amp;lt;' becomes '&lt;', whose '&' arabert_tokens then drops."""
-    return _html.unescape(text)
+    from html import unescape
+
+    return unescape(text)
 
 
 def arabert_markup(text: str) -> str:
@@ -368,20 +397,6 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "arabert": ("arabert_unescape", "arabert_tashkeel", "tatweel", "arabert_markup",
                 "arabert_tokens", "whitespace"),
 }
-
-
-@dataclass
-class NormalizeConfig:
-    """The `normalize:` section of a config and of a model's manifest: a preset (see
-    `khabar normalize --list`) plus single steps switched on or off. Without a preset in the
-    config the model kind's default applies (see `models.registry.Kind.default_preset`)."""
-
-    preset: str = "standard"
-    steps: dict[str, bool] = field(default_factory=dict)
-
-    def build(self) -> Callable[[str], str]:
-        """The normalizer these options describe."""
-        return build_normalizer(self.preset, self.steps)
 
 
 def check_normalize_options(preset: str, steps: Mapping[str, bool] | None, where: str) -> None:
@@ -506,3 +521,32 @@ def _nfkc_then(apply: Callable[[str], str]) -> Callable[[str], str]:
 def _identity(text: str) -> str:
     """The `none` preset: the text unchanged."""
     return text
+
+
+def normalize_text(text, preset: str = "standard", steps: Mapping[str, bool] | None = None):
+    """`text` (a string, or a list of strings) through `preset` with single `steps` switched on
+    (True) or off (False), e.g. `normalize_text("أَهْلاً", steps={"hamza": True})`: a string for a
+    string, a list for a list. An unknown preset or step is one `KhabarError` line."""
+    norm = build_normalizer(preset, steps)
+    return norm(text) if isinstance(text, str) else [norm(t) for t in text]
+
+
+def __getattr__(name: str):
+    # NormalizeConfig lives in `normalize_config` (a dataclass: `dataclasses` costs `khabar
+    # normalize` a fifth of its start-up); `from khabar.normalize import NormalizeConfig` still works
+    if name == "NormalizeConfig":
+        from .normalize_config import NormalizeConfig
+
+        return NormalizeConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as `normalize_text`: `khabar.normalize` is both the package's
+    submodule and the API function `khabar.normalize(text, preset=...)`."""
+
+    def __call__(self, text, preset: str = "standard", steps: Mapping[str, bool] | None = None):
+        return normalize_text(text, preset, steps)
+
+
+sys.modules[__name__].__class__ = _CallableModule

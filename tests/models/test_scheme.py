@@ -36,7 +36,9 @@ def test_a_label_set_decides_every_label_at_its_threshold_and_keeps_the_floor():
     floor = LabelSet(allow_no_label=False, thresholds=np.array([0.9, 0.9, 0.9]))
     assert never.decide(PROBA) == [[], []] and floor.decide(PROBA) == [[0], [1]]
     (row, empty) = never.rows(LABELS, PROBA, 1)
-    assert row == {"label": None, "probability": None, "labels": [], "top_k": [{"label": "a", "probability": 0.6}]}
+    assert row == {"label": None, "probability": None, "abstained": True, "labels": [],
+                   "top_k": [{"label": "a", "probability": 0.6}]}
+    assert [r["abstained"] for r in scheme.rows(LABELS, PROBA, 1)] == [False, False]  # a label given: no abstaining
     (first, _) = scheme.rows(LABELS, PROBA, 3, digits=1)
     assert first["labels"] == [{"label": "a", "probability": 0.6}, {"label": "b", "probability": 0.3}]
     assert list(first) == list(LabelSet.fields)

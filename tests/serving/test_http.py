@@ -64,7 +64,7 @@ def test_single_text_returns_label_probability_and_top_k(client):
     assert r.status_code == 200
     (pred,) = r.json()["predictions"]
     assert pred["label"] == "sports"
-    assert set(pred) == {"label", "probability", "abstained", "top_k"}
+    assert set(pred) == {"id", "label", "probability", "abstained", "top_k"} and pred["id"] == "text-1"
     assert [t["label"] for t in pred["top_k"]] == ["sports", "politics", "finance"]  # default k = 3
     assert pred["probability"] == pytest.approx(pred["top_k"][0]["probability"])
     assert sum(t["probability"] for t in pred["top_k"]) == pytest.approx(1.0)

@@ -61,7 +61,7 @@ def test_explain_adds_an_explanation_with_offsets_into_the_text_as_sent(topic_cl
     assert answer.status_code == 200, answer.text
     normalize = NormalizeConfig().build()
     for text, prediction in zip([SPORTS, FINANCE], answer.json()["predictions"]):
-        assert set(prediction) == {"label", "probability", "abstained", "top_k", "explanation"}
+        assert set(prediction) == {"id", "label", "probability", "abstained", "top_k", "explanation"}
         _check_explanation(prediction, {"text": text}, normalize)
         assert prediction["explanation"]["label"] == prediction["label"]
     sports = answer.json()["predictions"][0]["explanation"]["explained"][0]["toward"]

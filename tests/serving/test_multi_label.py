@@ -63,7 +63,8 @@ def test_records_give_every_decided_label_with_its_probability(model):
     records = predict_examples(model, examples, top_k=2, batch_size=3)  # two batches
     proba = model.predict_proba(TEXTS)
     for record, expected, row, ex in zip(records, expected_sets(model, TEXTS), proba, examples):
-        assert set(record) == {"id", "label", "probability", "labels", "top_k"}  # no abstained
+        assert set(record) == {"id", "label", "probability", "abstained", "labels", "top_k"}
+        assert record["abstained"] is (not record["labels"])
         assert record["id"] == ex.id
         assert names(record["labels"]) == [name for name, _ in expected]
         assert [e["probability"] for e in record["labels"]] == pytest.approx([p for _, p in expected], abs=1e-6)
@@ -150,7 +151,8 @@ def test_http_predict_gives_the_label_sets(client, model_dir):
     assert r.status_code == 200
     predictions = r.json()["predictions"]
     for prediction, expected in zip(predictions, expected_sets(model, TEXTS)):
-        assert set(prediction) == {"label", "probability", "labels", "top_k"}
+        assert set(prediction) == {"id", "label", "probability", "abstained", "labels", "top_k"}
+        assert prediction["abstained"] is False
         assert names(prediction["labels"]) == [name for name, _ in expected]
         assert [e["probability"] for e in prediction["labels"]] == pytest.approx([p for _, p in expected])
         assert prediction["label"] == expected[0][0] and len(prediction["top_k"]) == 3
@@ -205,6 +207,7 @@ def test_http_null_label_when_the_model_allows_none(model):
     with TestClient(create_app(model)) as c:
         (prediction,) = c.post("/predict", json={"text": ONE}).json()["predictions"]
     assert prediction["labels"] == [] and prediction["label"] is None and prediction["probability"] is None
+    assert prediction["abstained"] is True
 
 
 # -- Ray ------------------------------------------------------------------------------------------
@@ -220,7 +223,7 @@ def test_the_ray_worker_gives_the_same_records(model_dir):
     records = predict_examples(model, [Example(id=f"t{i}", text=t) for i, t in enumerate(TEXTS)], top_k=2)
     for row, record in zip(rows, records):
         assert set(row) == set(record)
-        assert row["id"] == record["id"] and row["label"] == record["label"]
+        assert row["id"] == record["id"] and row["label"] == record["label"] and row["abstained"] == record["abstained"]
         assert names(row["labels"]) == names(record["labels"]) and names(row["top_k"]) == names(record["top_k"])
         assert [e["probability"] for e in row["labels"]] == pytest.approx([e["probability"] for e in record["labels"]],
                                                                           abs=1e-6)
@@ -233,10 +236,11 @@ def test_the_ray_table_of_label_sets_has_null_where_no_label_is_given():
     proba = np.array([[0.9, 0.2, 0.7], [0.3, 0.1, 0.2]])
     scheme = LabelSet(allow_no_label=True, thresholds=np.array([0.5, 0.5, 0.5]))
     rows = label_table(["a", "b"], scheme.rows(["x", "y", "z"], proba, 2), scheme.fields).to_pylist()
-    assert rows[0] == {"id": "a", "label": "x", "probability": 0.9,
+    assert rows[0] == {"id": "a", "label": "x", "probability": 0.9, "abstained": False,
                        "labels": [{"label": "x", "probability": 0.9}, {"label": "z", "probability": 0.7}],
                        "top_k": [{"label": "x", "probability": 0.9}, {"label": "z", "probability": 0.7}]}
     assert rows[1]["label"] is None and rows[1]["probability"] is None and rows[1]["labels"] == []
+    assert rows[1]["abstained"] is True
     assert [t["label"] for t in rows[1]["top_k"]] == ["x", "z"]
 
 

@@ -1,5 +1,5 @@
 """`khabar compare [RUN|DIR ...]`: runs in one table with paired significance tests
-(`runs.compare.compare_runs`), printed and written as comparison.md/.csv/.png."""
+(`khabar.compare`), printed and written as comparison.md/.csv/.png."""
 
 from __future__ import annotations
 
@@ -27,13 +27,11 @@ def default_out(runs: list[str]) -> str:
 
 
 def run(args) -> int:
-    from ..runs.compare import compare_runs, format_table, write_comparison
-    from ..runs.run_dir import check_writable
+    from ..api import compare
+    from ..runs.compare import format_table
 
-    out = args.out or default_out(args.runs)
-    check_writable(out, "--out")
-    result = compare_runs(args.runs, args.metric, args.resamples)
+    result = compare(args.runs, metric=args.metric, resamples=args.resamples, out=args.out or default_out(args.runs))
     print(format_table(result))
-    for path in write_comparison(result, out):
+    for path in result["written"]:
         print(f"written: {path}")
     return 0

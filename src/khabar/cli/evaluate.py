@@ -1,5 +1,4 @@
-"""`khabar evaluate RUN --data FILE`: a trained model on any labeled data (`data.gold.load_gold`,
-then `runs.evaluate.evaluate_model`); prints the figures, optionally writes them to --out."""
+"""`khabar evaluate RUN --data FILE`: a trained model on any labeled data (`khabar.evaluate`); prints the figures, optionally writes them to --out."""
 
 from __future__ import annotations
 
@@ -37,20 +36,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..data.gold import GoldColumns, load_gold
-    from ..runs.evaluate import evaluate_model, parse_label_map
-    from ..runs.run_dir import check_writable, write_evaluation
-    from ..serving.request import load_checked
+    from ..api import evaluate
 
-    if args.out:
-        check_writable(args.out, "--out")
-    model, threshold, subset = load_checked(args.model, args.device, args.min_confidence, args.labels)
-    columns = GoldColumns(args.text_column, args.pair_column, args.label_column, args.label_delimiter)
-    examples = load_gold(args.data, model.task, model.scheme.multi_label, model.labels_, columns, args.split)
-    result = evaluate_model(model, examples, parse_label_map(args.label_map), labels=subset, min_confidence=threshold)
+    result = evaluate(args.model, args.data, label_map=args.label_map, labels=args.labels,
+                      min_confidence=args.min_confidence, split=args.split, text_column=args.text_column,
+                      pair_column=args.pair_column, label_column=args.label_column,
+                      label_delimiter=args.label_delimiter, out=args.out, device=args.device)
     print_evaluation(result)
     if args.out:
-        write_evaluation(result, args.out, f"{args.model} on {args.data}", examples)
         print(f"written: {args.out}")
     return 0
 

@@ -1,5 +1,6 @@
 """`khabar explain RUN [FILE|-] [--text ...]`: the words behind each label
-(`serving.explain.explain_examples`), written in a format of `serving.writers`."""
+(`khabar.load(RUN).explain_examples`;
+a one-label record says `abstained` below the model's stored threshold, as predict does), written in a format of `serving.writers`."""
 
 from __future__ import annotations
 
@@ -27,13 +28,12 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..serving.explain import explain_examples
-    from ..serving.predict import load_for_prediction
+    from ..api import load
 
     check_inputs(args, "explain")
     check_output(args.output)
-    model = load_for_prediction(args.model, args.device)
+    model = load(args.model, args.device)
     examples = examples_of(args, model.task)
-    records = explain_examples(model, examples, top=args.top, runner_up=args.runner_up)
+    records = model.explain_examples(examples, top=args.top, runner_up=args.runner_up)
     write_output("explanation", records, args, inputs=[ex.inputs for ex in examples])
     return 0

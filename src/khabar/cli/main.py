@@ -8,16 +8,24 @@ does, so temporary files are removed either way.
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import signal
 import sys
+from contextlib import contextmanager
 
 from .. import __version__
 from ..errors import KhabarError
-from . import card, compare, data, evaluate, explain, feedback, normalize, predict, serve, suggest, train, tune
 from .parser import Parser
 
-#: the command modules, in the order `khabar --help` lists them; each has add_parser(sub) and run(args)
-COMMANDS = (train, tune, evaluate, predict, explain, serve, card, compare, normalize, data, suggest, feedback)
+#: the environment variable that carries -v / -q to `khabar.log`
+VERBOSITY = "KHABAR_VERBOSITY"
+
+#: the command modules of this package, in the order `khabar --help` lists them; each has
+#: add_parser(sub) and run(args). Imported only when needed: a command line that names one
+#: command imports that module alone (`khabar normalize` loads none of predict's writers).
+COMMANDS = ("train", "tune", "evaluate", "predict", "explain", "serve", "card", "compare", "normalize", "data",
+            "suggest", "feedback")
 
 EXAMPLES = """\
 commands, each with an example:
@@ -37,7 +45,21 @@ options may come before, between or after a command's positional arguments.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_module(name: str):
+    """The module of command `name` (`khabar.cli.<name>`)."""
+    return importlib.import_module(f".{name}", __package__)
+
+
+def named_command(argv: list[str]) -> str | None:
+    """The command `argv` names: its first word that is not an option (the top parser's options,
+    -v, -q, --version and --help, take no value), when it is one of COMMANDS."""
+    first = next((word for word in argv if not word.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or with `only` of that command alone (what `main` builds
+    when the command line names one: the same parser for it, without importing the others)."""
     parser = Parser(
         prog="khabar",
         description="Classify Arabic news by topic and stance: normalize, train, evaluate, predict, compare.",
@@ -46,9 +68,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"khabar {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for name in COMMANDS:
+        if only is None or name == only:
+            command_module(name).add_parser(sub)
     return parser
+
+
+def verbosity(args) -> str:
+    """The level -v / -q ask for (a `logging` level name): INFO by default."""
+    if getattr(args, "quiet", False):
+        return "WARNING"
+    return "DEBUG" if getattr(args, "verbose", False) else "INFO"
+
+
+@contextmanager
+def messages_at(level: str):
+    """khabar's messages at `level` inside the block, restored after. Through the environment
+    (`KHABAR_VERBOSITY`, read by `khabar.log` when it is imported, and inherited by torchrun's
+    workers), so a command that never speaks does not import `logging` at all."""
+    previous = os.environ.get(VERBOSITY)
+    os.environ[VERBOSITY] = level
+    log = sys.modules.get("khabar.log")
+    before = log.LOGGER.level if log else None
+    if log:
+        log.set_verbosity(level)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(VERBOSITY, None)
+        else:
+            os.environ[VERBOSITY] = previous
+        log = sys.modules.get("khabar.log")
+        if log:
+            log.set_verbosity(before if before is not None else log.default_level())
 
 
 class Terminated(BaseException):
@@ -61,18 +114,19 @@ def _terminate(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(named_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    import threading
-
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return args.handler(args) or 0
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (a test, a server): signals are not ours to handle
+        previous = None
+    try:
+        with messages_at(verbosity(args)):
+            return args.handler(args) or 0
     except KhabarError as exc:
         print(f"khabar: error: {exc}", file=sys.stderr)
         return KhabarError.exit_status

@@ -1,5 +1,5 @@
 """`khabar normalize [FILE|-]`: text through a normalization preset, line by line
-(`normalize.build_normalizer`), to see what a preset does."""
+(`khabar.normalize`), to see what a preset does."""
 
 from __future__ import annotations
 
@@ -25,21 +25,22 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..data.files import decode_lines
-    from ..normalize import STEPS, build_normalizer, parse_steps
+    from ..normalize import STEPS, build_normalizer, normalize_text, parse_steps
 
     if args.list:
         for name, steps in PRESETS.items():
             print(f"{name:9} {', '.join(steps) or '(no change)'}")
         print("steps:   " + ", ".join(STEPS))
         return 0
-    norm = build_normalizer(args.preset, parse_steps(args.step))
+    steps = parse_steps(args.step)
+    build_normalizer(args.preset, steps)  # an unknown preset or step: before any input is read
     check_output(args.output)
     name = "<stdin>" if args.file == "-" else args.file
     # read and decode everything first: a bad byte anywhere ends before a line is written
-    lines = decode_lines(read_input(args.file), name)
+    lines = normalize_text(decode_lines(read_input(args.file), name), args.preset, steps)
     with opened_output(args.output) as stream:
         for line in lines:
-            stream.write(norm(line) + "\n")
+            stream.write(line + "\n")
     return 0
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Iterator, TextIO
-
-from ..serving.writers import choose_writer
+from collections.abc import Iterator
+TYPE_CHECKING = False  # the typing module is not imported at start-up (bench/startup.py)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 @contextlib.contextmanager
@@ -25,6 +26,8 @@ def opened_output(output: str | None) -> Iterator[TextIO]:
 def write_output(kind: str, records, args, inputs=None) -> None:
     """Write `kind` records in the format of --format (else of --output's extension, else the
     default) to --output or standard output."""
+    from ..serving.writers import choose_writer
+
     writer = choose_writer(kind, args.format, args.output)
     with opened_output(args.output) as stream:
         writer.write(records, stream, inputs)

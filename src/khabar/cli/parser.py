@@ -1,6 +1,6 @@
 """The argument parser every `khabar` command is built from, and the checked argument types.
 
-Every flag argparse refuses is one line `khabar: error: ...` with exit status 2, like every other
+Every parser takes -v / -q (the level of khabar's messages, `khabar.log`). Every flag argparse refuses is one line `khabar: error: ...` with exit status 2, like every other
 khabar error. Options are accepted anywhere on the line, before, between and after the
 positionals (`khabar predict RUN --top-k 2 FILE`): a command's parser reads its arguments with
 argparse's intermixed parsing. Every numeric flag is checked where it is declared, by
@@ -23,6 +23,10 @@ class Parser(argparse.ArgumentParser):
     """
 
     _intermixing = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_verbosity(self)  # every parser, the top one and each command's: -v/-q anywhere on the line
 
     def error(self, message: str):
         self.exit(2, f"khabar: error: {self.prog}: {message} (see {self.prog} --help)\n")
@@ -62,6 +66,16 @@ def whole(low: int, high: int | None = None):
 def number(low: float, high: float | None = None):
     """An argparse type: a finite number in [low, high]."""
     return bounded(float, "a number", low, high)
+
+
+def add_verbosity(p: argparse.ArgumentParser) -> None:
+    """-v / -q: the level of khabar's messages on stderr (`khabar.log`); standard output is the
+    same either way. SUPPRESS: a command's parser does not reset what the top parser read."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                       help="more messages on stderr (debug level)")
+    group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="only warnings and errors on stderr: no notices, stage lines or progress bars")
 
 
 def add_device_argument(p: argparse.ArgumentParser, what: str = "where a transformer runs") -> None:

@@ -1,4 +1,4 @@
-"""`khabar predict RUN [FILE|-] [--text ...]`: label new articles (`models.predict.predict_examples`,
+"""`khabar predict RUN [FILE|-] [--text ...]`: label new articles (`khabar.load(RUN).predict_examples`,
 or with --engine ray `serving.ray.predict_with_ray`), written in a format of `serving.writers`."""
 
 from __future__ import annotations
@@ -8,6 +8,9 @@ from ..serving.writers import writer_names, writers_help
 from .inputs import add_input_arguments, check_inputs, examples_of
 from .output import check_output, write_output
 from .parser import add_device_argument, number, whole
+
+#: the flags a request check names
+FLAGS = ("--min-confidence", "--labels")
 
 
 def add_parser(sub) -> None:
@@ -39,16 +42,17 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..models.predict import predict_examples
-    from ..serving.request import load_checked
+    from ..api import load
 
     if args.engine == "ray":
         return run_with_ray(args)
     check_inputs(args, "label")
     check_output(args.output)
-    model, threshold, subset = load_checked(args.model, args.device, args.min_confidence, args.labels)
+    model = load(args.model, args.device)
+    model.check_request(args.min_confidence, args.labels, FLAGS)  # before any input is read
     examples = examples_of(args, model.task)
-    records = predict_examples(model, examples, args.top_k, args.batch_size, min_confidence=threshold, labels=subset)
+    records = model.predict_examples(examples, top_k=args.top_k, labels=args.labels,
+                                     min_confidence=args.min_confidence, batch_size=args.batch_size)
     write_output("prediction", records, args)
     return 0
 

@@ -1,5 +1,5 @@
 """`khabar train CONFIG`: fit and evaluate from a YAML config, write a run directory, print the
-headline figures (`runs.train.train_from_config`)."""
+headline figures (`khabar.train`)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..runs.train import train_from_config
+    from .. import torchrun
+    from ..api import train
 
-    result = train_from_config(args.config, args.overrides)
-    if result.rank != 0:  # under torchrun: rank 0 wrote the run and prints it
+    result = train(args.config, args.overrides)
+    if torchrun.rank() != 0:  # under torchrun: rank 0 wrote the run and prints it
         return 0
     print_headline(result.headline, result.scheme)
-    print(f"run: {result.run_dir}")
+    print(f"run: {result.directory}")
     return 0
 
 

@@ -7,10 +7,11 @@ naming the file and the line, before `datasets` or pyarrow only say that a build
 
 from __future__ import annotations
 
-import gzip
 import json
-from pathlib import Path
-from typing import Optional
+TYPE_CHECKING = False  # typing and pathlib are not imported at start-up (bench/startup.py)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Optional
 
 from ..errors import KhabarError
 
@@ -19,7 +20,12 @@ UTF8_FIX = "re-encode it as UTF-8 (e.g. iconv -f cp1256 -t utf-8)"
 
 def open_file(path: str, mode: str = "rb"):
     """`open`, or `gzip.open` for a .gz name; text mode reads UTF-8 (a BOM is dropped)."""
-    opener = gzip.open if path.lower().endswith(".gz") else open
+    if path.lower().endswith(".gz"):
+        import gzip
+
+        opener = gzip.open
+    else:
+        opener = open
     return opener(path, mode, encoding="utf-8-sig", newline="") if "t" in mode else opener(path, mode)
 
 
@@ -73,6 +79,8 @@ def json_field(path: str) -> Optional[str]:
 
 def txt_files(root: str) -> list[Path]:
     """.txt files below root, hidden files and folders (.git, ._x.txt) left out."""
+    from pathlib import Path
+
     base = Path(root)
     return sorted(p for p in base.rglob("*") if p.suffix.lower() == ".txt" and p.is_file()
                   and not any(part.startswith(".") for part in p.relative_to(base).parts))

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import KhabarError
 from ..examples import Example
+from ..log import progress_bar
 
 #: probabilities in the records a prediction writes are rounded to this many digits
 DIGITS = 6
@@ -27,7 +28,9 @@ DIGITS = 6
 
 def predict_proba_in_batches(model, inputs: list, batch_size: int = 256) -> np.ndarray:
     """`predict_proba` over `inputs` in slices of `batch_size`, one (n, labels) array."""
-    parts = [model.predict_proba(inputs[i:i + batch_size]) for i in range(0, len(inputs), batch_size)]
+    starts = range(0, len(inputs), batch_size)
+    parts = [model.predict_proba(inputs[i:i + batch_size])
+             for i in progress_bar(starts, len(starts), "predicting", "batch")]
     return np.vstack(parts) if parts else np.zeros((0, len(model.labels_)))
 
 
@@ -71,7 +74,8 @@ def predict_examples(model, examples: Sequence[Example], top_k: int = 3, batch_s
         raise KhabarError(f"--batch-size {batch_size}: must be at least 1")
     check_request(model, min_confidence, labels)
     records = []
-    for start in range(0, len(examples), batch_size):
+    starts = range(0, len(examples), batch_size)
+    for start in progress_bar(starts, len(starts), "predicting", "batch"):
         batch = examples[start:start + batch_size]
         found = rows(model, model.predict_proba([ex.inputs for ex in batch]), top_k, DIGITS, min_confidence, labels)
         records.extend({"id": ex.id, **row} for ex, row in zip(batch, found))

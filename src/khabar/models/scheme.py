@@ -309,7 +309,7 @@ class LabelSet(OneLabel):
     describe = "multi-label"
     title = " multi-label"
     qualifier = " (multi-label)"
-    fields = ("label", "probability", "labels", "top_k")
+    fields = ("label", "probability", "abstained", "labels", "top_k")
 
     def __init__(self, allow_no_label: bool = False, thresholds: Optional[np.ndarray] = None,
                  note: Optional[dict] = None):
@@ -429,15 +429,17 @@ class LabelSet(OneLabel):
 
     def rows(self, labels: Sequence[str], proba: np.ndarray, top_k: int = 3, digits: Optional[int] = None,
              min_confidence: Optional[float] = None) -> list[dict]:
-        """{label, probability, labels: [{label, probability}, ...], top_k} per row: `labels` every
-        decided label, most probable first; `label`/`probability` its first, None when it is empty."""
+        """{label, probability, abstained, labels: [{label, probability}, ...], top_k} per row:
+        `labels` every decided label, most probable first; `label`/`probability` its first, None
+        when it is empty, and then `abstained` is true (as a one-label record's is when it gives
+        no label), so every record says `abstained` whatever the scheme."""
         proba = np.asarray(proba, dtype=np.float64)
         out = []
         for row, (order, picked) in enumerate(zip(rank_top_k(proba, top_k)[0], self.decide(proba))):
             decided = [_score(labels, proba[row, j], j, digits) for j in picked]
             out.append({"label": decided[0]["label"] if decided else None,
                         "probability": decided[0]["probability"] if decided else None,
-                        "labels": decided, "top_k": [_score(labels, proba[row, j], j, digits) for j in order]})
+                        "abstained": not decided, "labels": decided, "top_k": [_score(labels, proba[row, j], j, digits) for j in order]})
         return out
 
     def selective(self, known, min_confidence, figures) -> Optional[dict]:

@@ -5,6 +5,9 @@ Why one: both must be all-or-nothing. Files are written into a hidden temporary 
 target (unique to this process, so two runs never share it) and moved into place when complete; a
 failure removes only that temporary folder. A killed run therefore never looks finished, and a
 run's name (`<date>-<time>-<4 hex>`) is unique even for two trainings started in the same second.
+
+The plotting and metric modules are imported by the functions that write results, so a command
+that only writes one file through `staged_file` (`khabar normalize -o`) loads no scikit-learn.
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ import yaml
 
 from ..errors import KhabarError
 from ..examples import Example
-from .evaluate import flat_metrics
-from .report import plot_confusion, plot_reliability, report_markdown
 
 INCOMPLETE = ".incomplete"
 
@@ -186,6 +187,8 @@ def write_results(directory: str, title: str, results: Mapping[str, dict], metri
     else the only one; for a multi-label result the per-label decision counts), reliability_<name>.png
     of every single-label result (reliability diagram and risk–coverage curve), and report.md with
     every result: what a run and `evaluate --out` share."""
+    from .report import plot_confusion, plot_reliability, report_markdown  # matplotlib: only when writing results
+
     write_json(os.path.join(directory, "metrics.json"), metrics)
     main = next((name for name in ("test", "dev") if name in results), next(iter(results), None))
     if main is not None:
@@ -199,6 +202,8 @@ def write_results(directory: str, title: str, results: Mapping[str, dict], metri
 
 def write_evaluation(result: dict, out_dir: str, title: str, examples: Sequence[Example], prefix: str = "eval") -> dict:
     """`khabar evaluate --out`: the files of one evaluation, all or nothing; returns the flat metrics."""
+    from .evaluate import flat_metrics
+
     flat = flat_metrics(result, prefix)
     with staged(out_dir) as tmp:
         write_results(tmp, title, {prefix: result}, flat, example_texts([examples]))

@@ -27,7 +27,7 @@ from typing import Optional
 from ..config import config_from_dict, read_yaml_with_base, apply_override
 from ..data import load_splits
 from ..errors import KhabarError
-from ..log import muted, say
+from ..log import bars_on, muted, say
 from ..models.metrics import objectives
 from ..models.scheme import scheme_for
 from .evaluate import evaluate_model
@@ -86,7 +86,8 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
         finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
         stop = optuna.study.MaxTrialsCallback(budget, states=finished)
         study.optimize(objective, n_trials=budget - done, timeout=timeout if timeout is not None else spec.timeout,
-                       n_jobs=jobs, catch=(Exception,), callbacks=[stop, _report(budget, metric)])
+                       n_jobs=jobs, catch=(Exception,), callbacks=[stop, _report(budget, metric)],
+                       show_progress_bar=bars_on())
     rows = trial_rows(study, dims)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:

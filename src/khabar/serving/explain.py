@@ -26,6 +26,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import KhabarError
+from ..log import progress_bar
 from ..examples import Example
 from ..models.base import EXPLAIN_TOP, Model
 from ..models.evidence import aligned_words
@@ -45,7 +46,8 @@ def explain_examples(model: Model, examples: Sequence[Example], top: int = EXPLA
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise KhabarError(f"--top {top}: list at least 1 word on each side")
     records = []
-    for start in range(0, len(examples), BATCH):
+    starts = range(0, len(examples), BATCH)
+    for start in progress_bar(starts, len(starts), "explaining", "batch"):
         batch = examples[start:start + BATCH]
         inputs = [ex.inputs for ex in batch]
         proba = np.asarray(model.predict_proba(inputs), dtype=np.float64)

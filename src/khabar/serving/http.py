@@ -79,7 +79,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ..models.base import Model, model_version, resolve_model_dir
 from ..models.manifest import Manifest, read_manifest
-from ..models.predict import check_labels, check_request, rows
+from ..models.predict import DIGITS, check_labels, check_request, rows
 from ..models.scheme import check_probability, record_targets
 from .batching import MicroBatcher
 from .http_body import Reject, check_content_type, read_body
@@ -326,7 +326,9 @@ class _Server:
         """Label one article or a batch: label, probability and the top-k labels per item (and, for a
         multi-label model, every label it decides)."""
         try:
-            return JSONResponse({"predictions": await self._predictions(request)})
+            # the CLI's record: the id first (text-1, text-2, ... in request order), rounded to DIGITS
+            predictions = await self._predictions(request)
+            return JSONResponse({"predictions": [{"id": f"text-{i}", **p} for i, p in enumerate(predictions, 1)]})
         except Reject as exc:
             return _error(exc.status, exc.message, exc.close)
         except ClientDisconnect:  # nobody to answer: one line, no traceback
@@ -351,7 +353,7 @@ class _Server:
             _check_explain(self.explain_refusal, len(inputs), self.max_explain)
         proba = np.asarray(await self.batcher.submit(inputs), dtype=np.float64)
         threshold = req.min_confidence if req.min_confidence is not None else self.default_threshold
-        predictions = rows(model, proba, req.top_k, None, threshold, subset, "labels")
+        predictions = rows(model, proba, req.top_k, DIGITS, threshold, subset, "labels")
         if req.explain:
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="khabar-explain")

@@ -94,6 +94,8 @@ class Explanation(BaseModel):
 
 
 class Prediction(BaseModel):
+    id: str = Field(description="text-1, text-2, ... in the order of the request's items (as `khabar predict --text` "
+                                "and `khabar.load(...).predict` name them)")
     label: Optional[str] = Field(description="the label, or null when the prediction abstained (or, multi-label, "
                                              "when the model allows no label and none passes its threshold)")
     probability: Optional[float] = Field(description="the label's probability (null only with a null label of a "

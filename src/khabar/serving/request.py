@@ -1,6 +1,6 @@
-"""What `khabar predict`, `explain` and `evaluate` share before the model runs: the model loaded
-and the request checked against it (every check before any input is read, so a wrong flag costs
-no waiting), and the articles read from --text, standard input, or a file or folder."""
+"""What `khabar predict` and `explain` share before the model runs: the articles read from --text,
+standard input, or a file or folder. (The model is loaded and the request checked against it by
+`khabar.load(...).check_request`, before any input is read.)"""
 
 from __future__ import annotations
 
@@ -9,19 +9,7 @@ from typing import Sequence
 
 from ..errors import KhabarError
 from ..examples import Example
-from ..models.base import Model
-from ..models.predict import check_request, resolve_min_confidence
-from .predict import examples_from_stream, examples_from_strings, load_for_prediction, parse_labels
-
-
-def load_checked(path: str, device: str, min_confidence: float | None,
-                 labels: str | None) -> tuple[Model, float | None, list[str] | None]:
-    """The model at `path`, the abstain threshold to use (given, else the stored one) and the
-    label subset parsed from `labels` ("a,b"), each checked against the model."""
-    subset = parse_labels(labels)
-    model = load_for_prediction(path, device)
-    check_request(model, min_confidence, subset)
-    return model, resolve_min_confidence(model, min_confidence), subset
+from .predict import examples_from_stream, examples_from_strings
 
 
 def check_input_choice(text: str | None, path: str | None, verb: str) -> None:

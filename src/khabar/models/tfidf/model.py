@@ -38,6 +38,7 @@ from ..manifest import MANIFEST, RESTORE, Manifest
 from . import KIND
 from .pair_features import PairFeatures
 from .prior import PRIOR_NOTE, PriorFeatures, load_prior
+from .skops_io import skops_io
 from .multi_label import LabelSetProbabilities
 from .temperature import TemperatureScaled, fit_temperature
 from .word_char import WordCharTfidf
@@ -191,7 +192,7 @@ class TfidfModel(Model):
 
     # -- persistence -----------------------------------------------------------------------------
     def save_weights(self, directory: str) -> None:
-        import skops.io as sio
+        sio = skops_io()
 
         sio.dump(self.pipeline_, os.path.join(directory, WEIGHTS))
         if self.prior_ is not None:
@@ -199,7 +200,7 @@ class TfidfModel(Model):
 
     @classmethod
     def load_weights(cls, directory: str, manifest: Manifest) -> "TfidfModel":
-        import skops.io as sio
+        sio = skops_io()
 
         path = os.path.join(directory, WEIGHTS)
         if not os.path.isfile(path):

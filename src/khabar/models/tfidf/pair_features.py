@@ -44,6 +44,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from ...log import progress_bar
 from .compact import CompactState
 from .stance_cues import CUE_COLUMNS, cue_columns
 from .text_signals import (
@@ -209,8 +210,9 @@ class PairFeatures(CompactState, TransformerMixin, BaseEstimator):
             token_pattern=_TOKEN_PATTERN,
         ).fit(claims + texts)
         self._forget_lookups()
+        starts = range(0, len(claims), self._step)
         chunks = [self._analyse(claims[i:i + self._step], texts[i:i + self._step])
-                  for i in range(0, len(claims), self._step)]
+                  for i in progress_bar(starts, len(starts), "featurizing pairs", "chunk")]
         added = [a for c in chunks for a in c.added]
         dropped = [d for c in chunks for d in c.dropped]
         words = dict(min_df=1, sublinear_tf=True, token_pattern=_TOKEN_PATTERN)
