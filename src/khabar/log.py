@@ -97,3 +97,12 @@ def _quiet_datasets():
         if not was_disabled:
             datasets.enable_progress_bars()
         datasets.logging.set_verbosity(level)
+
+
+def progress_bar(total: int, what: str):
+    """A tqdm bar on stderr for long work counted in steps (`bar.update(k)`): shown only when stderr
+    is a terminal (never in logs, pipes or tests) and not inside `muted()`, and on rank 0 only."""
+    from tqdm import tqdm
+
+    hidden = MUTED[0] > 0 or not torchrun.is_main() or not sys.stderr.isatty()
+    return tqdm(total=total, desc=f"khabar: {what}", unit="", disable=hidden, file=sys.stderr, leave=False)

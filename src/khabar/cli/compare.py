@@ -1,5 +1,6 @@
-"""`khabar compare [RUN|DIR ...]`: runs in one table with paired significance tests
-(`runs.compare.compare_runs`), printed and written as comparison.md/.csv/.png."""
+"""`khabar compare [RUN|DIR ...]`: runs grouped by what they were scored on, a leaderboard with 95%
+intervals and paired tests per group (`runs.compare.compare_runs`), printed and written as
+comparison.md/.csv and one plot per group (`runs.compare_report`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ from .parser import whole
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("compare", help="compare experiment runs in one table, with significance",
-                       description="Gather run directories into one table (terminal, Markdown, CSV, bar chart) and "
-                                   "test paired differences on a shared test set.",
-                       epilog="example: khabar compare experiments/ --metric test.accuracy")
+    p = sub.add_parser("compare", help="compare experiment runs: per group a leaderboard and significance tests",
+                       description="Group runs by what they were scored on (task, label set, test data); per group a "
+                                   "leaderboard with 95%% bootstrap intervals and paired tests (bootstrap, Holm-"
+                                   "adjusted, and McNemar), written as Markdown, CSV and one plot per group.",
+                       epilog="example: khabar compare experiments/ --metric test.accuracy --pairs best")
     p.add_argument("runs", nargs="*", metavar="RUN|DIR", help="run directories or folders of runs (default: experiments)")
-    p.add_argument("--metric", default="test.macro_f1", help="sort by this metric (default: test.macro_f1)")
-    p.add_argument("--out", default=None, help="where comparison.md/.csv/.png go (default: experiments/_compare)")
-    p.add_argument("--resamples", type=whole(1), default=1000, help="bootstrap resamples (default: 1000)")
+    p.add_argument("--metric", default="test.macro_f1", help="sort and test by this metric (default: test.macro_f1)")
+    p.add_argument("--out", default=None, help="where comparison.md/.csv/_*.png go (default: experiments/_compare)")
+    p.add_argument("--resamples", type=whole(1), default=1000,
+                   help="bootstrap resamples (default: 1000; compare says the most it takes)")
+    p.add_argument("--pairs", choices=["all", "best"], default="all",
+                   help="all: test every pair of a group (Holm-adjusted); best: only the group's best against each "
+                        "other run (fewer tests, more power) (default: all)")
     p.set_defaults(handler=run)
 
 
@@ -27,12 +33,13 @@ def default_out(runs: list[str]) -> str:
 
 
 def run(args) -> int:
-    from ..runs.compare import compare_runs, format_table, write_comparison
+    from ..runs.compare import compare_runs
+    from ..runs.compare_report import format_table, write_comparison
     from ..runs.run_dir import check_writable
 
     out = args.out or default_out(args.runs)
     check_writable(out, "--out")
-    result = compare_runs(args.runs, args.metric, args.resamples)
+    result = compare_runs(args.runs, args.metric, args.resamples, args.pairs)
     print(format_table(result))
     for path in write_comparison(result, out):
         print(f"written: {path}")
