@@ -123,3 +123,19 @@ def test_a_metric_no_run_has(topic_run, capsys, cli):
 
     assert cli("compare", os.path.dirname(topic_run.run_dir), "--metric", "test.nothing") == 2
     assert "--metric test.nothing: no run has it" in capsys.readouterr().err
+
+
+def test_runs_list_shows_figures_and_what_the_folder_means(tmp_path, cli, capsys):
+    import os
+
+    gold = ["a", "b"] * 20
+    for run, dev in (("20260101-000000-aaaa", 0.9), ("20260102-000000-bbbb", 0.6)):
+        _fake_run(tmp_path / "exp" / run, "exp", gold, gold)
+        os.mkdir(tmp_path / "exp" / run / "model")
+        (tmp_path / "exp" / run / "metrics.json").write_text(json.dumps({"dev.macro_f1": dev, "test.accuracy": 1.0}))
+    assert cli("runs", "list", str(tmp_path)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "dev.macro_f1" in lines[0] and "folder means" in lines[0]
+    [older] = [line for line in lines if "20260101-000000-aaaa" in line]
+    [newer] = [line for line in lines if "20260102-000000-bbbb" in line]
+    assert "0.9000" in older and older.endswith("@best") and newer.endswith("@latest")

@@ -13,11 +13,11 @@ import sys
 
 from .. import __version__
 from ..errors import KhabarError
-from . import card, compare, data, evaluate, explain, feedback, normalize, predict, serve, suggest, train, tune
+from . import card, compare, data, evaluate, explain, feedback, normalize, predict, runs, serve, suggest, train, tune
 from .parser import Parser
 
 #: the command modules, in the order `khabar --help` lists them; each has add_parser(sub) and run(args)
-COMMANDS = (train, tune, evaluate, predict, explain, serve, card, compare, normalize, data, suggest, feedback)
+COMMANDS = (train, tune, evaluate, predict, explain, serve, card, compare, runs, normalize, data, suggest, feedback)
 
 EXAMPLES = """\
 commands, each with an example:
@@ -27,6 +27,7 @@ commands, each with an example:
   explain     khabar explain experiments/sample_topic_tfidf --text "فاز المنتخب بالمباراة" --format text
   card        khabar card experiments/sample_topic_tfidf/20261125-101500
   compare     khabar compare experiments/
+  runs list   khabar runs list experiments/
   tune        khabar tune configs/sanad_topic_tfidf_tune.yaml --trials 30 --final
   serve       khabar serve experiments/sample_topic_tfidf --port 8000
   normalize   khabar normalize --preset arabert article.txt

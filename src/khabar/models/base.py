@@ -284,19 +284,27 @@ def model_version(directory: str) -> str:
 
 
 def resolve_model_dir(path: str) -> str:
-    """A model directory from a model dir, a run dir, or an experiment's folder of runs (newest run)."""
+    """A model directory from a model dir, a run dir, or an experiment's folder of runs: its best run
+    by the dev metric, or `<folder>@best` / `<folder>@latest` (see `khabar.runs.choose`); the run
+    chosen for a folder is said on stderr."""
+    from ..runs.choose import choose_run, split_alias
+
+    path, alias = split_alias(path)
     if not os.path.isdir(path):
         raise KhabarError(f"{path}: no such directory; pass a run directory such as experiments/<name>/<timestamp>")
-    if os.path.isfile(os.path.join(path, MANIFEST)):
+    if alias is None and os.path.isfile(os.path.join(path, MANIFEST)):
         return path
-    if os.path.isfile(os.path.join(path, "model", MANIFEST)):
+    if alias is None and os.path.isfile(os.path.join(path, "model", MANIFEST)):
         return os.path.join(path, "model")
-    runs = sorted(d for d in os.listdir(path)
+    runs = sorted(os.path.join(path, d) for d in os.listdir(path)
                   if not d.startswith(".") and os.path.isfile(os.path.join(path, d, "model", MANIFEST)))
     if runs:
-        newest = os.path.join(path, runs[-1], "model")
-        say(f"using the newest run {os.path.join(path, runs[-1])}")
-        return newest
+        run, why = choose_run(path, alias, runs)
+        say(f"using {why}")
+        return os.path.join(run, "model")
+    if alias is not None:
+        raise KhabarError(f"{path}@{alias}: no runs with a model in {path}; an alias follows an experiment folder "
+                          "such as experiments/<name>")
     if any(os.path.isfile(os.path.join(path, name)) for name in WEIGHT_NAMES):
         raise KhabarError(f"{os.path.join(path, MANIFEST)}: missing beside the model's weights; {RESTORE}")
     raise KhabarError(f"{path}: not a khabar model or run directory (no {MANIFEST}); pass a run directory or its model/ folder")
