@@ -4,7 +4,7 @@ then `runs.evaluate.evaluate_model`); prints the figures, optionally writes them
 from __future__ import annotations
 
 from ..data.formats import extensions_text
-from .parser import add_device_argument, number
+from .parser import add_device_argument, add_tracking_argument, number
 
 
 def add_parser(sub) -> None:
@@ -33,18 +33,24 @@ def add_parser(sub) -> None:
     p.add_argument("--out", default=None,
                    help="also write metrics.json, report.md, confusion_matrix.png, reliability_eval.png here")
     add_device_argument(p)
+    add_tracking_argument(p, "default: the tracking.uri of the run that made the model")
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
     from ..data.gold import GoldColumns, load_gold
-    from ..runs.evaluate import evaluate_model, parse_label_map
+    from ..models.base import resolve_model_dir
+    from ..runs import tracking
+    from ..runs.evaluate import evaluate_model, flat_metrics, parse_label_map
     from ..runs.run_dir import check_writable, write_evaluation
     from ..serving.request import load_checked
 
     if args.out:
         check_writable(args.out, "--out")
-    model, threshold, subset = load_checked(args.model, args.device, args.min_confidence, args.labels)
+    model_dir = resolve_model_dir(args.model)
+    tracking_uri = tracking.evaluation_uri(args.tracking_uri, model_dir)
+    tracking.check(tracking_uri, "--tracking-uri")  # before the work
+    model, threshold, subset = load_checked(model_dir, args.device, args.min_confidence, args.labels)
     columns = GoldColumns(args.text_column, args.pair_column, args.label_column, args.label_delimiter)
     examples = load_gold(args.data, model.task, model.scheme.multi_label, model.labels_, columns, args.split)
     result = evaluate_model(model, examples, parse_label_map(args.label_map), labels=subset, min_confidence=threshold)
@@ -52,6 +58,10 @@ def run(args) -> int:
     if args.out:
         write_evaluation(result, args.out, f"{args.model} on {args.data}", examples)
         print(f"written: {args.out}")
+    if tracking_uri:
+        tracking.log_evaluation(tracking_uri, model_dir, {"data": args.data, "label_map": args.label_map,
+                                                          "split": args.split, "labels": args.labels},
+                                flat_metrics(result, "eval"), args.out)
     return 0
 
 

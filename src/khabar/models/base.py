@@ -67,6 +67,9 @@ class Model(ABC):
         # a setting, not learned: kinds that train in epochs call it after each dev evaluation with
         # (epoch, {"macro_f1": ..., "accuracy": ...}); it may raise to stop the fit (tune's pruning)
         self.epoch_callback = None
+        # a setting, not learned: where a kind that trains with a library trainer sends its own
+        # curves ("mlflow" when the run is tracked, see runs.tracking; "none" otherwise)
+        self.report_to = "none"
 
     # -- learned state ---------------------------------------------------------------------
     def start_fit(self, train: Sequence[Example]) -> None:

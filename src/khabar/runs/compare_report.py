@@ -133,13 +133,11 @@ def markdown(result: dict, plots: list[str]) -> str:
 
 def plot_group(group: dict, path: str) -> None:
     """The group's leaderboard as a bar chart with 95% intervals (runs without one: the bar alone)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no global state, no backend, a faster import
 
     runs = [r for r in group["runs"] if r.get("figure")][::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.4 * len(runs) + 1.6))
+    fig = Figure(figsize=(8, 0.4 * len(runs) + 1.6))
+    ax = fig.add_subplot()
     values = [r["figure"]["value"] for r in runs]
     errors = [[v - r["figure"]["ci95"][0] for v, r in zip(values, runs)],
               [r["figure"]["ci95"][1] - v for v, r in zip(values, runs)]]
@@ -149,4 +147,3 @@ def plot_group(group: dict, path: str) -> None:
     ax.set_title(group["title"], fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
