@@ -151,21 +151,21 @@ def test_train_logs_to_a_real_mlflow_server(mlflow_server, tmp_path, root, monke
 
 
 @pytest.mark.slow
-def test_a_transformer_run_logs_its_epoch_curve(tmp_path, tiny_bert_dir, topic_data, monkeypatch):
+def test_a_transformer_run_logs_its_epoch_curve(tmp_path, tiny_bert_dir, monkeypatch):
     """The Trainer's report_to follows tracking: the dev curve of each epoch lands in the tracked run."""
     from khabar.config import config_from_dict
     from khabar.runs.train import train
 
     monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'runs.db'}"
-    raw = yaml.safe_load((ROOT / "configs" / "sample_topic_bert.yaml").read_text(encoding="utf-8"))
-    raw.update(output_dir=str(tmp_path / "exp"), tracking={"uri": uri})
-    raw["data"]["path"] = str(topic_data)
-    raw["model"].update(pretrained=str(tiny_bert_dir))
-    raw["train"].update(epochs=2)
+    raw = {"name": "tiny_tracked", "task": "topic", "output_dir": str(tmp_path / "exp"), "tracking": {"uri": uri},
+           "data": {"path": str(ROOT / "data" / "sample" / "topic.jsonl"),
+                    "split": {"train": 0.7, "dev": 0.15, "test": 0.15}},
+           "model": {"kind": "transformer", "name_or_path": tiny_bert_dir, "max_length": 64},
+           "train": {"seed": 13, "epochs": 2, "learning_rate": 0.001, "batch_size": 16, "eval_batch_size": 32,
+                     "logging_steps": 5}}
     result = train(config_from_dict(raw, "tiny-bert"))
-    client, [run] = _runs(uri, raw["name"])
+    client, [run] = _runs(uri, "tiny_tracked")
     history = client.get_metric_history(run.info.run_id, "eval_macro_f1")
     assert len(history) == 2 and run.data.metrics["test.macro_f1"] == pytest.approx(result.metrics["test.macro_f1"])
     assert "model/khabar.json" in _artifacts(client, run.info.run_id)
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
