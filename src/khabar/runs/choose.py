@@ -35,21 +35,6 @@ def split_alias(path: str) -> tuple[str, str | None]:
     return folder, alias
 
 
-def runs_of(folder: str, has_model: bool = True) -> list[str]:
-    """The finished runs directly under an experiment folder (oldest first: run names start with
-    their date and time). `has_model`: only runs with a saved model."""
-    names = sorted(d for d in os.listdir(folder) if not d.startswith(".") and not d.startswith("_"))
-    found = []
-    for name in names:
-        run = os.path.join(folder, name)
-        if not os.path.isfile(os.path.join(run, "metrics.json")):
-            continue
-        if has_model and not os.path.isdir(os.path.join(run, "model")):
-            continue
-        found.append(run)
-    return found
-
-
 def dev_metric(run: str) -> str:
     """The key a run is ranked by: `dev.` + its config's eval.primary_metric."""
     config = read_mapping(os.path.join(run, "config.yaml"))

@@ -217,12 +217,12 @@ def tracked(uri: str | None, experiment: str, run_name: str, what: str, tags: Ma
     mlflow.set_tracking_uri(uri)
     _use_experiment(mlflow, experiment, uri)
     nested = mlflow.active_run() is not None
-    with mlflow.start_run(run_name=run_name, nested=nested, tags=dict(tags or {})) as run:
-        tracker = Tracker(mlflow, run)
-        try:
-            yield tracker
-        except BaseException as exc:
-            mlflow.end_run("KILLED" if isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "Terminated"
-                           else "FAILED")
-            raise
+    run = mlflow.start_run(run_name=run_name, nested=nested, tags=dict(tags or {}))
+    try:
+        yield Tracker(mlflow, run)
+    except BaseException as exc:  # ends this run only (a parent run stays active)
+        interrupted = isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "Terminated"
+        mlflow.end_run("KILLED" if interrupted else "FAILED")
+        raise
+    mlflow.end_run()
     say(f"tracked in MLflow: {uri}, experiment {experiment!r}, run {run.info.run_id}")
