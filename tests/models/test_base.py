@@ -11,7 +11,8 @@ import pytest
 
 from khabar.errors import KhabarError
 from khabar.examples import Example
-from khabar.models.base import data_fingerprint, load_model, rebuild_config, resolve_model_dir
+from khabar.models.base import data_fingerprint, load_model, rebuild_config
+from khabar.runs.choose import resolve_model_dir
 from khabar.models.manifest import MANIFEST, MANIFEST_KEYS, read_manifest
 from khabar.models.tfidf.model import TfidfModel
 from khabar.models.tfidf.params import SeedOnlyTrain, TfidfParams

@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..data.gold import GoldColumns, load_gold
-    from ..models.base import resolve_model_dir
+    from ..runs.choose import resolve_model_dir
     from ..runs import tracking
     from ..runs.evaluate import evaluate_model, flat_metrics, parse_label_map
     from ..runs.run_dir import check_writable, write_evaluation

@@ -286,39 +286,28 @@ def model_version(directory: str) -> str:
     return "/".join(parts[-3:-1]) if parts[-1] == "model" and len(parts) >= 3 else parts[-1]
 
 
-def resolve_model_dir(path: str) -> str:
-    """A model directory from a model dir, a run dir, or an experiment's folder of runs: its best run
-    by the dev metric, or `<folder>@best` / `<folder>@latest` (see `khabar.runs.choose`); the run
-    chosen for a folder is said on stderr."""
-    from ..runs.choose import choose_run, split_alias
-
-    path, alias = split_alias(path)
+def model_dir_of(path: str) -> str:
+    """The model directory of a model dir or a run dir (its model/). Experiment folders and their
+    @best / @latest aliases are the runs layer's (`runs.choose.resolve_model_dir`): choosing a run
+    reads its metrics, which models know nothing of."""
     if not os.path.isdir(path):
         raise KhabarError(f"{path}: no such directory; pass a run directory such as experiments/<name>/<timestamp>")
-    if alias is None and os.path.isfile(os.path.join(path, MANIFEST)):
+    if os.path.isfile(os.path.join(path, MANIFEST)):
         return path
-    if alias is None and os.path.isfile(os.path.join(path, "model", MANIFEST)):
+    if os.path.isfile(os.path.join(path, "model", MANIFEST)):
         return os.path.join(path, "model")
-    runs = sorted(os.path.join(path, d) for d in os.listdir(path)
-                  if not d.startswith(".") and os.path.isfile(os.path.join(path, d, "model", MANIFEST)))
-    if runs:
-        run, why = choose_run(path, alias, runs)
-        say(f"using {why}")
-        return os.path.join(run, "model")
-    if alias is not None:
-        raise KhabarError(f"{path}@{alias}: no runs with a model in {path}; an alias follows an experiment folder "
-                          "such as experiments/<name>")
     if any(os.path.isfile(os.path.join(path, name)) for name in WEIGHT_NAMES):
         raise KhabarError(f"{os.path.join(path, MANIFEST)}: missing beside the model's weights; {RESTORE}")
     raise KhabarError(f"{path}: not a khabar model or run directory (no {MANIFEST}); pass a run directory or its model/ folder")
 
 
 def load_model(directory: str) -> Model:
-    """Load any kind from a model dir, a run dir or an experiment folder (see resolve_model_dir).
+    """Load any kind from a model dir or a run dir (see model_dir_of; an experiment folder is
+    resolved first by `runs.choose.resolve_model_dir`).
 
     The manifest is validated and the files verified (`verify_files`) before the kind parses any weights.
     """
-    directory = resolve_model_dir(directory)
+    directory = model_dir_of(directory)
     manifest = read_manifest(directory)
     kind = get_kind(manifest.kind)
     verify_files(directory, manifest)

@@ -15,6 +15,9 @@ from __future__ import annotations
 import os
 
 from ..errors import KhabarError
+from ..log import say
+from ..models.base import model_dir_of
+from ..models.manifest import MANIFEST
 from .run_dir import read_mapping
 
 ALIASES = ("best", "latest")
@@ -33,6 +36,28 @@ def split_alias(path: str) -> tuple[str, str | None]:
         raise KhabarError(f"{path}: unknown alias @{alias}; use {' or '.join('@' + a for a in ALIASES)} after an "
                           "experiment folder, e.g. experiments/sample_topic_tfidf@best")
     return folder, alias
+
+
+def resolve_model_dir(path: str) -> str:
+    """The model directory a user's path means: a model dir, a run dir, or an experiment folder of
+    runs (its best run by the dev metric, or `<folder>@best` / `<folder>@latest`); the run chosen
+    for a folder is said on stderr. Every command that takes RUN_OR_MODEL comes through here."""
+    path, alias = split_alias(path)
+    if not os.path.isdir(path):
+        raise KhabarError(f"{path}: no such directory; pass a run directory such as experiments/<name>/<timestamp>")
+    if alias is None and (os.path.isfile(os.path.join(path, MANIFEST)) or
+                          os.path.isfile(os.path.join(path, "model", MANIFEST))):
+        return model_dir_of(path)
+    runs = sorted(os.path.join(path, d) for d in os.listdir(path)
+                  if not d.startswith(".") and os.path.isfile(os.path.join(path, d, "model", MANIFEST)))
+    if runs:
+        run, why = choose_run(path, alias, runs)
+        say(f"using {why}")
+        return os.path.join(run, "model")
+    if alias is not None:
+        raise KhabarError(f"{path}@{alias}: no runs with a model in {path}; an alias follows an experiment folder "
+                          "such as experiments/<name>")
+    return model_dir_of(path)  # says what is wrong with it
 
 
 def dev_metric(run: str) -> str:
