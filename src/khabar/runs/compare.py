@@ -95,7 +95,9 @@ def read_predictions(path: str) -> dict[str, tuple] | None:
         with open(file, encoding="utf-8") as fh:
             # one parse of the whole file as a JSON array: a json.loads per line costs twice as much
             records = json.loads("[" + ",".join(line for line in fh.read().splitlines() if line.strip()) + "]")
-        return {r["id"]: (_as_set(r["gold"]), _as_set(r["predicted"])) for r in records if r.get("known", True)}
+        if records and isinstance(records[0].get("gold"), list):
+            return {r["id"]: (_as_set(r["gold"]), _as_set(r["predicted"])) for r in records if r.get("known", True)}
+        return {r["id"]: (r["gold"], r["predicted"]) for r in records if r.get("known", True)}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise KhabarError(f"{file}: unreadable predictions ({exc}); remove the run or re-train") from None
 
@@ -169,12 +171,13 @@ def _group(key: tuple, members: list[dict], predictions: dict, metric: str, pair
     multi = members[0]["multi_label"]
     figure, note = bootstrap_figure(metric, multi)
     reference = next((predictions[r["run"]] for r in members if predictions[r["run"]]), None)
+    gold = {i: g for i, (g, _) in (reference or {}).items()}
     tested, notes = [], [note] if note else []
     for r in members:
         mine = predictions[r["run"]]
         if mine is None:
             notes.append(f"{label(r)}: no predictions.jsonl, listed without interval or test")
-        elif set(mine) != set(reference) or any(mine[i][0] != reference[i][0] for i in reference):
+        elif {i: g for i, (g, _) in mine.items()} != gold:
             notes.append(f"{label(r)}: its predictions hold other articles or gold labels than the group's "
                          "(same data fingerprint); listed without interval or test; re-train it")
         else:
