@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
-from scipy.stats import binom
+from scipy.special import bdtr  # the binomial CDF; scipy.stats would cost seconds of import for it
 
 #: figures the bootstrap computes, per label scheme; for the others lower is better
 SINGLE_LABEL_FIGURES = ("macro_f1", "accuracy", "weighted_f1")
@@ -154,7 +154,7 @@ def mcnemar_p(correct: np.ndarray, pairs: Sequence[tuple[int, int]]) -> tuple[np
     only = right.T @ (1 - right)  # [a, b]: articles a gets right and b does not
     a, b = np.array([only[i, j] for i, j in pairs], dtype=np.int64), np.array([only[j, i] for i, j in pairs], dtype=np.int64)
     total = a + b
-    p = np.where(total > 0, np.minimum(1.0, 2 * binom.cdf(np.minimum(a, b), np.maximum(total, 1), 0.5)), 1.0)
+    p = np.where(total > 0, np.minimum(1.0, 2 * bdtr(np.minimum(a, b), np.maximum(total, 1), 0.5)), 1.0)
     return p, a, b
 
 

@@ -22,8 +22,6 @@ import yaml
 
 from ..errors import KhabarError
 from ..examples import Example
-from .evaluate import flat_metrics
-from .report import plot_confusion, plot_reliability, report_markdown
 
 INCOMPLETE = ".incomplete"
 
@@ -186,6 +184,10 @@ def write_results(directory: str, title: str, results: Mapping[str, dict], metri
     else the only one; for a multi-label result the per-label decision counts), reliability_<name>.png
     of every single-label result (reliability diagram and risk–coverage curve), and report.md with
     every result: what a run and `evaluate --out` share."""
+    # imported here, not at the top: reading runs (compare, runs list, choosing a run) needs this
+    # module's readers without scikit-learn and matplotlib
+    from .report import plot_confusion, plot_reliability, report_markdown
+
     write_json(os.path.join(directory, "metrics.json"), metrics)
     main = next((name for name in ("test", "dev") if name in results), next(iter(results), None))
     if main is not None:
@@ -199,6 +201,8 @@ def write_results(directory: str, title: str, results: Mapping[str, dict], metri
 
 def write_evaluation(result: dict, out_dir: str, title: str, examples: Sequence[Example], prefix: str = "eval") -> dict:
     """`khabar evaluate --out`: the files of one evaluation, all or nothing; returns the flat metrics."""
+    from .evaluate import flat_metrics
+
     flat = flat_metrics(result, prefix)
     with staged(out_dir) as tmp:
         write_results(tmp, title, {prefix: result}, flat, example_texts([examples]))
