@@ -124,14 +124,21 @@ def train_sample_runs(out: Path) -> None:
         os.chdir(cwd)
 
 
-def time_cli(runs: Path, out: Path, resamples: int) -> tuple[float, str]:
-    start = time.perf_counter()
+def time_cli(runs: Path, out: Path, resamples: int) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the child process, its output) of `khabar compare`."""
+    import resource
+
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    start, cpu = time.perf_counter(), children_cpu()
     proc = subprocess.run([sys.executable, "-m", "khabar", "compare", str(runs), "--out", str(out),
                            "--resamples", str(resamples)], cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
     if proc.returncode:
         raise SystemExit(f"khabar compare failed: {proc.stderr.strip()}")
-    return seconds, proc.stdout
+    return seconds, cpu, proc.stdout
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp) / f"n{count}"
             build_runs(folder / "runs", count, n_topic, n_stance)
             seconds, cpu, result = time_compare(folder, args.resamples)
-            seconds_at[count] = seconds
+            seconds_at[count] = (seconds, cpu)
             per = peer_seconds_per_resample(folder, args.probe)
             old_pairs = sum(len(list(combinations(g["tested"], 2))) for g in result["groups"])
             old = per * old_pairs * args.resamples
@@ -164,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
             assert cross_task_tests(result) == 0
         print(f"peer: sklearn f1_score x2 per resample and pair, measured on {args.probe} resamples of one pair "
               f"({per * 1000:.2f} ms per resample) and scaled to every pair and resample")
-        print(f"50 runs in seconds (< {TARGET_50:g} s): {seconds_at[50]:.2f} s: {verdict(seconds_at[50] < TARGET_50)}{small}")
+        wall, cpu = seconds_at[50]
+        print(f"50 runs in seconds (< {TARGET_50:g} s): wall {wall:.2f} s: {verdict(wall < TARGET_50)}{small}; "
+              f"CPU {cpu:.2f} s: {verdict(cpu < TARGET_50)}{small} (on a shared machine the CPU time is the code's)")
 
         runs21 = Path(tmp) / "r21"
         if args.small:
@@ -173,14 +182,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             train_sample_runs(runs21)
             what = "21 runs trained on the embedded sample"
-        seconds, printed = time_cli(runs21, Path(tmp) / "out21", args.resamples)
+        seconds, cpu, printed = time_cli(runs21, Path(tmp) / "out21", args.resamples)
         from khabar.runs.compare import compare_runs
 
         result = compare_runs([str(runs21)], resamples=50)
         mixed = cross_task_tests(result)
         print(f"khabar compare over {what} of 3 configs ({len(result['groups'])} groups, "
-              f"{len(result['significance'])} pairs tested, fresh process): {seconds:.2f} s")
-        print(f"21 runs < {TARGET_21:g} s: {verdict(seconds < TARGET_21)}{small}")
+              f"{len(result['significance'])} pairs tested, fresh process): wall {seconds:.2f} s, CPU {cpu:.2f} s")
+        print(f"21 runs < {TARGET_21:g} s: wall {verdict(seconds < TARGET_21)}{small}; CPU {verdict(cpu < TARGET_21)}{small}")
         print(f"topic runs tested against stance runs: {mixed}: {verdict(mixed == 0)}")
     return 0
 
