@@ -35,7 +35,7 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, machine_line, verdict  # noqa: E402
+from _common import ROOT, add_small_flag, machine_line, small_banner, verdict  # noqa: E402
 
 TARGET_50 = 10.0
 TARGET_21 = 20.0
@@ -143,16 +143,14 @@ def time_cli(runs: Path, out: Path, resamples: int) -> tuple[float, float, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", action="store_true",
-                        help="small mode (CI): 10 and 50 runs of 300 test articles, 21 synthetic runs for the CLI; "
-                             "seconds, verdicts informational")
+    add_small_flag(parser, "10 and 50 runs on 300 test articles, 21 synthetic runs for the CLI")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: 1000)")
     parser.add_argument("--probe", type=int, default=30, help="resamples the peer is measured on (default: 30)")
     args = parser.parse_args(argv)
     sizes = (10, 50) if args.small else (10, 50, 200)
     n_topic, n_stance = (300, 200) if args.small else (5000, 1500)
-    small = " (small mode: informational)" if args.small else ""
     print(machine_line())
+    small_banner(args.small, f"10 and 50 runs, test sets of {n_topic} and {n_stance} articles")
     print(f"load average {os.getloadavg()[0]:.2f}; {args.resamples} resamples; test sets: topic {n_topic}, "
           f"stance {n_stance} articles; runs split over 3 configs (two topic on one test set, one stance)")
     print(f"{'runs':>5} {'groups':>6} {'pairs':>6} {'khabar s':>9} {'CPU s':>6} {'old s (scaled)':>15} {'speed-up':>9}")
@@ -172,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"peer: sklearn f1_score x2 per resample and pair, measured on {args.probe} resamples of one pair "
               f"({per * 1000:.2f} ms per resample) and scaled to every pair and resample")
         wall, cpu = seconds_at[50]
-        print(f"50 runs in seconds (< {TARGET_50:g} s): wall {wall:.2f} s: {verdict(wall < TARGET_50)}{small}; "
-              f"CPU {cpu:.2f} s: {verdict(cpu < TARGET_50)}{small} (on a shared machine the CPU time is the code's)")
+        print(f"50 runs in seconds (< {TARGET_50:g} s): wall {wall:.2f} s: {verdict(wall < TARGET_50, args.small)}; "
+              f"CPU {cpu:.2f} s: {verdict(cpu < TARGET_50, args.small)} (on a shared machine the CPU time is the code's)")
 
         runs21 = Path(tmp) / "r21"
         if args.small:
@@ -189,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         mixed = cross_task_tests(result)
         print(f"khabar compare over {what} of 3 configs ({len(result['groups'])} groups, "
               f"{len(result['significance'])} pairs tested, fresh process): wall {seconds:.2f} s, CPU {cpu:.2f} s")
-        print(f"21 runs < {TARGET_21:g} s: wall {verdict(seconds < TARGET_21)}{small}; CPU {verdict(cpu < TARGET_21)}{small}")
+        print(f"21 runs < {TARGET_21:g} s: wall {verdict(seconds < TARGET_21, args.small)}; CPU {verdict(cpu < TARGET_21, args.small)}")
         print(f"topic runs tested against stance runs: {mixed}: {verdict(mixed == 0)}")
     return 0
 
