@@ -105,6 +105,7 @@ def test_every_readme_example_runs(tmp_path):
         if reason or (not have_shared and needs_shared(command, names)):
             skipped.append((number, command, reason or "needs ../shared/data"))
             continue
+        print(f"README line {number}: {command}", flush=True)  # progress in a CI log, even if killed
         proc = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=work, env=env, capture_output=True,
                               text=True, timeout=COMMAND_TIMEOUT)
         assert proc.returncode == 0, (f"README line {number}: {command}\nexit {proc.returncode}\n"
