@@ -24,10 +24,13 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 from scipy.special import bdtr  # the binomial CDF; scipy.stats would cost seconds of import for it
 
-#: figures the bootstrap computes, per label scheme; for the others lower is better
-SINGLE_LABEL_FIGURES = ("macro_f1", "accuracy", "weighted_f1")
-MULTI_LABEL_FIGURES = ("micro_f1", "macro_f1", "accuracy", "samples_f1", "weighted_f1", "hamming_loss")
-LOWER_IS_BETTER = frozenset({"hamming_loss"})
+from ..models.metrics import LABEL_SET, ONE_LABEL, metric, metrics_for
+
+#: the per-article columns of a label-set run beyond its label counts, by metric name
+PER_ARTICLE = dict(accuracy=0, samples_f1=1, hamming_loss=2)
+#: the registry's metrics this module computes from counts, per scheme
+COUNTED = {ONE_LABEL: frozenset({"macro_f1", "weighted_f1", "accuracy"}),
+           LABEL_SET: frozenset({"micro_f1", "weighted_f1", "macro_f1", *PER_ARTICLE})}
 #: resamples drawn per matrix product: bounds memory (chunk x articles float32) whatever --resamples is
 CHUNK = 256
 
@@ -57,8 +60,8 @@ class Counts:
         n = self.n
         if figure == "accuracy" and not self.multi_label:
             return tp.sum(-1) / n
-        if self.multi_label and figure in ("accuracy", "samples_f1", "hamming_loss"):
-            return block[:, :, 2 * c + ("accuracy", "samples_f1", "hamming_loss").index(figure)] / n
+        if self.multi_label and figure in PER_ARTICLE:
+            return block[:, :, 2 * c + PER_ARTICLE[figure]] / n
         if figure == "micro_f1":
             return _ratio(2 * tp.sum(-1), predicted.sum(-1) + gold.sum(-1)[:, None])
         f1 = _ratio(2 * tp, predicted + gold[:, None, :])[:, :, self.present]
@@ -68,6 +71,23 @@ class Counts:
             support = gold[:, self.present]
             return (f1 * support[:, None, :]).sum(-1) / np.maximum(support.sum(-1), 1)[:, None]
         raise ValueError(f"unknown figure {figure}")
+
+
+def scheme_of(multi_label: bool) -> str:
+    return LABEL_SET if multi_label else ONE_LABEL
+
+
+def figures_for(multi_label: bool) -> list[str]:
+    """The metrics of the registry a bootstrap of this scheme computes, the scheme's default first
+    (macro-F1 for one label, micro-F1 for label sets), then in the registry's table order."""
+    scheme = scheme_of(multi_label)
+    names = [m.name for m in metrics_for(scheme, headline=None) if m.name in COUNTED[scheme]]
+    first = "micro_f1" if multi_label else "macro_f1"
+    return [first] + [name for name in dict.fromkeys(names) if name != first]
+
+
+def lower_is_better(figure: str, multi_label: bool) -> bool:
+    return not metric(figure, scheme_of(multi_label)).greater_is_better
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

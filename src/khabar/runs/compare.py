@@ -24,8 +24,8 @@ import numpy as np
 
 from ..errors import KhabarError
 from ..log import progress_bar
-from .bootstrap import (LOWER_IS_BETTER, MULTI_LABEL_FIGURES, SINGLE_LABEL_FIGURES, bootstrap, bootstrap_p, holm,
-                        mcnemar_p, multi_label_counts, single_label_counts)
+from .bootstrap import (bootstrap, bootstrap_p, figures_for, holm, lower_is_better, mcnemar_p, multi_label_counts,
+                        single_label_counts)
 from .run_dir import read_mapping
 
 COLUMNS = ("name", "run", "task", "kind", "data", "test.accuracy", "test.macro_f1", "dev.macro_f1", "train.seconds", "date")
@@ -125,7 +125,7 @@ def group_key(run: dict, predictions: dict | None) -> tuple:
 def bootstrap_figure(metric: str, multi_label: bool) -> tuple[str, str | None]:
     """(the figure the bootstrap tests, a note when it is not `metric` itself)."""
     split, _, name = metric.partition(".")
-    figures = MULTI_LABEL_FIGURES if multi_label else SINGLE_LABEL_FIGURES
+    figures = figures_for(multi_label)
     default = figures[0]
     if split == "test" and name in figures:
         return name, None
@@ -150,7 +150,7 @@ def compare_runs(paths: list[str], metric: str = "test.macro_f1", resamples: int
     if not any(metric in r for r in runs):
         known = sorted({k for r in runs for k in r if isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool)})
         raise KhabarError(f"--metric {metric}: no run has it; try one of {', '.join(known[:12])}")
-    lower = metric.partition(".")[2] in LOWER_IS_BETTER
+    lower = metric.partition(".")[2] == "hamming_loss"  # the one figure where less is better that runs sort by
     runs.sort(key=lambda r: (not isinstance(r.get(metric), (int, float)), (r.get(metric) or 0) * (1 if lower else -1)))
     predictions = {r["run"]: read_predictions(r["run"]) for r in runs}
     grouped: dict[tuple, list[dict]] = {}
@@ -202,7 +202,7 @@ def _test_group(group: dict, predictions: dict, resamples: int, seed: int, pairs
     low, high = np.percentile(values, [2.5, 97.5], axis=0)
     for k, r in enumerate(tested):
         r["figure"] = {"name": figure, "value": float(observed[k]), "ci95": [float(low[k]), float(high[k])]}
-    lower = figure in LOWER_IS_BETTER
+    lower = lower_is_better(figure, group["multi_label"])
     best = int(np.argmin(observed) if lower else np.argmax(observed))
     group["best"] = label(tested[best])
     chosen = list(combinations(range(len(tested)), 2)) if pairs == "all" else \
@@ -217,7 +217,7 @@ def _test_group(group: dict, predictions: dict, resamples: int, seed: int, pairs
     d_low, d_high = np.percentile(deltas, [2.5, 97.5], axis=0)
     for k, (a, b) in enumerate(chosen):
         group["tests"].append({
-            "a": label(tested[a]), "b": label(tested[b]), "n": len(ids), "figure": figure,
+            "a": label(tested[a]), "b": label(tested[b]), "n": len(ids), "figure": figure, "multi_label": group["multi_label"],
             "delta": float(observed[a] - observed[b]), "ci95": [float(d_low[k]), float(d_high[k])],
             "bootstrap_p": float(p_boot[k]), "holm_p": float(p_holm[k]), "mcnemar_p": float(p_mcnemar[k]),
             "a_only_right": int(a_only[k]), "b_only_right": int(b_only[k]),

@@ -17,8 +17,13 @@ from .run_dir import safe_name, staged
 PRINTED_TESTS = 30
 MULTI_LABEL_NOTE = ("For multi-label runs test.accuracy is subset accuracy (the exact label set), and McNemar's test "
                     "counts exact sets.")
-DISPLAY = {"macro_f1": "macro-F1", "micro_f1": "micro-F1", "weighted_f1": "weighted-F1", "samples_f1": "samples-F1",
-           "accuracy": "accuracy", "hamming_loss": "Hamming loss"}
+
+
+def _display(figure: str, multi_label: bool) -> str:
+    """A figure's name as the metric registry displays it."""
+    from ..models.metrics import LABEL_SET, ONE_LABEL, display
+
+    return display(figure, LABEL_SET if multi_label else ONE_LABEL)
 
 
 def _cell(value) -> str:
@@ -41,7 +46,7 @@ def _rows(group: dict, cols) -> tuple[list[str], list[list[str]]]:
 
 def _test_line(t: dict) -> str:
     verdict = "significant" if t["significant"] else "not significant"
-    return (f"{t['a']} vs {t['b']}: {DISPLAY.get(t['figure'], t['figure'])} delta {t['delta']:+.4f} "
+    return (f"{t['a']} vs {t['b']}: {_display(t['figure'], t.get('multi_label', False))} delta {t['delta']:+.4f} "
             f"(95% CI {t['ci95'][0]:+.4f}..{t['ci95'][1]:+.4f}), bootstrap p={t['bootstrap_p']:.3g}, "
             f"Holm p={t['holm_p']:.3g}, McNemar p={t['mcnemar_p']:.3g}: {verdict} at 0.05 (n={t['n']})")
 
@@ -117,7 +122,7 @@ def markdown(result: dict, plots: list[str]) -> str:
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         lines += ["", f"![{g['title']}]({plot})"]
         if g["tests"]:
-            lines += ["", f"| a | b | n | {DISPLAY.get(g['figure'], g['figure'])} delta | 95% CI | bootstrap p | "
+            lines += ["", f"| a | b | n | {_display(g['figure'], g['multi_label'])} delta | 95% CI | bootstrap p | "
                           "Holm p | McNemar p | significant |", "|---|---|---|---|---|---|---|---|---|"]
             lines += [f"| {t['a']} | {t['b']} | {t['n']} | {t['delta']:+.4f} | {t['ci95'][0]:+.4f}..{t['ci95'][1]:+.4f} | "
                       f"{t['bootstrap_p']:.3g} | {t['holm_p']:.3g} | {t['mcnemar_p']:.3g} | "
@@ -142,7 +147,7 @@ def plot_group(group: dict, path: str) -> None:
     errors = [[v - r["figure"]["ci95"][0] for v, r in zip(values, runs)],
               [r["figure"]["ci95"][1] - v for v, r in zip(values, runs)]]
     ax.barh([label(r) for r in runs], values, xerr=errors, color="#3b7dd8", ecolor="#333333", capsize=3)
-    ax.set_xlabel(f"test {DISPLAY.get(group['figure'], group['figure'])} (95% bootstrap interval)")
+    ax.set_xlabel(f"test {_display(group['figure'], group['multi_label'])} (95% bootstrap interval)")
     ax.set_xlim(0, 1)
     ax.set_title(group["title"], fontsize=9)
     fig.tight_layout()
