@@ -301,6 +301,15 @@ def model_dir_of(path: str) -> str:
     raise KhabarError(f"{path}: not a khabar model or run directory (no {MANIFEST}); pass a run directory or its model/ folder")
 
 
+def resolve_model_dir(path: str) -> str:
+    """For models that name another model by a user's path (a prior, a checkpoint): the runs
+    layer's `runs.choose.resolve_model_dir`, imported when called (an experiment folder means a
+    run chosen by its metrics, which this layer does not read itself)."""
+    from ..runs.choose import resolve_model_dir as resolve
+
+    return resolve(path)
+
+
 def load_model(directory: str) -> Model:
     """Load any kind from a model dir or a run dir (see model_dir_of; an experiment folder is
     resolved first by `runs.choose.resolve_model_dir`).
