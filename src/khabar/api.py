@@ -162,9 +162,11 @@ class Classifier:
 
 
 def load(path: str, device: str = "auto") -> Classifier:
-    """The model of a run directory, its model/ folder, or an experiment folder (its newest run),
-    as every `khabar` command resolves it; `device` "auto", "cpu" or "cuda" (a transformer)."""
-    from .models.base import load_model, resolve_model_dir
+    """The model of a run directory, its model/ folder, or an experiment folder (its best run by
+    the dev metric, or `<folder>@best` / `<folder>@latest`), as every `khabar` command resolves it
+    (`runs.choose.resolve_model_dir`); `device` "auto", "cpu" or "cuda" (a transformer)."""
+    from .models.base import load_model
+    from .runs.choose import resolve_model_dir
 
     directory = resolve_model_dir(str(path))
     model = load_model(directory)
@@ -201,19 +203,24 @@ def train(config: Any, overrides: Optional[Sequence[str]] = None) -> Run:
 def evaluate(model: Union[str, Classifier], data: str, *, label_map: Union[None, str, Mapping[str, str]] = None,
              labels: LabelSubset = None, min_confidence: Optional[float] = None, split: Optional[str] = None,
              text_column: Optional[str] = None, pair_column: Optional[str] = None, label_column: Optional[str] = None,
-             label_delimiter: Optional[str] = None, out: Optional[str] = None, device: str = "auto") -> dict:
+             label_delimiter: Optional[str] = None, out: Optional[str] = None, device: str = "auto",
+             tracking_uri: Optional[str] = None) -> dict:
     """The figures of a model (a path or a loaded `Classifier`) on labeled `data` (a file or a
     folder per label): accuracy, macro-F1, per label, by source, selective figures. `label_map`
     renames the data's labels to the model's ("a=B,c=D" or a mapping); `out` also writes
-    metrics.json, report.md and plots there (all or nothing)."""
+    metrics.json, report.md and plots there (all or nothing). The evaluation is logged to MLflow
+    at `tracking_uri`, else at the tracking.uri of the run that made the model, if it had one."""
     from .data.gold import GoldColumns, load_gold
-    from .runs.evaluate import evaluate_model, parse_label_map
+    from .runs import tracking
+    from .runs.evaluate import evaluate_model, flat_metrics, parse_label_map
 
     if out:
         from .runs.run_dir import check_writable
 
         check_writable(out, "--out")
     classifier = model if isinstance(model, Classifier) else load(model, device)
+    uri = tracking.evaluation_uri(tracking_uri, classifier.directory)
+    tracking.check(uri, "--tracking-uri")  # before the work
     threshold, subset = classifier.check_request(min_confidence, labels, ("--min-confidence", "--labels"))
     columns = GoldColumns(text_column, pair_column, label_column, label_delimiter)
     m = classifier.model
@@ -224,21 +231,27 @@ def evaluate(model: Union[str, Classifier], data: str, *, label_map: Union[None,
         from .runs.run_dir import write_evaluation
 
         write_evaluation(result, out, f"{classifier.directory} on {data}", examples)
+    if uri:
+        inputs = {"data": data, "label_map": label_map if isinstance(label_map, (str, type(None))) else dict(label_map),
+                  "split": split, "labels": labels}
+        tracking.log_evaluation(uri, classifier.directory, inputs, flat_metrics(result, "eval"), out)
     return result
 
 
 def compare(runs: Optional[Sequence[str]] = None, *, metric: str = "test.macro_f1", resamples: int = 1000,
-            out: Optional[str] = None) -> dict:
-    """Runs (run directories or folders of runs; default: experiments) in one table with paired
-    significance tests: {"runs": [...], ...} as `khabar.runs.compare.compare_runs` gives it.
-    `out` also writes comparison.md/.csv/.png there; their paths are under "written"."""
-    from .runs.compare import compare_runs, write_comparison
+            pairs: str = "all", out: Optional[str] = None) -> dict:
+    """Runs (run directories or folders of runs; default: experiments) grouped by what they were
+    scored on (task, label set, test data), each group with a leaderboard and paired tests (`pairs`:
+    "all", Holm-adjusted, or "best" against the rest), as `khabar.runs.compare.compare_runs` gives it.
+    `out` also writes comparison.md/.csv and one plot per group there; their paths are under "written"."""
+    from .runs.compare import compare_runs
+    from .runs.compare_report import write_comparison
 
     if out:
         from .runs.run_dir import check_writable
 
         check_writable(out, "--out")
-    result = compare_runs(list(runs or []), metric, resamples)
+    result = compare_runs(list(runs or []), metric, resamples, pairs)
     if out:
         result["written"] = write_comparison(result, out)
     return result

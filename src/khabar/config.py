@@ -64,6 +64,15 @@ class CardConfig:
 
 
 @dataclass
+class TrackingConfig:
+    """MLflow tracking (khabar.runs.tracking), off unless `uri` is given: `sqlite:///mlruns.db` (a
+    local store, no server) or a team's server, `http://mlflow.example:5000`."""
+
+    uri: Optional[str] = None
+    experiment: Optional[str] = None  # the MLflow experiment (default: the config's name)
+
+
+@dataclass
 class EvalConfig:
     # a name of the metric registry (models.metrics) that fits the scheme; for label sets
     # accuracy is subset accuracy
@@ -90,6 +99,7 @@ class Config:
     source: str = ""
     tune: dict[str, Any] = field(default_factory=dict)  # the search space of `khabar tune` (runs.search_space)
     multi_label: bool = False  # topic only: each article carries a set of labels (data.label_sets)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
     def to_dict(self) -> dict:
         """The resolved config, as it would be written back to YAML."""
@@ -105,6 +115,7 @@ class Config:
             "predict": schema.to_dict(self.predict),
             "card": schema.to_dict(self.card),
             "output_dir": self.output_dir,
+            **({"tracking": schema.to_dict(self.tracking)} if self.tracking.uri else {}),
         }
         return out
 
@@ -125,6 +136,7 @@ class TopLevel:
     card: CardConfig = field(default_factory=CardConfig)
     output_dir: str = "experiments"
     tune: dict[str, Any] = field(default_factory=dict)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
 
 def load_config(path: str, overrides: list[str] | None = None) -> Config:
@@ -212,7 +224,7 @@ def config_from_dict(raw: dict, source: str = "<config>") -> Config:
     return Config(
         name=top.name, task=top.task, data=top.data, model_kind=kind.name, model=model, train=train,
         normalize=top.normalize, eval=top.eval, predict=top.predict, card=top.card, output_dir=top.output_dir,
-        source=source, tune=top.tune, multi_label=top.multi_label,
+        source=source, tune=top.tune, multi_label=top.multi_label, tracking=top.tracking,
     )
 
 

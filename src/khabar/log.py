@@ -108,14 +108,18 @@ def bars_on() -> bool:
     return _speaks() and bool(getattr(stream, "isatty", lambda: False)())
 
 
-def progress_bar(iterable: Iterable, total: Optional[int] = None, desc: Optional[str] = None, unit: str = "it"):
-    """`iterable` with a tqdm progress bar on stderr when `bars_on()`, else `iterable` itself (tqdm
-    is then not even imported): the one way khabar shows progress through a long loop."""
-    if not bars_on():
+def progress_bar(iterable: Optional[Iterable], total: Optional[int] = None, desc: Optional[str] = None,
+                 unit: str = "it"):
+    """The one way khabar shows progress through a long loop: `iterable` with a tqdm bar on stderr
+    when `bars_on()`, else `iterable` itself (tqdm is then not even imported). With no iterable, a
+    bar for work counted in steps (`with progress_bar(None, total, desc) as bar: bar.update(k)`),
+    disabled when bars are off."""
+    if iterable is not None and not bars_on():
         return iterable
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(iterable, total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, dynamic_ncols=True,
+                disable=not bars_on())
 
 
 class Progress:

@@ -11,7 +11,8 @@ import pytest
 
 from khabar.errors import KhabarError
 from khabar.examples import Example
-from khabar.models.base import data_fingerprint, load_model, rebuild_config, resolve_model_dir
+from khabar.models.base import data_fingerprint, load_model, rebuild_config
+from khabar.runs.choose import resolve_model_dir
 from khabar.models.manifest import MANIFEST, MANIFEST_KEYS, read_manifest
 from khabar.models.tfidf.model import TfidfModel
 from khabar.models.tfidf.params import SeedOnlyTrain, TfidfParams
@@ -123,18 +124,36 @@ def test_load_through_a_class_checks_the_kind(tmp_path, transformer_dir):
 
 def test_resolve_model_dir_from_model_run_or_experiment_folder(tmp_path, capsys):
     model = tfidf().fit(TRAIN)
-    for run in ("20260101-000000-aaaa", "20260102-000000-bbbb"):
+    for run, dev in (("20260101-000000-aaaa", 0.9), ("20260102-000000-bbbb", 0.7)):
         model.save(str(tmp_path / "exp" / run / "model"))
+        (tmp_path / "exp" / run / "metrics.json").write_text(f'{{"dev.macro_f1": {dev}}}', encoding="utf-8")
     (tmp_path / "exp" / ".20260103-000000-cccc.incomplete").mkdir()  # a run being written: ignored
+    best = str(tmp_path / "exp" / "20260101-000000-aaaa" / "model")
     newest = str(tmp_path / "exp" / "20260102-000000-bbbb" / "model")
     assert resolve_model_dir(newest) == newest
     assert resolve_model_dir(os.path.dirname(newest)) == newest
-    assert resolve_model_dir(str(tmp_path / "exp")) == newest
-    assert "using the newest run" in capsys.readouterr().err
+    assert resolve_model_dir(str(tmp_path / "exp")) == best  # the folder means its best run on dev
+    assert "best dev.macro_f1 0.9000 of 2 runs" in capsys.readouterr().err
+    assert resolve_model_dir(str(tmp_path / "exp") + "@best") == best
+    assert resolve_model_dir(str(tmp_path / "exp") + "@latest") == newest
+    assert "@latest: the newest of 2 runs" in capsys.readouterr().err
+    with pytest.raises(KhabarError, match="unknown alias @newest"):
+        resolve_model_dir(str(tmp_path / "exp") + "@newest")
     with pytest.raises(KhabarError, match="not a khabar model or run directory"):
         resolve_model_dir(str(tmp_path))
     with pytest.raises(KhabarError, match="no such directory"):
         resolve_model_dir(str(tmp_path / "absent"))
+
+
+def test_an_experiment_without_dev_figures_means_its_newest_run_but_best_refuses(tmp_path, capsys):
+    model = tfidf().fit(TRAIN)
+    for run in ("20260101-000000-aaaa", "20260102-000000-bbbb"):
+        model.save(str(tmp_path / "exp" / run / "model"))
+    newest = str(tmp_path / "exp" / "20260102-000000-bbbb" / "model")
+    assert resolve_model_dir(str(tmp_path / "exp")) == newest
+    assert "none has a dev figure" in capsys.readouterr().err
+    with pytest.raises(KhabarError, match="@best: no run has a dev figure"):
+        resolve_model_dir(str(tmp_path / "exp") + "@best")
 
 
 @pytest.mark.parametrize("change, message", [

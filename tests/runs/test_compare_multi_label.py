@@ -10,7 +10,8 @@ import shutil
 import pytest
 import yaml
 
-from khabar.runs.compare import compare_runs, format_table, paired_test_multi_label
+from khabar.runs.compare import compare_runs, paired_test_multi_label
+from khabar.runs.compare_report import format_table
 
 
 def _metrics(run_dir):
@@ -26,28 +27,30 @@ def test_paired_test_on_label_sets_detects_a_real_difference_and_not_a_tie():
     real = paired_test_multi_label(right, worse, resamples=300)
     changed = sum(worse[k][1] != g for k, g in gold.items())
     assert real["a_only_right"] == changed and real["b_only_right"] == 0
-    assert real["micro_f1_delta"] > 0 and real["micro_f1_ci95"][0] > 0 and real["significant"]
+    assert real["delta"] > 0 and real["ci95"][0] > 0 and real["significant"] and real["figure"] == "micro_f1"
     tie = paired_test_multi_label(right, right, resamples=300)
-    assert tie["micro_f1_delta"] == 0 and tie["mcnemar_p"] == 1.0 and not tie["significant"]
+    assert tie["delta"] == 0 and tie["mcnemar_p"] == 1.0 and not tie["significant"]
 
 
 def test_two_multi_label_runs_get_micro_f1_columns_and_a_bootstrap(multi_label_runs, tmp_path, cli, capsys):
-    result = compare_runs([str(multi_label_runs.folder)], resamples=200)
+    result = compare_runs([str(multi_label_runs.folder)], metric="test.micro_f1", resamples=200)
     assert {r["run"] for r in result["runs"]} == {r.run_dir for r in multi_label_runs.runs}
     assert "test.micro_f1" in result["columns"] and all(r["task"] == "topic multi-label" for r in result["runs"])
     [test] = result["significance"]
     assert 0.0 <= test["bootstrap_p"] <= 1.0 and 0.0 <= test["mcnemar_p"] <= 1.0
-    first, second = (_metrics(r["run"]) for r in result["runs"])  # sorted by test.macro_f1, best first
-    assert test["micro_f1_delta"] == pytest.approx(first["test.micro_f1"] - second["test.micro_f1"])
-    assert test["micro_f1_ci95"][0] <= test["micro_f1_delta"] <= test["micro_f1_ci95"][1]
+    first, second = (_metrics(r["run"]) for r in result["runs"])  # sorted by test.micro_f1, best first
+    assert test["figure"] == "micro_f1"
+    assert test["delta"] == pytest.approx(first["test.micro_f1"] - second["test.micro_f1"])
+    assert test["ci95"][0] <= test["delta"] <= test["ci95"][1]
     assert test["n"] == first["test.n"]
 
     out = tmp_path / "cmp"
-    assert cli("compare", str(multi_label_runs.folder), "--out", str(out), "--resamples", "200") == 0
+    assert cli("compare", str(multi_label_runs.folder), "--out", str(out), "--resamples", "200",
+               "--metric", "test.micro_f1") == 0
     printed = capsys.readouterr().out
     assert "micro-F1 delta" in printed and "bootstrap p=" in printed and "subset accuracy" in printed
     md = (out / "comparison.md").read_text(encoding="utf-8")
-    assert "test.micro_f1" in md and "## Paired significance" in md
+    assert "test.micro_f1" in md and "| micro-F1 delta |" in md
     assert f"{first['test.micro_f1']:.4f}" in (out / "comparison.csv").read_text(encoding="utf-8")
 
 
@@ -73,7 +76,8 @@ def test_a_multi_label_run_is_not_tested_against_a_single_label_one(multi_label_
     result = compare_runs([str(tmp_path)], resamples=50)
     assert sorted(r["task"] for r in result["runs"]) == ["topic", "topic multi-label"]
     assert result["significance"] == []
+    assert len(result["groups"]) == 2
     [line] = result["refused"]
     assert "not tested" in line and "multi-label" in line and "\n" not in line
     table = format_table(result)
-    assert line in table and "single/" in table and "ml_c1.0/" in table
+    assert line in table and "== topic on" in table and "== topic multi-label on" in table and "ml_c1.0" in table

@@ -152,11 +152,11 @@ def test_predict_matches_the_model_api(topic_run, capsys, cli):
     assert np.allclose([got[label] for label in model.labels_], expected, atol=1e-6)
 
 
-def test_experiment_folder_uses_newest_run(topic_run, capsys, cli):
+def test_experiment_folder_uses_its_best_run_and_says_so(topic_run, capsys, cli):
     folder = os.path.dirname(topic_run.run_dir)
     assert cli("predict", folder, "--text", SPORTS) == 0
     captured = capsys.readouterr()
-    assert f"using the newest run {topic_run.run_dir}" in captured.err
+    assert f"using {topic_run.run_dir} (best dev.macro_f1 {topic_run.metrics['dev.macro_f1']:.4f}" in captured.err
     assert _records(captured.out)[0]["label"] == "Sports"
 
 

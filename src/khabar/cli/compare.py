@@ -9,14 +9,19 @@ from .parser import whole
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("compare", help="compare experiment runs in one table, with significance",
-                       description="Gather run directories into one table (terminal, Markdown, CSV, bar chart) and "
-                                   "test paired differences on a shared test set.",
-                       epilog="example: khabar compare experiments/ --metric test.accuracy")
+    p = sub.add_parser("compare", help="compare experiment runs: per group a leaderboard and significance tests",
+                       description="Group runs by what they were scored on (task, label set, test data); per group a "
+                                   "leaderboard with 95%% bootstrap intervals and paired tests (bootstrap, Holm-"
+                                   "adjusted, and McNemar), written as Markdown, CSV and one plot per group.",
+                       epilog="example: khabar compare experiments/ --metric test.accuracy --pairs best")
     p.add_argument("runs", nargs="*", metavar="RUN|DIR", help="run directories or folders of runs (default: experiments)")
-    p.add_argument("--metric", default="test.macro_f1", help="sort by this metric (default: test.macro_f1)")
-    p.add_argument("--out", default=None, help="where comparison.md/.csv/.png go (default: experiments/_compare)")
-    p.add_argument("--resamples", type=whole(1), default=1000, help="bootstrap resamples (default: 1000)")
+    p.add_argument("--metric", default="test.macro_f1", help="sort and test by this metric (default: test.macro_f1)")
+    p.add_argument("--out", default=None, help="where comparison.md/.csv/_*.png go (default: experiments/_compare)")
+    p.add_argument("--resamples", type=whole(1), default=1000,
+                   help="bootstrap resamples (default: 1000; compare says the most it takes)")
+    p.add_argument("--pairs", choices=["all", "best"], default="all",
+                   help="all: test every pair of a group (Holm-adjusted); best: only the group's best against each "
+                        "other run (fewer tests, more power) (default: all)")
     p.set_defaults(handler=run)
 
 
@@ -28,9 +33,10 @@ def default_out(runs: list[str]) -> str:
 
 def run(args) -> int:
     from ..api import compare
-    from ..runs.compare import format_table
+    from ..runs.compare_report import format_table
 
-    result = compare(args.runs, metric=args.metric, resamples=args.resamples, out=args.out or default_out(args.runs))
+    result = compare(args.runs, metric=args.metric, resamples=args.resamples, pairs=args.pairs,
+                     out=args.out or default_out(args.runs))
     print(format_table(result))
     for path in result["written"]:
         print(f"written: {path}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..data.formats import extensions_text
-from .parser import add_device_argument, number
+from .parser import add_device_argument, add_tracking_argument, number
 
 
 def add_parser(sub) -> None:
@@ -32,6 +32,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", default=None,
                    help="also write metrics.json, report.md, confusion_matrix.png, reliability_eval.png here")
     add_device_argument(p)
+    add_tracking_argument(p, "default: the tracking.uri of the run that made the model")
     p.set_defaults(handler=run)
 
 
@@ -41,7 +42,8 @@ def run(args) -> int:
     result = evaluate(args.model, args.data, label_map=args.label_map, labels=args.labels,
                       min_confidence=args.min_confidence, split=args.split, text_column=args.text_column,
                       pair_column=args.pair_column, label_column=args.label_column,
-                      label_delimiter=args.label_delimiter, out=args.out, device=args.device)
+                      label_delimiter=args.label_delimiter, out=args.out, device=args.device,
+                      tracking_uri=args.tracking_uri)
     print_evaluation(result)
     if args.out:
         print(f"written: {args.out}")

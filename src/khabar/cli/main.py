@@ -24,8 +24,8 @@ VERBOSITY = "KHABAR_VERBOSITY"
 #: the command modules of this package, in the order `khabar --help` lists them; each has
 #: add_parser(sub) and run(args). Imported only when needed: a command line that names one
 #: command imports that module alone (`khabar normalize` loads none of predict's writers).
-COMMANDS = ("train", "tune", "evaluate", "predict", "explain", "serve", "card", "compare", "normalize", "data",
-            "suggest", "feedback")
+COMMANDS = ("train", "tune", "evaluate", "predict", "explain", "serve", "card", "compare", "runs", "normalize",
+            "data", "suggest", "feedback")
 
 EXAMPLES = """\
 commands, each with an example:
@@ -35,6 +35,7 @@ commands, each with an example:
   explain     khabar explain experiments/sample_topic_tfidf --text "فاز المنتخب بالمباراة" --format text
   card        khabar card experiments/sample_topic_tfidf/20261125-101500
   compare     khabar compare experiments/
+  runs list   khabar runs list experiments/
   tune        khabar tune configs/sanad_topic_tfidf_tune.yaml --trials 30 --final
   serve       khabar serve experiments/sample_topic_tfidf --port 8000
   normalize   khabar normalize --preset arabert article.txt

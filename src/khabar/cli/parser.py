@@ -82,6 +82,20 @@ def add_device_argument(p: argparse.ArgumentParser, what: str = "where a transfo
     p.add_argument("--device", default="auto", choices=DEVICES, help=what)
 
 
+def add_tracking_argument(p: argparse.ArgumentParser, default: str = "wins over the config's tracking.uri") -> None:
+    """--tracking-uri URI: `train`, `tune` and `evaluate` log to MLflow (`runs.tracking`)."""
+    p.add_argument("--tracking-uri", default=None, metavar="URI",
+                   help="log to MLflow (params, metrics, artifacts): sqlite:///mlruns.db for a local store, or a "
+                        f"server's http://host:5000; {default} (pip install 'khabar[tracking]')")
+
+
+def overrides_with_tracking(args) -> list[str]:
+    """The --set overrides, with --tracking-uri as the last one (so it wins over the config)."""
+    import json
+
+    return args.overrides + ([f"tracking.uri={json.dumps(args.tracking_uri)}"] if args.tracking_uri else [])
+
+
 def add_overrides_argument(p: argparse.ArgumentParser, example: str = "") -> None:
     """--set KEY=VALUE, repeatable: `train` and `tune` override a config value by its dotted key."""
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

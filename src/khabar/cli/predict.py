@@ -58,7 +58,7 @@ def run(args) -> int:
 
 
 def run_with_ray(args) -> int:
-    from ..models.base import resolve_model_dir
+    from ..runs.choose import resolve_model_dir
     from ..serving.predict import parse_labels
     from ..serving.ray import predict_with_ray
 

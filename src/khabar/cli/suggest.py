@@ -53,7 +53,8 @@ def run(args) -> int:
     from ..adapt.label_studio import tasks
     from ..adapt.suggest import suggest
     from ..data import guess_data_config, load_examples, read_unlabeled
-    from ..models.base import model_version, resolve_model_dir
+    from ..models.base import model_version
+    from ..runs.choose import resolve_model_dir
     from ..serving.predict import load_for_prediction
 
     check_output(args.output)

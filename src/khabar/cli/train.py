@@ -3,7 +3,7 @@ headline figures (`khabar.train`)."""
 
 from __future__ import annotations
 
-from .parser import add_overrides_argument
+from .parser import add_overrides_argument, add_tracking_argument, overrides_with_tracking
 
 
 def add_parser(sub) -> None:
@@ -13,6 +13,7 @@ def add_parser(sub) -> None:
                        epilog="example: khabar train configs/sample_topic_tfidf.yaml --set train.seed=7")
     p.add_argument("config", help="an experiment config, e.g. configs/sample_topic_tfidf.yaml")
     add_overrides_argument(p, ", e.g. --set model.C=0.5")
+    add_tracking_argument(p)
     p.set_defaults(handler=run)
 
 
@@ -20,7 +21,7 @@ def run(args) -> int:
     from .. import torchrun
     from ..api import train
 
-    result = train(args.config, args.overrides)
+    result = train(args.config, overrides_with_tracking(args))
     if torchrun.rank() != 0:  # under torchrun: rank 0 wrote the run and prints it
         return 0
     print_headline(result.headline, result.scheme)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .parser import add_overrides_argument, number, whole
+from .parser import add_overrides_argument, add_tracking_argument, number, overrides_with_tracking, whole
 
 
 def add_parser(sub) -> None:
@@ -23,13 +23,14 @@ def add_parser(sub) -> None:
     p.add_argument("--study", default=None, help="the study's name (default: the config's name)")
     p.add_argument("--jobs", type=whole(1), default=1, help="trials at once in this process (default: 1)")
     p.add_argument("--final", action="store_true", help="then train the best config once: a normal run, test evaluated")
+    add_tracking_argument(p)
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
     from ..runs.tune import format_trials, tune
 
-    result = tune(args.config, args.overrides, trials=args.trials, timeout=args.timeout, storage=args.storage,
+    result = tune(args.config, overrides_with_tracking(args), trials=args.trials, timeout=args.timeout, storage=args.storage,
                   study_name=args.study, jobs=args.jobs, final=args.final)
     print(format_trials(result.trials, result.metric))
     print(f"best dev {result.metric} {result.best_value:.4f}: " + ", ".join(f"{k}={v}" for k, v in result.best_params.items()))

@@ -67,6 +67,9 @@ class Model(ABC):
         # a setting, not learned: kinds that train in epochs call it after each dev evaluation with
         # (epoch, {"macro_f1": ..., "accuracy": ...}); it may raise to stop the fit (tune's pruning)
         self.epoch_callback = None
+        # a setting, not learned: where a kind that trains with a library trainer sends its own
+        # curves ("mlflow" when the run is tracked, see runs.tracking; "none" otherwise)
+        self.report_to = "none"
 
     # -- learned state ---------------------------------------------------------------------
     def start_fit(self, train: Sequence[Example]) -> None:
@@ -283,31 +286,37 @@ def model_version(directory: str) -> str:
     return "/".join(parts[-3:-1]) if parts[-1] == "model" and len(parts) >= 3 else parts[-1]
 
 
-def resolve_model_dir(path: str) -> str:
-    """A model directory from a model dir, a run dir, or an experiment's folder of runs (newest run)."""
+def model_dir_of(path: str) -> str:
+    """The model directory of a model dir or a run dir (its model/). Experiment folders and their
+    @best / @latest aliases are the runs layer's (`runs.choose.resolve_model_dir`): choosing a run
+    reads its metrics, which models know nothing of."""
     if not os.path.isdir(path):
         raise KhabarError(f"{path}: no such directory; pass a run directory such as experiments/<name>/<timestamp>")
     if os.path.isfile(os.path.join(path, MANIFEST)):
         return path
     if os.path.isfile(os.path.join(path, "model", MANIFEST)):
         return os.path.join(path, "model")
-    runs = sorted(d for d in os.listdir(path)
-                  if not d.startswith(".") and os.path.isfile(os.path.join(path, d, "model", MANIFEST)))
-    if runs:
-        newest = os.path.join(path, runs[-1], "model")
-        say(f"using the newest run {os.path.join(path, runs[-1])}")
-        return newest
     if any(os.path.isfile(os.path.join(path, name)) for name in WEIGHT_NAMES):
         raise KhabarError(f"{os.path.join(path, MANIFEST)}: missing beside the model's weights; {RESTORE}")
     raise KhabarError(f"{path}: not a khabar model or run directory (no {MANIFEST}); pass a run directory or its model/ folder")
 
 
+def resolve_model_dir(path: str) -> str:
+    """For models that name another model by a user's path (a prior, a checkpoint): the runs
+    layer's `runs.choose.resolve_model_dir`, imported when called (an experiment folder means a
+    run chosen by its metrics, which this layer does not read itself)."""
+    from ..runs.choose import resolve_model_dir as resolve
+
+    return resolve(path)
+
+
 def load_model(directory: str) -> Model:
-    """Load any kind from a model dir, a run dir or an experiment folder (see resolve_model_dir).
+    """Load any kind from a model dir or a run dir (see model_dir_of; an experiment folder is
+    resolved first by `runs.choose.resolve_model_dir`).
 
     The manifest is validated and the files verified (`verify_files`) before the kind parses any weights.
     """
-    directory = resolve_model_dir(directory)
+    directory = model_dir_of(directory)
     manifest = read_manifest(directory)
     kind = get_kind(manifest.kind)
     verify_files(directory, manifest)

@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from ..models.base import resolve_model_dir
+from .choose import resolve_model_dir
 from ..models.manifest import MANIFEST, MULTI_LABEL, file_digest, read_manifest, verify_files
 from ..models.metrics import card_metrics, metrics_for
 from ..models.scheme import OneLabel

@@ -187,7 +187,9 @@ def write_results(directory: str, title: str, results: Mapping[str, dict], metri
     else the only one; for a multi-label result the per-label decision counts), reliability_<name>.png
     of every single-label result (reliability diagram and risk–coverage curve), and report.md with
     every result: what a run and `evaluate --out` share."""
-    from .report import plot_confusion, plot_reliability, report_markdown  # matplotlib: only when writing results
+    # imported here, not at the top: reading runs (compare, runs list, choosing a run) needs this
+    # module's readers without scikit-learn and matplotlib
+    from .report import plot_confusion, plot_reliability, report_markdown
 
     write_json(os.path.join(directory, "metrics.json"), metrics)
     main = next((name for name in ("test", "dev") if name in results), next(iter(results), None))

@@ -41,6 +41,7 @@ from ..models.scheme import scheme_of_result
 from .calibration import choose_threshold, confidence_and_correct
 from .card import card_text, write_card
 from .evaluate import evaluate_model, flat_metrics, headline, summarize
+from . import tracking
 from .run_dir import (check_writable, discard_if_empty, example_texts, new_run_dir, staged, write_json,
                       write_results)
 
@@ -60,12 +61,14 @@ def train_from_config(path: str, overrides: list[str] | None = None, progress: P
 
 
 def fit_from_config(config: Config, progress: Progress | None = None,
-                    splits: Splits | None = None, epoch_callback=None) -> tuple[Model, Splits]:
+                    splits: Splits | None = None, epoch_callback=None, report_to: str = "none") -> tuple[Model, Splits]:
     """The model of `config`, fitted on its train split (dev for early stopping and calibration),
     and the splits. Writes nothing: what `train` and the benchmarks share. `splits`: already
     loaded with `data.load_splits(config.data, ...)`, so a caller that needs them first (a
     benchmark fitting peers on the same data) reads the corpus once. `epoch_callback`: see
-    `Model.epoch_callback` (kinds that train in epochs report each dev evaluation to it)."""
+    `Model.epoch_callback` (kinds that train in epochs report each dev evaluation to it).
+    `report_to`: "mlflow" while a tracked run is active (`train`), so a library trainer logs its
+    curve into it; tune's trials keep "none" (their curves would land in the study's run)."""
     log = progress or Progress()
     kind = get_kind(config.model_kind)
     if torchrun.is_distributed() and not kind.data_parallel:
@@ -79,6 +82,7 @@ def fit_from_config(config: Config, progress: Progress | None = None,
     model = kind.model_class()(config.task, config.model, config.train, config.normalize, labels=config.data.labels,
                                multi_label=config.multi_label, allow_no_label=config.predict.allow_no_label)
     model.epoch_callback = epoch_callback
+    model.report_to = report_to
     if config.data.unlabeled:
         model.unlabeled = unlabeled_inputs(config)
         log(f"data.unlabeled: {len(model.unlabeled)} articles")
@@ -110,13 +114,19 @@ def train(config: Config, progress: Progress | None = None) -> RunResult:
     log = progress or Progress()
     log(f"config {config.source}: {config.name} ({config.task}, {config.model_kind})")
     check_writable(os.path.join(config.output_dir, config.name), f"{config.source}: output_dir")  # before any work
+    uri, what = config.tracking.uri, f"{config.source}: tracking.uri"
     try:
-        extras = [(extra, _extra_examples(extra, config)) for extra in config.eval.extra]
-        splits = read_splits(config)
-        _check_extra_labels(config, splits)  # before the fit, not after it
-        model, splits = fit_from_config(config, log, splits=splits)
-        result = torchrun.on_main(
-            lambda: _evaluate_and_write(config, model, splits, extras, log), "evaluating and writing the run")
+        with tracking.tracked(uri, config.tracking.experiment or config.name, config.name, what,
+                              {"khabar.command": "train", "khabar.task": config.task,
+                               "khabar.kind": config.model_kind}) as tracker:
+            extras = [(extra, _extra_examples(extra, config)) for extra in config.eval.extra]
+            splits = read_splits(config)
+            _check_extra_labels(config, splits)  # before the fit, not after it
+            model, splits = fit_from_config(config, log, splits=splits, report_to=tracking.report_to(uri))
+            result = torchrun.on_main(
+                lambda: _evaluate_and_write(config, model, splits, extras, log), "evaluating and writing the run")
+            if tracker is not None:
+                tracking.log_run(tracker, config.to_dict(), result.metrics, result.run_dir, what)
     finally:
         torchrun.shutdown()
     result.rank = torchrun.rank()

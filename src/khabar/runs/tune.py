@@ -33,6 +33,7 @@ from ..models.scheme import scheme_for
 from .evaluate import evaluate_model
 from .multi_label import cross_fitted_figures
 from .run_dir import check_writable, staged_file
+from . import tracking
 from .search_space import Dimension, parse_tune, trial_raw
 from .train import RunResult, fit_from_config, train
 
@@ -78,6 +79,23 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
     fixed_splits = None if data_searched else _without_test(load_splits(base.data, base.task, base.train.seed, base.source, base.multi_label))
 
     objective = _objective(raw, path, dims, spec, metric, fixed_splits)
+
+    uri, experiment = base.tracking.uri, base.tracking.experiment or base.name
+    with tracking.tracked(uri, experiment, f"tune {base.name}", f"{path}: tracking.uri",
+                          {"khabar.command": "tune", "khabar.task": base.task, "khabar.kind": base.model_kind}) as tracker:
+        result = _run_study(study, objective, base, raw, path, dims, metric, budget, timeout, spec, jobs, folder,
+                            final, tracker)
+        if tracker is not None:
+            tracker.log_config(base.to_dict())
+            tracker.log_metrics({f"dev.{metric}.best": result.best_value, "trials": len(result.trials)})
+            tracker.log_params({f"best.{k}": v for k, v in result.best_params.items()})
+            tracker.log_folder(folder)
+    return result
+
+
+def _run_study(study, objective, base, raw, path, dims, metric, budget, timeout, spec, jobs, folder, final, tracker):
+    import optuna
+
     done = _finished(study)
     if done < budget:
         say(f"tune {base.name}: {done} of {budget} trials done; {metric} on dev; study in {folder}")
@@ -86,7 +104,7 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
         finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
         stop = optuna.study.MaxTrialsCallback(budget, states=finished)
         study.optimize(objective, n_trials=budget - done, timeout=timeout if timeout is not None else spec.timeout,
-                       n_jobs=jobs, catch=(Exception,), callbacks=[stop, _report(budget, metric)],
+                       n_jobs=jobs, catch=(Exception,), callbacks=[stop, _report(budget, metric, tracker)],
                        show_progress_bar=bars_on())
     rows = trial_rows(study, dims)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
@@ -98,6 +116,8 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
     best_raw = trial_raw(raw, best_params, path)
     best_raw["name"] = f"{base.name}_tuned"
     best_config = config_from_dict(best_raw, path)
+    if tracker is not None:  # the final run: a child of the study's run, in its experiment
+        best_config.tracking.experiment = base.tracking.experiment or base.name
     _write_outputs(study, folder, best_config, rows, metric)
     result = TuneResult(metric, folder, best.value, best_params, os.path.join(folder, "best.yaml"), rows)
     if final:
@@ -197,10 +217,15 @@ def _finished(study) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)))
 
 
-def _report(budget: int, metric: str):
+def _report(budget: int, metric: str, tracker=None):
+    """After each trial: one line, and with tracking a child run of the study's run."""
     started = time.perf_counter()
 
     def callback(study, trial) -> None:
+        if tracker is not None:
+            tracker.child(f"trial {trial.number + 1}", {**trial.params, "state": trial.state.name},
+                          {f"dev.{metric}": trial.value, "fit_seconds": trial.user_attrs.get("fit_seconds")},
+                          "FINISHED" if trial.value is not None else "FAILED")
         params = ", ".join(f"{k}={v}" for k, v in trial.params.items())
         if trial.value is not None:
             outcome = f"{metric} {trial.value:.4f} (fit {trial.user_attrs.get('fit_seconds', 0):.1f}s)"

@@ -77,7 +77,8 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise KhabarError(f"khabar serve needs FastAPI and uvicorn ({exc.name} is missing): pip install 'khabar[serve]'") from None
 
-from ..models.base import Model, model_version, resolve_model_dir
+from ..models.base import Model, model_version
+from ..runs.choose import resolve_model_dir
 from ..models.manifest import Manifest, read_manifest
 from ..models.predict import DIGITS, check_labels, check_request, rows
 from ..models.scheme import check_probability, record_targets

@@ -16,8 +16,11 @@ from ..models.base import Model, load_model
 
 
 def load_for_prediction(path: str, device: str = "auto") -> Model:
-    """A model from a run directory or a model directory, placed on `device`."""
-    model = load_model(path)
+    """A model from a model dir, a run dir or an experiment folder (`runs.choose.resolve_model_dir`),
+    placed on `device`."""
+    from ..runs.choose import resolve_model_dir
+
+    model = load_model(resolve_model_dir(path))
     model.set_device(device)
     return model
 

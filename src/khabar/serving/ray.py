@@ -23,7 +23,8 @@ import numpy as np
 from ..data.formats import FORMATS, format_of, peek_columns
 from ..errors import KhabarError
 from ..examples import model_input, needs_pair
-from ..models.base import load_model, resolve_model_dir
+from ..models.base import load_model
+from ..runs.choose import resolve_model_dir
 from ..models.manifest import read_manifest
 from ..models.predict import check_request, resolve_min_confidence, rows
 from ..models.scheme import OneLabel

@@ -246,7 +246,7 @@ class TransformerModel(Model):
             dataloader_pin_memory=cuda,
             dataloader_num_workers=0,
             ddp_find_unused_parameters=False,  # a classifier uses every weight; True costs a graph walk per step
-            report_to="none",
+            report_to=self.report_to,  # "mlflow" when the run is tracked: the per-epoch curve
             disable_tqdm=True,
             log_level="error",
             log_level_replica="error",
