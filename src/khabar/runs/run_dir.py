@@ -20,6 +20,7 @@ from typing import Iterator, Mapping, Sequence
 
 import yaml
 
+from .. import safe_yaml
 from ..errors import KhabarError
 from ..examples import Example
 from .evaluate import flat_metrics
@@ -156,8 +157,8 @@ def read_mapping(path: str) -> dict:
         return {}
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) if path.endswith((".yaml", ".yml")) else json.load(fh)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+            data = safe_yaml.load(fh, path) if path.endswith((".yaml", ".yml")) else json.load(fh)
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
         raise KhabarError(f"{path}: cannot read ({' '.join(str(exc).split())[:120]}); restore the file or re-train") from None
     if not isinstance(data, dict):
         raise KhabarError(f"{path}: holds no mapping of keys; restore the file or re-train")
