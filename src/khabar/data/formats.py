@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 
 from ..errors import KhabarError
 from ..log import quiet_libraries
-from .files import UTF8_FIX, check_utf8, json_field, json_line, open_file, reason
+from .files import UTF8_FIX, check_utf8, json_field, json_line, nesting_error, open_file, reason
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ def read_table(path: str, fmt: str, wanted: list) -> tuple[list[str], dict[str, 
         raise KhabarError(f"{path}: empty file; expected a header row and data rows")
     trailing = 0
     if spec.text:
-        filled, trailing = check_utf8(path)
+        # JSON lines too deep for pyarrow (it crashes) are refused in the same pass
+        filled, trailing = check_utf8(path, json_lines=fmt == "jsonl")
         if filled <= spec.header:
             raise KhabarError(f"{path}: no data rows; add rows or remove the file from data.path")
     if not spec.header:
@@ -160,10 +161,13 @@ def _delimited(sep: str, quoting: int):
 
 
 def _jsonl_peek(path: str) -> list[str]:
-    with open_file(path, "rt") as fh:
+    with open_file(path) as fh:
         for number, line in enumerate(fh, 1):
             if line.strip():
-                return list(json_line(line, path, number))
+                error = nesting_error(line, path, number)  # the rest is checked with check_utf8
+                if error:
+                    raise error
+                return list(json_line(line.decode("utf-8-sig"), path, number))
     return []
 
 

@@ -20,6 +20,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
+from ..data.files import check_json_nesting
 from ..data.formats import FORMATS, format_of, peek_columns
 from ..errors import KhabarError
 from ..examples import model_input, needs_pair
@@ -131,6 +132,8 @@ def _expand(input_paths: Union[str, Sequence[str]]) -> dict[str, list[str]]:
             files = [path]
         for f in files:
             groups[ray_reader(f)].append(f)
+            if ray_reader(f) == "json" and "://" not in f:
+                check_json_nesting(f)  # pyarrow's reader crashes the worker on deep nesting
     return groups
 
 
