@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..errors import KhabarError
-from ..examples import Example, needs_pair
+from ..examples import NOTHING_TO_READ, Example, has_something_to_read, needs_pair
 from ..log import say
 from .label_sets import check_label, label_set
 from .spec import DataConfig
@@ -51,13 +51,16 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
         loc = f"{where}: row {i + 1}"
         text = cell(data[cfg.text_column][i], loc, cfg.text_column)
         pair = cell(pairs[i], loc, cfg.pair_column) if needs_pair(task) else None
-        if not text or (needs_pair(task) and not pair):
+        unreadable = [(col, part) for col, part in ((cfg.text_column, text), (cfg.pair_column, pair))
+                      if (col == cfg.text_column or needs_pair(task)) and not has_something_to_read(part)]
+        if unreadable:  # the input rule (examples.model_input), named by row: empty or no letter
             if cfg.skip_empty and labeled:
                 skipped += 1
                 continue
-            col = cfg.text_column if not text else cfg.pair_column
+            col, part = unreadable[0]
+            what = "empty text" if not part else NOTHING_TO_READ
             fix = ", or set data.skip_empty: true to skip such rows" if labeled else ""
-            raise KhabarError(f"{loc}: empty text in column {col!r}; fill it or remove the row{fix}")
+            raise KhabarError(f"{loc}: {what} in column {col!r}; fill it or remove the row{fix}")
         label, label_names = None, None
         if labeled and multi_label:
             label_names = label_set(data, i, loc, cfg)
@@ -68,7 +71,7 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
         source = (cell(sources[i], loc, cfg.source_column) if sources is not None else "") or None
         out.append((Example(ex_id, text, label, pair, source, split, label_names), loc))
     if skipped:
-        say(f"skipped {skipped} empty texts in {where}")
+        say(f"skipped {skipped} empty texts (empty, or nothing to read: no letter) in {where}")
     return out
 
 

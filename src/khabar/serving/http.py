@@ -155,15 +155,20 @@ def _normalizer(model: Model, manifest: Manifest) -> Callable[[str], str]:
     return config.build() if config is not None else (lambda text: text)
 
 
-def _check_text(where: str, what: str, text: str, normalize: Callable[[str], str]) -> None:
-    """A 422 naming `where` unless `text` (already within the length limit and not blank, see
-    `_inputs`) is something the model can read: valid Unicode with something left to read after
-    the model's normalization."""
+def _check_unicode(where: str, text) -> None:
+    """A 422 naming `where` when a string holds a lone surrogate (JSON allows "\\ud800"): not text."""
+    if not isinstance(text, str):
+        return  # model_input names it
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise Reject(422, f"{where}: character {exc.start + 1} is a lone surrogate (U+{ord(text[exc.start]):04X}), "
                            "which is not text; send valid Unicode") from None
+
+
+def _check_text(where: str, what: str, text: str, normalize: Callable[[str], str]) -> None:
+    """A 422 naming `where` unless `text` (valid Unicode with a letter, within the length limit,
+    see `_inputs`) has something left to read after the model's normalization."""
     if not _readable().search(normalize(text)):
         raise Reject(422, f"{where}: nothing to read in the {what} after the model's normalization (only spaces, "
                            "invisible characters such as U+200B, or diacritics); give the text to label")
@@ -202,8 +207,10 @@ def _inputs(req: PredictRequest, task: str, max_batch: int, max_chars: int,
         for (where, _), part in zip(fields, parts):
             if len(part) > max_chars:
                 raise Reject(422, f"{where}: longer than {max_chars} characters; shorten it or split the article")
-        try:  # the one input rule: a string, not blank
-            model_input(task, *parts, where=name or "body")
+        for (where, _), part in zip(fields, parts):
+            _check_unicode(where, part)
+        try:  # the one input rule: a string with something to read
+            model_input(task, *parts, where=name or "body", part_where=tuple(where for where, _ in fields))
         except KhabarError as exc:
             raise Reject(422, str(exc)) from None
         for (where, what), part in zip(fields, parts):
