@@ -8,11 +8,12 @@ does, so temporary files are removed either way.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
 from .. import __version__
-from ..errors import KhabarError
+from ..errors import KhabarError, write_failure
 from . import card, compare, data, evaluate, explain, normalize, predict, serve, train, tune
 from .parser import Parser
 
@@ -58,6 +59,16 @@ def _terminate(signum, frame):
     raise Terminated()
 
 
+def _drop_stdout() -> None:
+    """After standard output failed, send what is left in its buffer to /dev/null, so that the
+    flush at exit does not print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -69,10 +80,21 @@ def main(argv: list[str] | None = None) -> int:
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
+        if hasattr(signal, "SIGXFSZ"):  # over the file-size limit a write fails (EFBIG) instead of killing us
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
-        return args.handler(args) or 0
+        status = args.handler(args) or 0
+        sys.stdout.flush()  # a full or closed standard output fails here, reported, not at exit
+        return status
     except KhabarError as exc:
         print(f"khabar: error: {exc}", file=sys.stderr)
+        return KhabarError.exit_status
+    except OSError as exc:  # a write the user can fix (disk full, file-size limit, read-only, pipe closed)
+        failure = write_failure(exc)
+        if failure is None:
+            raise
+        print(f"khabar: error: {failure}", file=sys.stderr)
+        _drop_stdout()
         return KhabarError.exit_status
     except KeyboardInterrupt:
         print("khabar: interrupted", file=sys.stderr)
@@ -80,8 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print("khabar: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM
-    except BrokenPipeError:
-        return 0
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
