@@ -88,7 +88,7 @@ from .http_schema import INPUT_FIELDS, ErrorResponse, PredictRequest, PredictRes
 from .explain import explain_inputs
 from .predict import load_for_prediction
 from .settings import (
-    DEFAULT_LIMIT_CONCURRENCY, DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_LIMIT_CONCURRENCY, DEFAULT_MAX_BATCH, DEFAULT_MAX_CLIENT_CONNECTIONS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_WAIT_MS, DEFAULT_MODEL_BATCH, DEFAULT_MODEL_WORKERS, DEFAULT_TIMEOUT_BODY,
     DEFAULT_TIMEOUT_HEADERS, DEFAULT_TIMEOUT_KEEP_ALIVE, check_limits,
 )
@@ -462,7 +462,7 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
           model_batch: int = DEFAULT_MODEL_BATCH, timeout_body: float = DEFAULT_TIMEOUT_BODY,
           timeout_headers: float = DEFAULT_TIMEOUT_HEADERS, timeout_keep_alive: float = DEFAULT_TIMEOUT_KEEP_ALIVE,
           limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY, max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
-          min_confidence: Optional[float] = None, labels: Optional[list[str]] = None,
+          max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS, min_confidence: Optional[float] = None, labels: Optional[list[str]] = None,
           max_explain: int = DEFAULT_MAX_EXPLAIN) -> None:
     """Load `model_dir` and serve it until interrupted. Binds to the loopback address by default:
     exposing a model to a network is a decision to make explicitly with `host`. `port` 0 takes a
@@ -480,7 +480,8 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
     `_headers_deadline`: uvicorn has none); `timeout_body` seconds to send its body (408);
     `timeout_keep_alive` seconds an idle connection stays open between requests; at most
     `limit_concurrency` connections and requests at once, past which uvicorn answers 503 (the
-    server is full; not a verdict on the request).
+    server is full; not a verdict on the request), at most `max_client_connections` of them from
+    one address, idle ones closed first to make room (see `http_limits.headers_deadline`).
 
     `min_confidence`, `labels` and `max_explain`: the defaults of requests (see `create_app`).
     """
@@ -490,7 +491,8 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
     except ImportError:
         raise KhabarError("khabar serve needs uvicorn: pip install 'khabar[serve]'") from None
     check_limits(timeout_headers=timeout_headers, timeout_keep_alive=timeout_keep_alive,
-                 limit_concurrency=limit_concurrency, max_header_bytes=max_header_bytes)
+                 limit_concurrency=limit_concurrency, max_header_bytes=max_header_bytes,
+                 max_client_connections=max_client_connections)
     if threads is not None:
         check_limits(threads=threads)
     app = create_app(model_dir, max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
@@ -501,7 +503,7 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
         spare = max(1, (os.cpu_count() or 1) - 1)
         sys.modules["torch"].set_num_threads(threads or max(1, spare // model_workers))
     uvicorn.run(app, host=host, port=port, log_level=log_level,
-                http=headers_deadline(AutoHTTPProtocol, timeout_headers, max_header_bytes),
+                http=headers_deadline(AutoHTTPProtocol, timeout_headers, max_header_bytes, max_client_connections),
                 timeout_keep_alive=timeout_keep_alive, limit_concurrency=limit_concurrency,
                 # h11's own bound (when httptools is missing) is a backstop behind khabar's, which answers in JSON
                 h11_max_incomplete_event_size=2 * max_header_bytes)
