@@ -7,6 +7,10 @@ import os
 
 from .parser import whole
 
+#: More resamples than this change no reported figure (the p-value's third decimal settles long
+#: before) and only make `compare` run for hours: refused in one line.
+MAX_RESAMPLES = 100_000
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("compare", help="compare experiment runs in one table, with significance",
@@ -16,7 +20,8 @@ def add_parser(sub) -> None:
     p.add_argument("runs", nargs="*", metavar="RUN|DIR", help="run directories or folders of runs (default: experiments)")
     p.add_argument("--metric", default="test.macro_f1", help="sort by this metric (default: test.macro_f1)")
     p.add_argument("--out", default=None, help="where comparison.md/.csv/.png go (default: experiments/_compare)")
-    p.add_argument("--resamples", type=whole(1), default=1000, help="bootstrap resamples (default: 1000)")
+    p.add_argument("--resamples", type=whole(1, MAX_RESAMPLES), default=1000,
+                   help=f"bootstrap resamples, at most {MAX_RESAMPLES:,} (default: 1000)")
     p.set_defaults(handler=run)
 
 
