@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 from pathlib import Path
 from typing import Optional
@@ -143,8 +144,15 @@ def json_field(path: str) -> Optional[str]:
 def txt_files(root: str) -> list[Path]:
     """.txt files below root, hidden files and folders (.git, ._x.txt) left out."""
     base = Path(root)
-    return sorted(p for p in base.rglob("*") if p.suffix.lower() == ".txt" and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(base).parts))
+    found = sorted(p for p in base.rglob("*") if p.suffix.lower() == ".txt" and p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(base).parts))
+    for p in found:  # a name becomes an id in JSON output: bytes that are not UTF-8 would make it invalid
+        try:
+            str(p).encode("utf-8")
+        except UnicodeEncodeError:
+            shown = os.fsencode(str(p)).decode("utf-8", "replace")
+            raise KhabarError(f"{shown}: the file name is not UTF-8; rename it (e.g. convmv -f cp1256 -t utf-8)") from None
+    return found
 
 
 def read_txt(path: Path) -> str:

@@ -155,9 +155,30 @@ def _delimited(sep: str, quoting: int):
                   "skip_blank_lines": False, "sep": sep}
         if quoting == csv.QUOTE_NONE:
             kwargs["quoting"] = csv.QUOTE_NONE  # TSV has no quoting: a lone " in a headline is text
-        return Dataset.from_csv(path, keep_in_memory=True, cache_dir=cache, **kwargs)
+        ds = Dataset.from_csv(path, keep_in_memory=True, cache_dir=cache, **kwargs)
+        if quoting != csv.QUOTE_NONE:
+            check_open_quotes(path, ds.to_dict(), len(columns), sep)
+        return ds
 
     return open_dataset, header
+
+
+def check_open_quotes(path: str, data: dict, width: int, sep: str) -> None:
+    """Refuse a CSV cell that swallowed the rows after it: a quote left open makes every line up to
+    the next quote part of one field, and two articles silently become one. A quoted field may hold
+    line breaks; a line inside it that reads as a whole row (as many fields as the header, or more)
+    is taken as a sign of a quote left open, and the row is named."""
+    if width < 2:
+        return
+    for column, values in data.items():
+        for i, value in enumerate(values):
+            if not isinstance(value, str) or "\n" not in value:
+                continue
+            for line in value.split("\n")[1:]:
+                if line.count(sep) >= width - 1 and len(next(csv.reader([line], delimiter=sep), [])) >= width:
+                    raise KhabarError(f"{path}: row {i + 1}: column {column!r} holds a line break followed by what "
+                                      f"reads as a whole row ({line[:50]!r}); a quote left open? close or remove "
+                                      "the stray quote (a quote inside a field is written twice: \"\")")
 
 
 def _jsonl_peek(path: str) -> list[str]:

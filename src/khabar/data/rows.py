@@ -49,8 +49,8 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
     skipped = 0
     for i in range(n):
         loc = f"{where}: row {i + 1}"
-        text = cell(data[cfg.text_column][i], loc, cfg.text_column)
-        pair = cell(pairs[i], loc, cfg.pair_column) if needs_pair(task) else None
+        text = cell(data[cfg.text_column][i], loc, cfg.text_column, numbers=False)
+        pair = cell(pairs[i], loc, cfg.pair_column, numbers=False) if needs_pair(task) else None
         unreadable = [(col, part) for col, part in ((cfg.text_column, text), (cfg.pair_column, pair))
                       if (col == cfg.text_column or needs_pair(task)) and not has_something_to_read(part)]
         if unreadable:  # the input rule (examples.model_input), named by row: empty or no letter
@@ -85,11 +85,21 @@ def unique_ids(located: Located) -> list[Example]:
     return [ex for ex, _ in located]
 
 
-def cell(value: Any, loc: str, column: Optional[str]) -> str:
+def cell(value: Any, loc: str, column: Optional[str], numbers: bool = True) -> str:
+    """A cell as text: strings as they are; whole numbers (an id, a numbered class) as their digits
+    when `numbers`; anything else (true/false, a fraction, a number in a text column, a list) is
+    refused naming the row and column rather than silently turned into text."""
     if value is None:
         return ""
-    if isinstance(value, (str, int, float)):
-        return str(value).strip()
+    if isinstance(value, str):
+        return value.strip()
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (bool, int, float)):
+        shown = "true/false" if isinstance(value, bool) else "a number"
+        expected = "text or a whole number" if numbers else "text"
+        raise KhabarError(f"{loc}: column {column!r} holds {shown} ({value!r}), expected {expected}; quote it in the "
+                          "file if it is meant as text")
     hint = (" (a list of labels is multi-label data: set multi_label: true in a config)"
             if isinstance(value, (list, tuple)) else "")
     raise KhabarError(f"{loc}: column {column!r} holds {type(value).__name__}, expected text{hint}; fix the row")
