@@ -117,3 +117,11 @@ def test_file_names_that_are_not_utf8_are_refused(tmp_path_factory, raw):
         fh.write("فاز الفريق")
     with pytest.raises(KhabarError, match="the file name is not UTF-8"):
         read_unlabeled(str(folder), "topic")
+
+
+def test_a_single_txt_file_whose_name_is_not_utf8_is_refused(tmp_path):
+    name = os.path.join(os.fsencode(str(tmp_path)), b"\xff\xfe.txt")
+    with open(name, "w", encoding="utf-8") as fh:
+        fh.write("فاز الفريق")
+    with pytest.raises(KhabarError, match="the file name is not UTF-8"):
+        read_unlabeled(os.fsdecode(name), "topic")

@@ -146,13 +146,19 @@ def txt_files(root: str) -> list[Path]:
     base = Path(root)
     found = sorted(p for p in base.rglob("*") if p.suffix.lower() == ".txt" and p.is_file()
                    and not any(part.startswith(".") for part in p.relative_to(base).parts))
-    for p in found:  # a name becomes an id in JSON output: bytes that are not UTF-8 would make it invalid
-        try:
-            str(p).encode("utf-8")
-        except UnicodeEncodeError:
-            shown = os.fsencode(str(p)).decode("utf-8", "replace")
-            raise KhabarError(f"{shown}: the file name is not UTF-8; rename it (e.g. convmv -f cp1256 -t utf-8)") from None
+    for p in found:
+        check_utf8_name(str(p))
     return found
+
+
+def check_utf8_name(path: str) -> None:
+    """A file name becomes an id in JSON output: bytes that are not UTF-8 would make it invalid
+    JSON (or a traceback when written), so such a name is refused, shown with U+FFFD for the bytes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "replace")
+        raise KhabarError(f"{shown}: the file name is not UTF-8; rename it (e.g. convmv -f cp1256 -t utf-8)") from None
 
 
 def read_txt(path: Path) -> str:

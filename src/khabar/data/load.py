@@ -19,7 +19,7 @@ from ..errors import KhabarError
 from ..examples import NOTHING_TO_READ, TASKS, Example, Splits, has_something_to_read, model_input, needs_pair
 from ..log import say
 from .columns import LABEL_SET_NAMES, guess_columns, no_pair_error
-from .files import read_txt, txt_files
+from .files import check_utf8_name, read_txt, txt_files
 from .formats import detect_format, extensions_text, format_of, peek_columns, read_table, stem
 from .hub import load_hub
 from .label_sets import check_label
@@ -184,6 +184,7 @@ def _check_task(cfg: DataConfig, task: str, source: str) -> None:
 
 
 def _unlabeled_txt(path: Path, ex_id: str) -> Example:
+    check_utf8_name(str(path))
     text = read_txt(path)
     model_input("topic", text, where=str(path))  # the input rule: empty or nothing to read is refused
     return Example(ex_id, text)
