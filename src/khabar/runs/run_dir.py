@@ -22,7 +22,7 @@ from typing import Iterator, Mapping, Sequence
 import yaml
 
 from .. import safe_yaml
-from ..errors import KhabarError
+from ..errors import KhabarError, write_failure
 from ..examples import Example
 from .evaluate import flat_metrics
 from .report import plot_confusion, plot_reliability, report_markdown
@@ -141,6 +141,8 @@ def staged(final: str) -> Iterator[str]:
         try:
             yield tmp
         except OSError as exc:  # disk full, file-size limit, read-only: nothing of it reaches `final`
+            if write_failure(exc) is None:
+                raise  # not a write the user can fix: a bug, with its traceback
             raise KhabarError(f"{final}: cannot write ({write_error(exc)}); nothing was written") from None
         if os.path.isdir(final) and not os.path.islink(final) and not os.listdir(final):
             try:
