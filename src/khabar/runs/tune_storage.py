@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import datetime
 from typing import Any
 
 from ..errors import KhabarError
@@ -126,7 +125,7 @@ def spent(study) -> int:
     """Trials that count against the study's budget, every worker's: the finished ones and those
     running in a live worker (a trial left "running" by a killed process on this host does not
     count; one on another host is counted, as it cannot be checked; one whose worker was never
-    recorded counts for its first minute)."""
+    recorded does not count: at worst one worker starts one trial too many at the same moment)."""
     from optuna.trial import TrialState
 
     here = socket.gethostname()
@@ -136,9 +135,7 @@ def spent(study) -> int:
             count += 1
         elif t.state == TrialState.RUNNING:
             host, _, pid = str(t.user_attrs.get("worker", "")).rpartition(":")
-            if not pid.isdigit():  # created, its worker not yet recorded: live only if just started
-                count += t.datetime_start is not None and (datetime.now() - t.datetime_start).total_seconds() < 60
-            else:
+            if pid.isdigit():  # a trial whose worker was never recorded was killed at its start
                 count += host != here or _alive(int(pid))
     return count
 
