@@ -217,7 +217,7 @@ def config_from_dict(raw: dict, source: str = "<config>") -> Config:
 def _check_cross_fields(top: TopLevel, source: str) -> None:
     name = top.name
     if (not name.strip() or name != os.path.basename(name) or name.startswith(".") or "\\" in name
-            or any(unicodedata.category(ch).startswith("C") for ch in name)):
+            or not name.isprintable()):
         raise KhabarError(f"{source}: name: {name!r} must be a plain folder name (no '/', '\\', leading '.', line "
                           "break or control character), "
                           "since runs go to output_dir/<name>/; e.g. name: sanad_topic_tfidf")
