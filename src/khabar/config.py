@@ -10,7 +10,6 @@ file. The sections come from their owners: `data:` from `khabar.data`, `normaliz
 from __future__ import annotations
 
 import os
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
