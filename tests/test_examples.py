@@ -82,9 +82,9 @@ def test_the_http_server_reports_the_rule(small_tfidf_dir, stance_run):
         assert r.status_code == 422 and r.json()["error"] == "texts[1]: empty text; give the text to label"
     with TestClient(create_app(stance_run.run_dir)) as c:
         r = c.post("/predict", json={"pairs": [["ادعاء", "خبر"], ["ادعاء", " "]]})
-        assert r.status_code == 422 and r.json()["error"] == "pairs[1]: empty text; give the text to label"
+        assert r.status_code == 422 and r.json()["error"] == "pairs[1].text: empty text; give the text to label"
         r = c.post("/predict", json={"claim": "", "text": "خبر"})
-        assert r.status_code == 422 and r.json()["error"] == "body: empty claim; give the text to label"
+        assert r.status_code == 422 and r.json()["error"] == "claim: empty claim; give the text to label"
 
 
 def test_the_ray_workers_report_the_rule(small_tfidf_dir, stance_run):

@@ -15,7 +15,7 @@ from typing import Any, Literal, Optional
 
 import yaml
 
-from . import schema
+from . import safe_yaml, schema
 from .data.spec import DataConfig
 from .errors import KhabarError
 from .examples import TASKS, needs_pair
@@ -189,7 +189,7 @@ def read_yaml(path: str) -> dict:
         raise KhabarError(f"{path}: config file not found; pass a path like configs/sample_topic_tfidf.yaml")
     try:
         with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
+            raw = safe_yaml.load(fh, path)
     except UnicodeDecodeError:
         raise KhabarError(f"{path}: not UTF-8 text; save the config as UTF-8") from None
     except yaml.YAMLError as exc:
@@ -230,8 +230,10 @@ def config_from_dict(raw: dict, source: str = "<config>") -> Config:
 
 def _check_cross_fields(top: TopLevel, source: str) -> None:
     name = top.name
-    if not name.strip() or name != os.path.basename(name) or name.startswith(".") or "\\" in name or "\0" in name:
-        raise KhabarError(f"{source}: name: {name!r} must be a plain folder name (no '/', '\\', leading '.'), "
+    if (not name.strip() or name != os.path.basename(name) or name.startswith(".") or "\\" in name
+            or not name.isprintable()):
+        raise KhabarError(f"{source}: name: {name!r} must be a plain folder name (no '/', '\\', leading '.', line "
+                          "break or control character), "
                           "since runs go to output_dir/<name>/; e.g. name: sanad_topic_tfidf")
     check_normalize_options(top.normalize.preset, top.normalize.steps, f"{source}: normalize")
     if needs_pair(top.task) and top.data.format == "folder":
@@ -304,7 +306,7 @@ def apply_override(raw: dict, item: str, source: str) -> None:
         raise KhabarError(f"--set {item!r}: expected key=value, for example --set train.seed=7")
     key, _, text = item.partition("=")
     try:
-        value = yaml.safe_load(text)
+        value = safe_yaml.load(text, f"--set {key.strip()}")
     except yaml.YAMLError:
         value = text
     set_key(raw, key.strip(), value, f"--set {key.strip()}", source)

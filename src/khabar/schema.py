@@ -11,6 +11,7 @@ Range and choice checks live in field metadata: `field(default=1, metadata={"min
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from typing import Any, Literal, Union
@@ -18,6 +19,11 @@ from typing import Any, Literal, Union
 from .errors import KhabarError
 
 _MISSING = dataclasses.MISSING
+# every whole number a config holds (seeds, sizes, counts) fits numpy's and scikit-learn's 32-bit
+# arguments (a seed must be below 2**32); every other number is finite and at most 1e9 in size
+# (a timeout beyond ~9.2e9 s overflows the clock calls; no rate, weight or C needs more)
+MAX_INT = 2**31 - 1
+MAX_FLOAT = 1e9
 
 
 def build(cls: type, raw: Any, where: str, source: str) -> Any:
@@ -94,10 +100,16 @@ def _scalar(tp: type, value: Any, key: str, source: str) -> Any:
         raise KhabarError(f"{source}: {key}: expected true or false, got {_show(value)}")
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) > MAX_INT:
+                raise KhabarError(f"{source}: {key}: {_show(value)} is too large (at most {MAX_INT:,}); give a "
+                                  "smaller whole number")
             return value
         raise KhabarError(f"{source}: {key}: expected an integer, got {_show(value)}")
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if abs(value) > MAX_FLOAT or not math.isfinite(value):  # abs first: float(10**400) overflows
+                raise KhabarError(f"{source}: {key}: expected a finite number of at most {MAX_FLOAT:g} in size, got "
+                                  f"{_show(value)}; give a number such as 0.5 or 1e-3")
             return float(value)
         raise KhabarError(f"{source}: {key}: expected a number, got {_show(value)}")
     if tp is str:

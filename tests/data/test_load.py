@@ -145,7 +145,7 @@ def test_guess_unknown_columns_lists_them(tmp_path):
 def test_skip_empty_reports_count(tmp_path, capsys):
     path = write(tmp_path / "d.csv", "text,label\nنص,a\n,b\n   ,c\nآخر,d\n")
     assert [e.text for e in load_examples(cfg(path, skip_empty=True), "topic")] == ["نص", "آخر"]
-    assert f"skipped 2 empty texts in {path}" in capsys.readouterr().err
+    assert f"skipped 2 empty texts (empty, or nothing to read: no letter) in {path}" in capsys.readouterr().err
 
 
 def test_skip_empty_in_a_folder(tmp_path, capsys):

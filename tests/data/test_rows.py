@@ -48,7 +48,7 @@ def test_empty_text_is_an_error_unless_skipped(capsys):
         rows(cfg("d.csv"), data)
     exs, _ = rows(cfg("d.csv", skip_empty=True), data)
     assert [e.text for e in exs] == ["أ"]
-    assert "skipped 2 empty texts in d.csv" in capsys.readouterr().err
+    assert "skipped 2 empty texts (empty, or nothing to read: no letter) in d.csv" in capsys.readouterr().err
 
 
 def test_stance_rows_need_both_parts():

@@ -239,7 +239,12 @@ TABLE = [
     ("ok-vendor-json-type", j({"text": ARTICLE}), "application/vnd.khabar+json", "topic", 200, ""),
     ("ok-diacritics-on-letters", j({"text": "فَازَ الْفَرِيقُ"}), JSON, "topic", 200, ""),
     ("ok-zero-width-inside-words", j({"texts": ["كل\u200dمة", "\u200b" + ARTICLE]}), JSON, "topic", 200, ""),
-    ("ok-emoji-and-punctuation", j({"texts": ["😀", "!!!", "\x00" + ARTICLE]}), JSON, "topic", 200, ""),
+    ("emoji-only", j({"texts": [ARTICLE, "😀"]}), JSON, "topic", 422, "texts[1]: nothing to read"),
+    ("punctuation-only", j({"text": "!!!"}), JSON, "topic", 422, "text: nothing to read"),
+    ("digits-only", j({"text": "٢٠٢٤ 123"}), JSON, "topic", 422, "text: nothing to read"),
+    ("stance-claim-emoji", j({"claim": "😀", "text": "!!!"}), JSON, "stance", 422, "claim: nothing to read"),
+    ("ok-emoji-punctuation-and-controls-around-words", j({"texts": ["😀 " + ARTICLE, "!!! " + ARTICLE,
+                                                                   "\x00" + ARTICLE]}), JSON, "topic", 200, ""),
     ("ok-huge-top_k", j({"text": ARTICLE, "top_k": 10**18}), JSON, "topic", 200, ""),
     ("ok-duplicate-key-last-wins", b'{"text": 5, "text": "abc"}', JSON, "topic", 200, ""),
     ("ok-pairs", j({"pairs": [[CLAIM, ARTICLE], [CLAIM, "نفى المصدر الخبر"]], "top_k": 99}), JSON, "stance", 200, ""),
@@ -645,3 +650,30 @@ def test_real_server_cuts_off_clients_that_stall(server):
         assert status == 431 and "over 4096 bytes" in json.loads(answer)["error"]
     assert server.wait_for(lambda ln: "headers not received" in ln, start)
     assert not any("Traceback" in ln for ln in server.lines[start:])
+
+
+@pytest.fixture(scope="module")
+def crowded_server(tfidf_topic_dir):
+    """A small server (20 connections, 8 per address) whose headers deadline is long enough that
+    only making room can let a newcomer in."""
+    srv = Server(tfidf_topic_dir, timeout_headers=120, limit_concurrency=20, max_client_connections=8,
+                 log_level="info")
+    yield srv
+    log = srv.stop()
+    assert "Traceback" not in log and "ERROR" not in log, log
+
+
+@pytest.mark.parametrize("silent", [7, 19, 60, 140])
+def test_a_client_holding_silent_connections_cannot_starve_the_others(crowded_server, silent):
+    """One client opens `silent` connections and sends nothing (or half a request line); every
+    later request still gets 200, never 503: idle connections are shed first, oldest first."""
+    held = [crowded_server.connect() for _ in range(silent)]
+    try:
+        for i, sock in enumerate(held):
+            if i % 2:
+                sock.sendall(b"GET /hea")
+        for _ in range(5):
+            assert crowded_server.request(post_raw(j({"text": ARTICLE})))[0] == 200
+    finally:
+        for sock in held:
+            sock.close()

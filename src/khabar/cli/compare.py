@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from ..runs.compare import MAX_RESAMPLES  # the one bound, which the library checks too
 from .parser import whole
 
 
@@ -17,8 +18,8 @@ def add_parser(sub) -> None:
     p.add_argument("runs", nargs="*", metavar="RUN|DIR", help="run directories or folders of runs (default: experiments)")
     p.add_argument("--metric", default="test.macro_f1", help="sort and test by this metric (default: test.macro_f1)")
     p.add_argument("--out", default=None, help="where comparison.md/.csv/_*.png go (default: experiments/_compare)")
-    p.add_argument("--resamples", type=whole(1), default=1000,
-                   help="bootstrap resamples (default: 1000; compare says the most it takes)")
+    p.add_argument("--resamples", type=whole(1, MAX_RESAMPLES), default=1000,
+                   help=f"bootstrap resamples, at most {MAX_RESAMPLES:,} (default: 1000)")
     p.add_argument("--pairs", choices=["all", "best"], default="all",
                    help="all: test every pair of a group (Holm-adjusted); best: only the group's best against each "
                         "other run (fewer tests, more power) (default: all)")

@@ -15,7 +15,7 @@ import sys
 from contextlib import contextmanager
 
 from .. import __version__
-from ..errors import KhabarError
+from ..errors import KhabarError, write_failure
 from .parser import Parser
 
 #: the environment variable that carries -v / -q to `khabar.log`
@@ -114,6 +114,16 @@ def _terminate(signum, frame):
     raise Terminated()
 
 
+def _drop_stdout() -> None:
+    """After standard output failed, send what is left in its buffer to /dev/null, so that the
+    flush at exit does not print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(named_command(argv))
@@ -121,15 +131,27 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    try:
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:  # not the main thread (a test, a server): signals are not ours to handle
-        previous = None
+        if hasattr(signal, "SIGXFSZ"):  # over the file-size limit a write fails (EFBIG) instead of killing us
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         with messages_at(verbosity(args)):
-            return args.handler(args) or 0
+            status = args.handler(args) or 0
+        sys.stdout.flush()  # a full or closed standard output fails here, reported, not at exit
+        return status
     except KhabarError as exc:
         print(f"khabar: error: {exc}", file=sys.stderr)
+        return KhabarError.exit_status
+    except OSError as exc:  # a write the user can fix (disk full, file-size limit, read-only, pipe closed)
+        failure = write_failure(exc)
+        if failure is None:
+            raise
+        print(f"khabar: error: {failure}", file=sys.stderr)
+        _drop_stdout()
         return KhabarError.exit_status
     except KeyboardInterrupt:
         print("khabar: interrupted", file=sys.stderr)
@@ -137,8 +159,6 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print("khabar: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM
-    except BrokenPipeError:
-        return 0
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -42,7 +42,13 @@ class Parser(argparse.ArgumentParser):
 
 
 def bounded(cast, noun: str, low, high=None):
-    """An argparse type: a finite `cast` value (int or float) in [low, high]."""
+    """An argparse type: a finite `cast` value (int or float) in [low, high]. Without `high`, the
+    bound of every config number (`schema.MAX_INT`, `schema.MAX_FLOAT`): larger values overflow
+    numpy, scikit-learn or the clock calls later, with a traceback."""
+    from ..schema import MAX_FLOAT, MAX_INT
+
+    if high is None:
+        high = MAX_INT if cast is int else MAX_FLOAT
 
     def parse(text: str):
         try:

@@ -49,6 +49,9 @@ def add_server_limits(p) -> None:
                    help="seconds an idle connection stays open (default: %(default)s)")
     p.add_argument("--limit-concurrency", type=whole(1), default=serve_settings.DEFAULT_LIMIT_CONCURRENCY,
                    help="most connections at once; more get 503 (default: %(default)s)")
+    p.add_argument("--max-client-connections", type=whole(1), default=serve_settings.DEFAULT_MAX_CLIENT_CONNECTIONS,
+                   help="most connections one client address may hold; past it (or when the server is full) its "
+                        "oldest idle one is closed first (default: %(default)s)")
     p.add_argument("--max-header-bytes", type=whole(1024), default=serve_settings.DEFAULT_MAX_HEADER_BYTES,
                    help="largest request head; larger gets 431 (default: %(default)s)")
     p.add_argument("--feedback", default=None, metavar="STORE.sqlite",
@@ -72,5 +75,5 @@ def run(args) -> int:
           log_level=args.log_level, model_workers=args.workers, model_batch=args.model_batch,
           timeout_body=args.timeout_body, timeout_headers=args.timeout_headers,
           timeout_keep_alive=args.timeout_keep_alive, limit_concurrency=args.limit_concurrency,
-          max_header_bytes=args.max_header_bytes)
+          max_header_bytes=args.max_header_bytes, max_client_connections=args.max_client_connections)
     return 0

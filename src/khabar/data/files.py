@@ -8,6 +8,8 @@ naming the file and the line, before `datasets` or pyarrow only say that a build
 from __future__ import annotations
 
 import json
+import os
+import re
 TYPE_CHECKING = False  # typing and pathlib are not imported at start-up (bench/startup.py)
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,8 +31,9 @@ def open_file(path: str, mode: str = "rb"):
     return opener(path, mode, encoding="utf-8-sig", newline="") if "t" in mode else opener(path, mode)
 
 
-def check_utf8(path: str) -> tuple[int, int]:
-    """Name the first line that is not UTF-8 (datasets would only say the build failed).
+def check_utf8(path: str, json_lines: bool = False) -> tuple[int, int]:
+    """Name the first line that is not UTF-8 (datasets would only say the build failed), and with
+    `json_lines` the first record nested too deep (`nesting_error`), in the same pass.
 
     Returns the number of non-blank lines and of blank lines at the end of the file.
     """
@@ -42,12 +45,78 @@ def check_utf8(path: str) -> tuple[int, int]:
                     line.decode("utf-8")
                 except UnicodeDecodeError:
                     raise KhabarError(f"{path}: line {number}: not valid UTF-8; {UTF8_FIX}") from None
+                error = nesting_error(line, path, number) if json_lines else None
+                if error:
+                    raise error
                 blank = not line.strip()
                 filled += not blank
                 trailing = trailing + 1 if blank else 0
     except (OSError, EOFError) as exc:
         raise KhabarError(f"{path}: cannot read ({reason(exc)}); check the file (a .gz must be gzip-compressed)") from None
     return filled, trailing
+
+
+MAX_JSON_DEPTH = 100  # a record nests 2-3 levels (a label list); pyarrow crashes near 10,000, Python stops at 1,000
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def check_json_nesting(path: str, lines: bool = True) -> None:
+    """Refuse a JSON or JSON-lines file whose arrays/objects nest deeper than `MAX_JSON_DEPTH`,
+    naming the line, before any parser sees it: pyarrow (under `datasets` and Ray Data) dies with a
+    segmentation fault on ~10,000 levels, and Python's json gives up at 1,000 with a traceback.
+
+    Every JSON reader of the data formats goes through here or through `check_utf8`'s pass with
+    `json_lines=True`. In JSON lines (`lines=True`) each line is a whole record (`nesting_error`);
+    a .json document (`lines=False`) carries the depth across lines, so a pretty-printed file is
+    measured too.
+    """
+    depth = 0
+    try:
+        with open_file(path) as fh:
+            for number, line in enumerate(fh, 1):
+                if lines:
+                    error = nesting_error(line, path, number)
+                    if error:
+                        raise error
+                    continue
+                if b"[" not in line and b"{" not in line and not depth:
+                    continue
+                depth = _deepest(line, depth)[1]
+                if depth > MAX_JSON_DEPTH:
+                    raise _too_deep(path, number)
+    except (OSError, EOFError) as exc:
+        raise KhabarError(f"{path}: cannot read ({reason(exc)}); check the file (a .gz must be gzip-compressed)") from None
+
+
+def nesting_error(line: bytes, path: str, number: int) -> Optional[KhabarError]:
+    """The error for a JSON-lines record nested deeper than `MAX_JSON_DEPTH`, else None. A line with
+    no more brackets than the limit (in text or not) is passed by two C-level counts."""
+    if line.count(b"[") + line.count(b"{") <= MAX_JSON_DEPTH:
+        return None
+    return _too_deep(path, number) if _deepest(line, 0)[0] > MAX_JSON_DEPTH else None
+
+
+def _deepest(line: bytes, depth: int) -> tuple[int, int]:
+    """(the deepest level reached on `line`, the level at its end), starting at `depth`; brackets
+    inside JSON strings do not count."""
+    structure = _JSON_STRING.sub(b"", line) if b'"' in line else line
+    if depth + structure.count(b"[") + structure.count(b"{") <= MAX_JSON_DEPTH:  # cannot pass the limit here
+        return depth, max(0, depth + structure.count(b"[") + structure.count(b"{")
+                          - structure.count(b"]") - structure.count(b"}"))
+    deepest = depth
+    for ch in _NOT_BRACKET.sub(b"", structure):
+        depth = depth + 1 if ch in b"[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            break
+    return deepest, depth
+
+
+def _too_deep(path: str, number: int) -> KhabarError:
+    return KhabarError(f"{path}: line {number}: JSON nested more than {MAX_JSON_DEPTH} levels deep (arrays or "
+                       "objects inside each other); a record's fields are text, numbers or a list of labels: "
+                       "flatten or remove the row")
 
 
 def json_line(line: str, path: str, number: int) -> dict:
@@ -63,6 +132,7 @@ def json_line(line: str, path: str, number: int) -> dict:
 
 def json_field(path: str) -> Optional[str]:
     """None for a JSON list of records; the key holding that list for {"data": [...]}."""
+    check_json_nesting(path, lines=False)
     try:
         with open_file(path, "rt") as fh:
             top = json.load(fh)
@@ -82,8 +152,21 @@ def txt_files(root: str) -> list[Path]:
     from pathlib import Path
 
     base = Path(root)
-    return sorted(p for p in base.rglob("*") if p.suffix.lower() == ".txt" and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(base).parts))
+    found = sorted(p for p in base.rglob("*") if p.suffix.lower() == ".txt" and p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(base).parts))
+    for p in found:
+        check_utf8_name(str(p))
+    return found
+
+
+def check_utf8_name(path: str) -> None:
+    """A file name becomes an id in JSON output: bytes that are not UTF-8 would make it invalid
+    JSON (or a traceback when written), so such a name is refused, shown with U+FFFD for the bytes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "replace")
+        raise KhabarError(f"{shown}: the file name is not UTF-8; rename it (e.g. convmv -f cp1256 -t utf-8)") from None
 
 
 def read_txt(path: Path) -> str:

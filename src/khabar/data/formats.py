@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 
 from ..errors import KhabarError
 from ..log import quiet_libraries
-from .files import UTF8_FIX, check_utf8, json_field, json_line, open_file, reason
+from .files import UTF8_FIX, check_utf8, json_field, json_line, nesting_error, open_file, reason
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ def read_table(path: str, fmt: str, wanted: list) -> tuple[list[str], dict[str, 
         raise KhabarError(f"{path}: empty file; expected a header row and data rows")
     trailing = 0
     if spec.text:
-        filled, trailing = check_utf8(path)
+        # JSON lines too deep for pyarrow (it crashes) are refused in the same pass
+        filled, trailing = check_utf8(path, json_lines=fmt == "jsonl")
         if filled <= spec.header:
             raise KhabarError(f"{path}: no data rows; add rows or remove the file from data.path")
     if not spec.header:
@@ -154,16 +155,40 @@ def _delimited(sep: str, quoting: int):
                   "skip_blank_lines": False, "sep": sep}
         if quoting == csv.QUOTE_NONE:
             kwargs["quoting"] = csv.QUOTE_NONE  # TSV has no quoting: a lone " in a headline is text
-        return Dataset.from_csv(path, keep_in_memory=True, cache_dir=cache, **kwargs)
+        ds = Dataset.from_csv(path, keep_in_memory=True, cache_dir=cache, **kwargs)
+        if quoting != csv.QUOTE_NONE:
+            check_open_quotes(path, ds.to_dict(), len(columns), sep)
+        return ds
 
     return open_dataset, header
 
 
+def check_open_quotes(path: str, data: dict, width: int, sep: str) -> None:
+    """Refuse a CSV cell that swallowed the rows after it: a quote left open makes every line up to
+    the next quote part of one field, and two articles silently become one. A quoted field may hold
+    line breaks; a line inside it that reads as a whole row (as many fields as the header, or more)
+    is taken as a sign of a quote left open, and the row is named."""
+    if width < 2:
+        return
+    for column, values in data.items():
+        for i, value in enumerate(values):
+            if not isinstance(value, str) or "\n" not in value:
+                continue
+            for line in value.split("\n")[1:]:
+                if line.count(sep) >= width - 1 and len(next(csv.reader([line], delimiter=sep), [])) >= width:
+                    raise KhabarError(f"{path}: row {i + 1}: column {column!r} holds a line break followed by what "
+                                      f"reads as a whole row ({line[:50]!r}); a quote left open? close or remove "
+                                      "the stray quote (a quote inside a field is written twice: \"\")")
+
+
 def _jsonl_peek(path: str) -> list[str]:
-    with open_file(path, "rt") as fh:
+    with open_file(path) as fh:
         for number, line in enumerate(fh, 1):
             if line.strip():
-                return list(json_line(line, path, number))
+                error = nesting_error(line, path, number)  # the rest is checked with check_utf8
+                if error:
+                    raise error
+                return list(json_line(line.decode("utf-8-sig"), path, number))
     return []
 
 

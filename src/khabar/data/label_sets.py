@@ -25,6 +25,11 @@ FALSE_CELLS = {"0", "0.0", "false", "no", ""}
 def check_label(raw: str, loc: str, cfg: DataConfig) -> str:
     if not raw:
         raise KhabarError(f"{loc}: missing label in column {cfg.label_column!r}; fill it or remove the row")
+    if raw[0] in "[{\"" or raw[-1] in "]}\"" or not raw.isprintable():
+        # a list or object that did not parse (`[`, `["a",`, `{"Sports": 1}`), or a line break: never a name
+        raise KhabarError(f"{loc}: label {raw[:60]!r} in column {cfg.label_column!r} looks like a broken list or object, "
+                          "or holds a control character; write a name such as Sports, a JSON list [\"Sports\", "
+                          "\"Finance\"] or Sports|Finance")
     label = cfg.label_map.get(raw, raw)
     if cfg.labels is not None and label not in cfg.labels:
         raise KhabarError(f"{loc}: label {label!r} is not one of data.labels ({', '.join(cfg.labels)}); fix the row, "
@@ -57,8 +62,10 @@ def _parts(value: Any, loc: str, cfg: DataConfig) -> list[str]:
     if isinstance(value, (list, tuple)):
         # label names, or whole numbers as some sets number their categories (as in a "1|3" string)
         items = [str(item) if isinstance(item, int) and not isinstance(item, bool) else item for item in value]
-        bad = next((item for item in items if not isinstance(item, str) or not item.strip()), None)
-        if bad is not None:
+        # a null, true or an object in the list: named below, not turned into a label "None" or "True"
+        bad = [item for item in items if not isinstance(item, str) or not item.strip()]
+        if bad:  # (a list, not next(..., None): a null item is what must be found)
+            bad = bad[0]
             raise KhabarError(f"{loc}: column {column!r} holds a list with {bad!r}; every label must be a non-empty "
                               "string, e.g. [\"Sports\", \"Finance\"]")
         return [item.strip() for item in items]

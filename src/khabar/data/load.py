@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import KhabarError
-from ..examples import TASKS, Example, Splits, needs_pair
+from ..examples import NOTHING_TO_READ, TASKS, Example, Splits, has_something_to_read, model_input, needs_pair
 from ..log import say
 from .columns import LABEL_SET_NAMES, guess_columns, no_pair_error
-from .files import read_txt, txt_files
+from .files import check_utf8_name, read_txt, txt_files
 from .formats import detect_format, extensions_text, format_of, peek_columns, read_table, stem
 from .hub import load_hub
 from .label_sets import check_label
@@ -166,16 +166,17 @@ def _load_folder(root: str, cfg: DataConfig, task: str) -> Located:
         if len(parts) < depth:
             raise KhabarError(f"{f}: not inside a label sub-folder; move it to {root}/<label>/{parts[-1]}")
         text = read_txt(f)
-        if not text:
+        if not has_something_to_read(text):  # the input rule (examples.model_input): empty or no letter
             if cfg.skip_empty:
                 skipped += 1
                 continue
-            raise KhabarError(f"{f}: empty text; fill or delete the file, or set data.skip_empty: true to skip such files")
+            what = "empty text" if not text else NOTHING_TO_READ
+            raise KhabarError(f"{f}: {what}; fill or delete the file, or set data.skip_empty: true to skip such files")
         label = check_label(parts[depth - 2], str(f), cfg)
         split = SPLIT_NAMES[parts[0].lower()] if by_split else None
         out.append((Example(Path(*parts).as_posix(), text, label, split=split), str(f)))
     if skipped:
-        say(f"skipped {skipped} empty texts in {root}")
+        say(f"skipped {skipped} empty texts (empty, or nothing to read: no letter) in {root}")
     return out
 
 
@@ -187,7 +188,7 @@ def _check_task(cfg: DataConfig, task: str, source: str) -> None:
 
 
 def _unlabeled_txt(path: Path, ex_id: str) -> Example:
+    check_utf8_name(str(path))
     text = read_txt(path)
-    if not text:
-        raise KhabarError(f"{path}: empty text; fill the file or remove it")
+    model_input("topic", text, where=str(path))  # the input rule: empty or nothing to read is refused
     return Example(ex_id, text)

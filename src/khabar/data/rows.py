@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..errors import KhabarError
-from ..examples import Example, needs_pair
+from ..examples import NOTHING_TO_READ, Example, has_something_to_read, needs_pair
 from ..log import say
 from .label_sets import check_label, label_set
 from .spec import DataConfig
@@ -50,15 +50,18 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
     skipped = 0
     for i in range(n):
         loc = f"{where}: row {i + first_row}"
-        text = cell(data[cfg.text_column][i], loc, cfg.text_column)
-        pair = cell(pairs[i], loc, cfg.pair_column) if needs_pair(task) else None
-        if not text or (needs_pair(task) and not pair):
+        text = cell(data[cfg.text_column][i], loc, cfg.text_column, numbers=False)
+        pair = cell(pairs[i], loc, cfg.pair_column, numbers=False) if needs_pair(task) else None
+        unreadable = [(col, part) for col, part in ((cfg.text_column, text), (cfg.pair_column, pair))
+                      if (col == cfg.text_column or needs_pair(task)) and not has_something_to_read(part)]
+        if unreadable:  # the input rule (examples.model_input), named by row: empty or no letter
             if cfg.skip_empty and labeled:
                 skipped += 1
                 continue
-            col = cfg.text_column if not text else cfg.pair_column
+            col, part = unreadable[0]
+            what = "empty text" if not part else NOTHING_TO_READ
             fix = ", or set data.skip_empty: true to skip such rows" if labeled else ""
-            raise KhabarError(f"{loc}: empty text in column {col!r}; fill it or remove the row{fix}")
+            raise KhabarError(f"{loc}: {what} in column {col!r}; fill it or remove the row{fix}")
         label, label_names = None, None
         if labeled and multi_label:
             label_names = label_set(data, i, loc, cfg)
@@ -69,7 +72,7 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
         source = (cell(sources[i], loc, cfg.source_column) if sources is not None else "") or None
         out.append((Example(ex_id, text, label, pair, source, split, label_names), loc))
     if skipped:
-        say(f"skipped {skipped} empty texts in {where}")
+        say(f"skipped {skipped} empty texts (empty, or nothing to read: no letter) in {where}")
     return out
 
 
@@ -83,11 +86,21 @@ def unique_ids(located: Located) -> list[Example]:
     return [ex for ex, _ in located]
 
 
-def cell(value: Any, loc: str, column: Optional[str]) -> str:
+def cell(value: Any, loc: str, column: Optional[str], numbers: bool = True) -> str:
+    """A cell as text: strings as they are; whole numbers (an id, a numbered class) as their digits
+    when `numbers`; anything else (true/false, a fraction, a number in a text column, a list) is
+    refused naming the row and column rather than silently turned into text."""
     if value is None:
         return ""
-    if isinstance(value, (str, int, float)):
-        return str(value).strip()
+    if isinstance(value, str):
+        return value.strip()
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (bool, int, float)):
+        shown = "true/false" if isinstance(value, bool) else "a number"
+        expected = "text or a whole number" if numbers else "text"
+        raise KhabarError(f"{loc}: column {column!r} holds {shown} ({value!r}), expected {expected}; quote it in the "
+                          "file if it is meant as text")
     hint = (" (a list of labels is multi-label data: set multi_label: true in a config)"
             if isinstance(value, (list, tuple)) else "")
     raise KhabarError(f"{loc}: column {column!r} holds {type(value).__name__}, expected text{hint}; fix the row")

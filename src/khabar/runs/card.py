@@ -23,9 +23,12 @@ single-label ones and the abstain section.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import json
 import os
+import shlex
 from typing import Any, Mapping
 
 import yaml
@@ -35,7 +38,8 @@ from ..models.manifest import MANIFEST, MULTI_LABEL, file_digest, read_manifest,
 from ..models.metrics import card_metrics, metrics_for
 from ..models.scheme import OneLabel
 from .card_parts import data_name, part_of
-from .run_dir import read_mapping
+from . import markdown
+from .run_dir import read_mapping, staged_file
 
 CARD = "README.md"
 TASK_TAGS = {"topic": "topic-classification", "stance": "stance-detection"}
@@ -103,6 +107,10 @@ def _eval_results(metrics, config, datasets, task, scheme) -> list:
 
 
 def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
+    raw_labels = [str(lab) for lab in manifest.get("labels") or []]  # for the shell line, quoted there
+    # every string from the data or the config (labels, sources, paths) escaped for Markdown and HTML
+    name, manifest, metrics, config, provenance, card_cfg = markdown.escaped(
+        (name, manifest, metrics, config, provenance, card_cfg))
     task, kind = manifest.get("task", ""), manifest.get("kind", "")
     labels = list(manifest.get("labels") or [])
     evaluated = _evaluated(metrics, config)
@@ -110,7 +118,7 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
     lines = [f"# {name}", "", card_cfg.get("description") or part.what(kind, task, len(labels), manifest.get("khabar_version", "")), ""]
     if card_cfg.get("description"):
         lines += part.after_description()
-    lines += ["## Labels", "", ", ".join(f"`{lab}`" for lab in labels), ""]
+    lines += ["## Labels", "", ", ".join(markdown.code(lab) for lab in raw_labels), ""]
     if task == "stance":
         lines += ["Input: a claim and a text (article or headline); the label says how the text stands to the claim.", ""]
     lines += _data_lines(manifest, metrics, config, provenance)
@@ -131,9 +139,22 @@ def _body(name, manifest, metrics, config, provenance, card_cfg) -> str:
     lines.append("")
     lines += ["## How to use", "", "```sh",
               'khabar predict MODEL_DIR --text "..."' + (' --pair "..."' if task == "stance" else ""),
-              part.example(labels), "khabar serve MODEL_DIR", "```", "",
+              _quoted_example(part.example(raw_labels), raw_labels), "khabar serve MODEL_DIR", "```", "",
               f"Regenerate this card with `khabar card RUN`; `{MANIFEST}` lists it with its SHA-256.", ""]
     return "\n".join(lines)
+
+
+def _quoted_example(example: str, labels: list[str]) -> str:
+    """The card's example command with its --labels value quoted for the shell (shlex), so that
+    pasting it runs nothing a label says; a placeholder when a label could close the code block or
+    break the line (a backtick, a control character)."""
+    head, flag, _ = example.partition("--labels ")
+    if not flag:
+        return example
+    joined = ",".join(labels[:3])
+    if any(ch == "`" or not ch.isprintable() for ch in joined):
+        return head + flag + "LABEL_A,LABEL_B"
+    return head + flag + shlex.quote(joined)
 
 
 def _data_lines(manifest, metrics, config, provenance) -> list[str]:
@@ -226,17 +247,17 @@ def regenerate(path: str) -> str:
         metrics = {f"{split}.{k}": v for split, fig in (manifest.metrics or {}).items() if isinstance(fig, dict)
                    for k, v in fig.items()}
     text = card_text(manifest.to_dict(), metrics, config, provenance)
-    tmp = os.path.join(model_dir, f".{CARD}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    size, sha = file_digest(tmp)
-    if files is not None:
-        manifest.files = {**files, CARD: {"size": size, "sha256": sha}}
-        tmp_manifest = os.path.join(model_dir, f".{MANIFEST}.tmp")
-        with open(tmp_manifest, "w", encoding="utf-8") as fh:
-            json.dump(manifest.to_dict(), fh, ensure_ascii=False, indent=2, sort_keys=True)
-        os.replace(tmp, card_path)
-        os.replace(tmp_manifest, os.path.join(model_dir, MANIFEST))
-    else:
-        os.replace(tmp, card_path)
+    data = text.encode("utf-8")
+    # both files staged (written whole under temporary names, renamed when complete) and flushed
+    # before either is renamed: a write that fails (disk full, file-size limit, read-only) leaves
+    # the old card and manifest, and no temporary file
+    with contextlib.ExitStack() as stack:
+        card_fh = stack.enter_context(staged_file(card_path, "card"))
+        card_fh.write(text)
+        card_fh.flush()
+        if files is not None:
+            manifest.files = {**files, CARD: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}}
+            manifest_fh = stack.enter_context(staged_file(os.path.join(model_dir, MANIFEST), "card"))
+            json.dump(manifest.to_dict(), manifest_fh, ensure_ascii=False, indent=2, sort_keys=True)
+            manifest_fh.flush()
     return card_path

@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from ..models.metrics import LABEL_SET, ONE_LABEL, metrics_for
+from . import markdown
 from ..models.scheme import scheme_of_result
 
 
@@ -179,7 +180,9 @@ def unknown_lines(result: dict) -> list[str]:
 
 
 def report_markdown(title: str, sections: list[tuple[str, dict]], texts: Mapping[str, str], examples_shown: int = 8) -> str:
-    """A readable report: headline figures, per-class table, worst confusions, misclassified examples."""
+    """A readable report: headline figures, per-class table, worst confusions, misclassified examples.
+    Every string from the data (labels, sources, ids, texts) is escaped for Markdown and HTML first."""
+    title, sections, texts = markdown.escaped((title, sections, dict(texts)))
     lines = [f"# {title}", ""]
     for name, result in sections:
         lines += [f"## {name}", ""]

@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,7 +24,8 @@ from typing import Iterator, Mapping, Sequence
 
 import yaml
 
-from ..errors import KhabarError
+from .. import safe_yaml
+from ..errors import KhabarError, write_failure
 from ..examples import Example
 
 INCOMPLETE = ".incomplete"
@@ -40,6 +42,12 @@ def check_writable(path: str, what: str, folder: bool = True) -> None:
         raise KhabarError(f"{what} {path}: exists and is not a folder; choose another path")
     if not folder and os.path.isdir(path):
         raise KhabarError(f"{what} {path}: is a folder; give the path of a file to write")
+    if not folder:
+        path = os.path.realpath(path)  # a symlink is written through: its target's folder counts
+        if is_stream(path):  # a device or named pipe is written in place, never replaced
+            if not os.access(path, os.W_OK):
+                raise KhabarError(f"{what} {path}: cannot write to it (permission denied); choose a writable path")
+            return
     probe = os.path.abspath(path if folder else os.path.dirname(os.path.abspath(path)))
     while not os.path.exists(probe):
         probe = os.path.dirname(probe)
@@ -50,6 +58,37 @@ def check_writable(path: str, what: str, folder: bool = True) -> None:
             pass
     except OSError as exc:
         raise KhabarError(f"{what} {path}: cannot write in {probe} ({exc.strerror}); choose a writable folder") from None
+
+
+def is_stream(path: str) -> bool:
+    """Whether `path` exists and is neither a regular file nor a folder: a device such as /dev/null,
+    a named pipe or a socket. Output is streamed into it; replacing it would break it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where /proc tells it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def follow_umask(path: str, folder: bool = False) -> None:
+    """Give a file or folder made by `tempfile` (0600 / 0700, private) the mode a plain `open` or
+    `mkdir` would have given it: 0666 / 0777 less the umask, so that a teammate or a separate
+    serving user can read results when the umask says they may."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~umask())
 
 
 def new_run_dir(parent: str) -> str:
@@ -96,10 +135,16 @@ def staged(final: str) -> Iterator[str]:
     try:
         os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.normpath(final))}.", suffix=INCOMPLETE, dir=parent)
+        follow_umask(tmp, folder=True)
     except OSError as exc:
         raise KhabarError(f"{parent}: cannot write here ({exc.strerror}); choose a writable folder") from None
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:  # disk full, file-size limit, read-only: nothing of it reaches `final`
+            if write_failure(exc) is None:
+                raise  # not a write the user can fix: a bug, with its traceback
+            raise KhabarError(f"{final}: cannot write ({write_error(exc)}); nothing was written") from None
         if os.path.isdir(final) and not os.path.islink(final) and not os.listdir(final):
             try:
                 os.rename(tmp, final)  # onto an empty folder (a reserved run name): one rename on POSIX
@@ -126,22 +171,43 @@ def staged(final: str) -> Iterator[str]:
 @contextmanager
 def staged_file(path: str, what: str = "--output"):
     """A text file written under a temporary name beside `path` and renamed when complete: a
-    failure leaves nothing (and never a half-written `path`)."""
-    folder = os.path.dirname(os.path.abspath(path))
+    failure leaves nothing (and never a half-written `path`).
+
+    A symlink is written through (its target replaced, the link kept); a device or named pipe
+    (`is_stream`: /dev/null, a FIFO) is written to in place as a stream, never replaced. A new
+    file gets the mode `open` would give it (the umask), a replaced one keeps its mode.
+    """
+    target = os.path.realpath(path)
+    if is_stream(target):
+        try:
+            with open(target, "w", encoding="utf-8", newline="") as fh:
+                yield fh
+        except OSError as exc:
+            raise KhabarError(f"{what} {path}: cannot write ({write_error(exc)})") from None
+        return
+    folder = os.path.dirname(target)
     try:
         os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=INCOMPLETE, dir=folder)
+        mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.isfile(target) else 0o666 & ~umask()
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=INCOMPLETE, dir=folder)
     except OSError as exc:
-        raise KhabarError(f"{what} {path}: cannot write ({exc.strerror}); choose a writable path") from None
+        raise KhabarError(f"{what} {path}: cannot write ({write_error(exc)}); choose a writable path") from None
     try:
         with open(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except OSError as exc:
-        raise KhabarError(f"{what} {path}: cannot write ({exc.strerror}); choose a writable path") from None
+        raise KhabarError(f"{what} {path}: cannot write ({write_error(exc)}); nothing was written") from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def write_error(exc: OSError) -> str:
+    """What an OSError of a write says, in a few words: "No space left on device", "File too
+    large" (the file-size limit), "Read-only file system", "Permission denied"."""
+    return exc.strerror or type(exc).__name__
 
 
 def safe_name(name: str) -> str:
@@ -157,8 +223,8 @@ def read_mapping(path: str) -> dict:
         return {}
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) if path.endswith((".yaml", ".yml")) else json.load(fh)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+            data = safe_yaml.load(fh, path) if path.endswith((".yaml", ".yml")) else json.load(fh)
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
         raise KhabarError(f"{path}: cannot read ({' '.join(str(exc).split())[:120]}); restore the file or re-train") from None
     if not isinstance(data, dict):
         raise KhabarError(f"{path}: holds no mapping of keys; restore the file or re-train")

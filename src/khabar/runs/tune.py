@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
-import socket
 import time
 import warnings
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from .run_dir import check_writable, staged_file
 from . import tracking
 from .search_space import Dimension, parse_tune, trial_raw
 from .train import RunResult, fit_from_config, train
+from .tune_storage import open_study, spent, trial_seeded_sampler, worker_name
 
 STUDY_FILE = "study.journal"
 
@@ -68,22 +68,21 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
     os.makedirs(folder, exist_ok=True)
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # khabar prints one line per trial itself
-    study = optuna.create_study(
-        storage=_storage(storage, folder), study_name=study_name or base.name, direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=spec.seed if spec.seed is not None else base.train.seed),
-        pruner=optuna.pruners.MedianPruner(), load_if_exists=True,
-    )
+    # seeded per trial number (unique across workers): two workers never propose the same trials
+    study = open_study(storage, os.path.join(folder, STUDY_FILE), study_name=study_name or base.name,
+                       direction="maximize", pruner=optuna.pruners.MedianPruner(),
+                       sampler=trial_seeded_sampler(spec.seed if spec.seed is not None else base.train.seed))
     _check_same_search(study, metric, dims)
 
     data_searched = any(d.key.startswith("data.") for d in dims)
     fixed_splits = None if data_searched else _without_test(load_splits(base.data, base.task, base.train.seed, base.source, base.multi_label))
 
-    objective = _objective(raw, path, dims, spec, metric, fixed_splits)
+    fitted = _objective(raw, path, dims, spec, metric, fixed_splits)
 
     uri, experiment = base.tracking.uri, base.tracking.experiment or base.name
     with tracking.tracked(uri, experiment, f"tune {base.name}", f"{path}: tracking.uri",
                           {"khabar.command": "tune", "khabar.task": base.task, "khabar.kind": base.model_kind}) as tracker:
-        result = _run_study(study, objective, base, raw, path, dims, metric, budget, timeout, spec, jobs, folder,
+        result = _run_study(study, fitted, base, raw, path, dims, metric, budget, timeout, spec, jobs, folder,
                             final, tracker)
         if tracker is not None:
             tracker.log_config(base.to_dict())
@@ -93,16 +92,26 @@ def tune(path: str, overrides: list[str] | None = None, *, trials: int | None = 
     return result
 
 
-def _run_study(study, objective, base, raw, path, dims, metric, budget, timeout, spec, jobs, folder, final, tracker):
+def _run_study(study, fitted, base, raw, path, dims, metric, budget, timeout, spec, jobs, folder, final, tracker):
     import optuna
+
+    def objective(trial) -> float:
+        trial.set_user_attr("worker", worker_name())
+        if spent(study) > budget:  # other workers spent the budget since this one last looked
+            study.stop()
+            trial.set_user_attr("reason", "not run: the study's trial budget was spent by other workers")
+            raise optuna.TrialPruned()
+        return fitted(trial)
 
     done = _finished(study)
     if done < budget:
         say(f"tune {base.name}: {done} of {budget} trials done; {metric} on dev; study in {folder}")
         # the budget of the whole study, every worker counted; a trial left running by a killed
         # process stays "running" in the table and does not count
-        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
-        stop = optuna.study.MaxTrialsCallback(budget, states=finished)
+        def stop(study, trial) -> None:  # finished and running trials of every live worker count
+            if spent(study) >= budget:
+                study.stop()
+
         study.optimize(objective, n_trials=budget - done, timeout=timeout if timeout is not None else spec.timeout,
                        n_jobs=jobs, catch=(Exception,), callbacks=[stop, _report(budget, metric, tracker)],
                        show_progress_bar=bars_on())
@@ -141,7 +150,6 @@ def _objective(raw: dict, path: str, dims: list[Dimension], spec, metric: str, f
 
     def objective(trial) -> float:
         params = {d.key: d.suggest(trial) for d in dims}
-        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         try:
             config = config_from_dict(trial_raw(raw, params, path), path)
             splits = fixed_splits or _without_test(load_splits(config.data, config.task, config.train.seed, config.source, config.multi_label))
@@ -181,22 +189,6 @@ def _pruner(trial, metric: str):
             raise optuna.TrialPruned(f"dev {metric} {figures[metric]:.4f} at epoch {epoch:g} is below the median")
 
     return on_dev
-
-
-#: Seconds after which a journal lock left by a killed process is taken over. Optuna's default
-#: (30 s) made every resume after a kill wait that long; a write holds the lock for milliseconds.
-LOCK_GRACE_SECONDS = 5
-
-
-def _storage(url: str | None, folder: str):
-    """A journal file (default, or a path) shared safely by processes; else an Optuna storage URL."""
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
-
-    if url is None or "://" not in url:
-        path = url or os.path.join(folder, STUDY_FILE)
-        return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileSymlinkLock(path, LOCK_GRACE_SECONDS)))
-    return url
 
 
 def _check_same_search(study, metric: str, dims: list[Dimension]) -> None:

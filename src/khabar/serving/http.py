@@ -89,7 +89,7 @@ from .http_schema import INPUT_FIELDS, ErrorResponse, PredictRequest, PredictRes
 from .explain import explain_inputs
 from .predict import load_for_prediction
 from .settings import (
-    DEFAULT_LIMIT_CONCURRENCY, DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_LIMIT_CONCURRENCY, DEFAULT_MAX_BATCH, DEFAULT_MAX_CLIENT_CONNECTIONS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_WAIT_MS, DEFAULT_MODEL_BATCH, DEFAULT_MODEL_WORKERS, DEFAULT_TIMEOUT_BODY,
     DEFAULT_TIMEOUT_HEADERS, DEFAULT_TIMEOUT_KEEP_ALIVE, check_limits,
 )
@@ -156,15 +156,20 @@ def _normalizer(model: Model, manifest: Manifest) -> Callable[[str], str]:
     return config.build() if config is not None else (lambda text: text)
 
 
-def _check_text(where: str, what: str, text: str, normalize: Callable[[str], str]) -> None:
-    """A 422 naming `where` unless `text` (already within the length limit and not blank, see
-    `_inputs`) is something the model can read: valid Unicode with something left to read after
-    the model's normalization."""
+def _check_unicode(where: str, text) -> None:
+    """A 422 naming `where` when a string holds a lone surrogate (JSON allows "\\ud800"): not text."""
+    if not isinstance(text, str):
+        return  # model_input names it
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise Reject(422, f"{where}: character {exc.start + 1} is a lone surrogate (U+{ord(text[exc.start]):04X}), "
                            "which is not text; send valid Unicode") from None
+
+
+def _check_text(where: str, what: str, text: str, normalize: Callable[[str], str]) -> None:
+    """A 422 naming `where` unless `text` (valid Unicode with a letter, within the length limit,
+    see `_inputs`) has something left to read after the model's normalization."""
     if not _readable().search(normalize(text)):
         raise Reject(422, f"{where}: nothing to read in the {what} after the model's normalization (only spaces, "
                            "invisible characters such as U+200B, or diacritics); give the text to label")
@@ -203,8 +208,10 @@ def _inputs(req: PredictRequest, task: str, max_batch: int, max_chars: int,
         for (where, _), part in zip(fields, parts):
             if len(part) > max_chars:
                 raise Reject(422, f"{where}: longer than {max_chars} characters; shorten it or split the article")
-        try:  # the one input rule: a string, not blank
-            model_input(task, *parts, where=name or "body")
+        for (where, _), part in zip(fields, parts):
+            _check_unicode(where, part)
+        try:  # the one input rule: a string with something to read
+            model_input(task, *parts, where=name or "body", part_where=tuple(where for where, _ in fields))
         except KhabarError as exc:
             raise Reject(422, str(exc)) from None
         for (where, what), part in zip(fields, parts):
@@ -472,8 +479,9 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
           model_batch: int = DEFAULT_MODEL_BATCH, timeout_body: float = DEFAULT_TIMEOUT_BODY,
           timeout_headers: float = DEFAULT_TIMEOUT_HEADERS, timeout_keep_alive: float = DEFAULT_TIMEOUT_KEEP_ALIVE,
           limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY, max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
-          min_confidence: Optional[float] = None, labels: Optional[list[str]] = None,
-          max_explain: int = DEFAULT_MAX_EXPLAIN, feedback: Optional[str] = None) -> None:
+          max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS, min_confidence: Optional[float] = None,
+          labels: Optional[list[str]] = None, max_explain: int = DEFAULT_MAX_EXPLAIN,
+          feedback: Optional[str] = None) -> None:
     """Load `model_dir` and serve it until interrupted. Binds to the loopback address by default:
     exposing a model to a network is a decision to make explicitly with `host`. `port` 0 takes a
     free port (uvicorn's start-up line names it).
@@ -490,7 +498,8 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
     `_headers_deadline`: uvicorn has none); `timeout_body` seconds to send its body (408);
     `timeout_keep_alive` seconds an idle connection stays open between requests; at most
     `limit_concurrency` connections and requests at once, past which uvicorn answers 503 (the
-    server is full; not a verdict on the request).
+    server is full; not a verdict on the request), at most `max_client_connections` of them from
+    one address, idle ones closed first to make room (see `http_limits.headers_deadline`).
 
     `min_confidence`, `labels` and `max_explain`: the defaults of requests (see `create_app`);
     `feedback`: the SQLite store of corrections made on the page (see `create_app`).
@@ -501,7 +510,8 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
     except ImportError:
         raise KhabarError("khabar serve needs uvicorn: pip install 'khabar[serve]'") from None
     check_limits(timeout_headers=timeout_headers, timeout_keep_alive=timeout_keep_alive,
-                 limit_concurrency=limit_concurrency, max_header_bytes=max_header_bytes)
+                 limit_concurrency=limit_concurrency, max_header_bytes=max_header_bytes,
+                 max_client_connections=max_client_connections)
     if threads is not None:
         check_limits(threads=threads)
     app = create_app(model_dir, max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
@@ -512,7 +522,7 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
         spare = max(1, (os.cpu_count() or 1) - 1)
         sys.modules["torch"].set_num_threads(threads or max(1, spare // model_workers))
     uvicorn.run(app, host=host, port=port, log_level=log_level,
-                http=headers_deadline(AutoHTTPProtocol, timeout_headers, max_header_bytes),
+                http=headers_deadline(AutoHTTPProtocol, timeout_headers, max_header_bytes, max_client_connections),
                 timeout_keep_alive=timeout_keep_alive, limit_concurrency=limit_concurrency,
                 # h11's own bound (when httptools is missing) is a backstop behind khabar's, which answers in JSON
                 h11_max_incomplete_event_size=2 * max_header_bytes)

@@ -13,8 +13,9 @@ import logging
 log = logging.getLogger("uvicorn.error")
 
 
-def headers_deadline(base: type, timeout: float, max_bytes: int) -> type:
-    """uvicorn's HTTP protocol class `base`, with the deadline for headers that uvicorn lacks.
+def headers_deadline(base: type, timeout: float, max_bytes: int, max_per_client: int | None = None) -> type:
+    """uvicorn's HTTP protocol class `base`, with the deadline for headers that uvicorn lacks, and
+    room kept for every client.
 
     uvicorn (0.54) times out only idle kept-alive connections between requests: a client that
     connects and sends nothing, or sends half a header line and stops, holds its connection (and a
@@ -23,13 +24,56 @@ def headers_deadline(base: type, timeout: float, max_bytes: int) -> type:
     same connection, and hold at most `max_bytes` bytes (httptools has no bound of its own). Past
     either, the connection is closed: after a 408 or 431 in the usual JSON shape if part of a
     request had arrived, silently if nothing had. The request body has its own deadline, in the app.
+
+    Room for everyone (`_make_room`): one address may hold at most `max_per_client` connections,
+    and the server keeps one slot of uvicorn's `limit_concurrency` free for a newcomer. Past either,
+    the oldest *idle* connection (waiting for a request's headers: a slow client's, or a kept-alive
+    one between requests) is closed first, of that address, else of the address holding most; a
+    connection whose request is being served is never cut. Without this one slow client opening
+    140 silent connections made uvicorn answer 503 to everyone until the headers deadline passed.
+    When an address is at its limit with every connection busy, its new connection is closed.
     """
 
     class _HeadersDeadline(base):
         def connection_made(self, transport) -> None:
             self._headers_timer, self._headers_cycle, self._headers_bytes = None, None, 0
             super().connection_made(transport)
+            self._opened_at = self.loop.time()
             self._arm_headers_deadline()
+            self._make_room()
+
+        def _idle(self) -> bool:
+            return (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing()
+
+        def _make_room(self) -> None:
+            address = self.client[0] if self.client else None
+            others = [c for c in list(self.connections) if c is not self and isinstance(c, _HeadersDeadline)]
+            mine = [c for c in others if (c.client[0] if c.client else None) == address]
+            if max_per_client is not None and len(mine) + 1 > max_per_client:
+                if not self._shed(mine):
+                    log.warning("client %s: over %d connections, all busy; new connection closed", address,
+                                max_per_client)
+                    self.transport.close()
+                    return
+            limit = self.limit_concurrency
+            if limit is not None and len(self.connections) >= limit:  # keep a slot free for the next one
+                per_address: dict = {}
+                for c in others:
+                    per_address.setdefault(c.client[0] if c.client else None, []).append(c)
+                for group in sorted(per_address.values(), key=len, reverse=True):
+                    if self._shed(group):
+                        break
+
+        def _shed(self, group: list) -> bool:
+            """Close the oldest idle connection of `group`; whether there was one."""
+            idle = [c for c in group if c._idle()]
+            if not idle:
+                return False
+            oldest = min(idle, key=lambda c: c._opened_at)
+            log.warning("client %s: idle connection closed to make room", oldest.client[0] if oldest.client else "?")
+            oldest._cancel_headers_deadline()
+            oldest.transport.close()
+            return True
 
         def connection_lost(self, exc) -> None:
             self._cancel_headers_deadline()

@@ -14,12 +14,14 @@ import importlib.util
 import os
 import re
 import shutil
+import socket
 import sys
 import time
 from typing import Optional, Sequence, Union
 
 import numpy as np
 
+from ..data.files import check_json_nesting
 from ..data.formats import FORMATS, format_of, peek_columns
 from ..errors import KhabarError
 from ..examples import model_input, needs_pair
@@ -100,6 +102,29 @@ class _Labeler:
                            self.model.scheme.fields)
 
 
+#: Seconds to wait for a Ray head's port to accept a connection before giving up (one line).
+CONNECT_TIMEOUT = 10.0
+
+
+def check_reachable(address: Optional[str], timeout: float = CONNECT_TIMEOUT) -> None:
+    """Refuse, within `timeout` seconds, a cluster address whose port does not answer: Ray's own
+    client retries with growing waits and its GCS client waits a minute or more per try, so an
+    unreachable `--address` looked like a hang. "auto", "local" and None start or find a local Ray."""
+    if not address or address in ("auto", "local"):
+        return
+    hostport = address.split("://", 1)[-1].split("/", 1)[0]
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit():
+        raise KhabarError(f"--address {address}: expected host:port, ray://host:port or auto")
+    host = host.strip("[]")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, (socket.timeout, TimeoutError)) else (exc.strerror or str(exc))
+        raise KhabarError(f"--address {address}: cannot reach the Ray cluster ({reason} after at most "
+                          f"{timeout:g} s); start it (ray start --head) or check the address") from None
+
+
 def ray_reader(path: str) -> str:
     """The Ray Data reader for a file, from the format registry. Ray picks files by extension, so
     only each format's own one is accepted (.parquet, .jsonl, .json, the JSON ones gzipped too;
@@ -132,6 +157,8 @@ def _expand(input_paths: Union[str, Sequence[str]]) -> dict[str, list[str]]:
             files = [path]
         for f in files:
             groups[ray_reader(f)].append(f)
+            if ray_reader(f) == "json" and "://" not in f:
+                check_json_nesting(f)  # pyarrow's reader crashes the worker on deep nesting
     return groups
 
 
@@ -181,7 +208,12 @@ def predict_with_ray(
     ray = _import_ray()
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, include_dashboard=False, log_to_driver=progress, configure_logging=progress)
+        check_reachable(address)
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=progress, configure_logging=progress)
+        except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
+            raise KhabarError(f"--address {address}: cannot join the Ray cluster ({' '.join(str(exc).split())[:160]}); "
+                              "start it (ray start --head) or check the address") from None
     start = time.perf_counter()
     try:
         _label(ray, groups, partial, labeler, batch_size, num_workers, progress)

@@ -37,6 +37,10 @@ DEFAULT_TIMEOUT_KEEP_ALIVE = 5.0
 # Connections and requests in flight at once (uvicorn's limit_concurrency); past it new requests get
 # 503 at once instead of queueing. Each may hold up to max_body_bytes while its body is read.
 DEFAULT_LIMIT_CONCURRENCY = 128
+# Connections one client address may hold at once; past it (and when the server is full) its oldest
+# idle connection is closed first (see http_limits.headers_deadline). Half the server: one slow
+# client cannot starve the others, and 50 busy clients behind one address (a proxy) still fit.
+DEFAULT_MAX_CLIENT_CONNECTIONS = 64
 # Bytes of a request line and headers: past it, 431 and the connection is closed (uvicorn passes it
 # to h11 as h11_max_incomplete_event_size; httptools has no limit of its own, so khabar counts).
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
