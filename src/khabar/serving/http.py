@@ -257,11 +257,7 @@ def create_app(
     check_probability(min_confidence, "--min-confidence")
     model, manifest, card_path = _load(model_dir_or_model, device)
     check_request(model, min_confidence, labels)  # a server default it cannot honour: at start
-    store = None
-    if feedback is not None:
-        from .feedback_store import FeedbackStore
-
-        store = FeedbackStore(feedback)  # a bad path fails at start, before a port is bound
+    store = _open_feedback_store(feedback)  # a bad path fails at start, before a port is bound
     _readable()  # built now rather than on the first request
     # Without micro-batching the same workers still run the calls, one request each: the model is
     # never called from dozens of threads at once, which on a small machine only adds contention.
@@ -271,29 +267,58 @@ def create_app(
                      timeout_body, max_explain, _explain_refusal(model, max_explain), check_labels(model, labels),
                      model.scheme.threshold(min_confidence))
 
+    app = FastAPI(title="khabar", version=manifest.khabar_version, lifespan=_closing_on_shutdown(server),
+                  description=f"Arabic news {model.task} classification with a {manifest.kind} model "
+                              f"({len(model.labels_)} labels: {', '.join(model.labels_)}).")
+    app.state.model, app.state.batcher = model, batcher
+    _add_error_handlers(app)
+    _add_predict_route(app, server)
+    _add_info_routes(app, model, manifest, _read_card(card_path), feedback=store is not None)
+    if store is not None:
+        _add_feedback_route(app, store, model, manifest, card_path, max_text_chars, max_body_bytes, timeout_body)
+    return app
+
+
+def _closing_on_shutdown(server: "_Server"):
+    """The app's lifespan: nothing at start (the model is loaded before the app exists), the
+    server's batcher and worker pool closed at shutdown."""
     @asynccontextmanager
     async def lifespan(app):
         yield
         await server.close()
 
-    app = FastAPI(title="khabar", version=manifest.khabar_version, lifespan=lifespan,
-                  description=f"Arabic news {model.task} classification with a {manifest.kind} model "
-                              f"({len(model.labels_)} labels: {', '.join(model.labels_)}).")
-    app.state.model, app.state.batcher = model, batcher
-    _add_error_handlers(app)
+    return lifespan
+
+
+def _open_feedback_store(feedback: Optional[str]):
+    """The store of editors' corrections at the SQLite file `feedback`, or None without one.
+    Imported only when asked for, so a server without feedback never loads it."""
+    if feedback is None:
+        return None
+    from .feedback_store import FeedbackStore
+
+    return FeedbackStore(feedback)
+
+
+def _add_predict_route(app: FastAPI, server: "_Server") -> None:
+    """POST /predict, documented with its error answers and the request schema (the handler reads
+    the body itself, to bound its size and time, so FastAPI cannot infer the schema)."""
     app.post("/predict", response_model=PredictResponse, responses={
         400: {"model": ErrorResponse}, 408: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
         415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
         openapi_extra={"requestBody": {"required": True, "content": {
             "application/json": {"schema": PredictRequest.model_json_schema()}}}})(server.predict)
-    _add_info_routes(app, model, manifest, _read_card(card_path), feedback=store is not None)
-    if store is not None:
-        from .feedback import add_feedback_route
 
-        version = model_version(os.path.dirname(card_path)) if card_path else manifest.data_fingerprint or "in memory"
-        add_feedback_route(app, store, model.task, list(model.labels_), version, max_text_chars,
-                           lambda request: read_body(request, max_body_bytes, timeout_body), _error)
-    return app
+
+def _add_feedback_route(app: FastAPI, store, model: Model, manifest: Manifest, card_path: Optional[str],
+                        max_text_chars: int, max_body_bytes: int, timeout_body: float) -> None:
+    """POST /feedback into `store`, each correction tagged with the version of the model served
+    (its directory's, else its data fingerprint), bodies read under the same bounds as /predict."""
+    from .feedback import add_feedback_route
+
+    version = model_version(os.path.dirname(card_path)) if card_path else manifest.data_fingerprint or "in memory"
+    add_feedback_route(app, store, model.task, list(model.labels_), version, max_text_chars,
+                       lambda request: read_body(request, max_body_bytes, timeout_body), _error)
 
 
 def _load(model_dir_or_model: Union[str, os.PathLike, Model], device: str) -> tuple[Model, Manifest, Optional[str]]:
