@@ -206,14 +206,7 @@ def predict_with_ray(
                    id_column=id_column, top_k=top_k, device=device, min_confidence=min_confidence, labels=labels)
 
     ray = _import_ray()
-    started = not ray.is_initialized()
-    if started:
-        check_reachable(address)
-        try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=progress, configure_logging=progress)
-        except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
-            raise KhabarError(f"--address {address}: cannot join the Ray cluster ({' '.join(str(exc).split())[:160]}); "
-                              "start it (ray start --head) or check the address") from None
+    started = _start_ray(ray, address, progress)
     start = time.perf_counter()
     try:
         _label(ray, groups, partial, labeler, batch_size, num_workers, progress)
@@ -227,6 +220,20 @@ def predict_with_ray(
         if started:
             ray.shutdown()
     return {"output_dir": output_dir, "seconds": time.perf_counter() - start, **_summary(output_dir, remote)}
+
+
+def _start_ray(ray, address: Optional[str], progress: bool) -> bool:
+    """Start or join Ray unless this process already did; whether it was started here (and so must
+    be shut down by the caller). A cluster that cannot be joined is one line naming `address`."""
+    if ray.is_initialized():
+        return False
+    check_reachable(address)
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=progress, configure_logging=progress)
+    except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
+        raise KhabarError(f"--address {address}: cannot join the Ray cluster ({' '.join(str(exc).split())[:160]}); "
+                          "start it (ray start --head) or check the address") from None
+    return True
 
 
 def _output(output_dir) -> tuple[str, bool, str]:
