@@ -77,6 +77,26 @@ def flow_depth(text: str) -> int:
     return max(itertools.accumulate(1 if ch in "[{" else -1 for ch in brackets), default=0)
 
 
+def _at(key: str) -> str:
+    """The prefix naming where in the config a message points ("model.C: "), empty at the top."""
+    return f"{key}: " if key else ""
+
+
+def _pair_key(key: str, k: yaml.Node) -> str:
+    """The dotted path of a mapping entry under `key`; "?" for a key that is not plain text."""
+    label = k.value if isinstance(k, yaml.ScalarNode) else "?"
+    return f"{key}.{label}" if key else str(label)
+
+
+def _refuse(name: str, node: yaml.Node, key: str) -> None:
+    """Raise for a node whose tag (a Python object, a timestamp, a set...) no config holds."""
+    tag = node.tag[len(_TAG):] if node.tag.startswith(_TAG) else node.tag
+    what = _WHAT.get(tag, f"a {tag!r} value")
+    shown = f" ({node.value[:30]})" if isinstance(node, yaml.ScalarNode) else ""
+    raise KhabarError(f"{name}: {_at(key)}{what}{shown} is not a value a config can hold; quote it "
+                      "to make it text, or write a number, list or mapping")
+
+
 def check(root: yaml.Node, name: str, constructor: yaml.constructor.SafeConstructor) -> None:
     """Refuse, before anything is built, a graph too big or deep once expanded, a recursive alias,
     or a value that is not JSON; sizes are memoized per node, so a bomb is measured, not expanded."""
@@ -88,56 +108,42 @@ def check(root: yaml.Node, name: str, constructor: yaml.constructor.SafeConstruc
         if known is not None:
             return known
         if id(node) in open_nodes:
-            raise KhabarError(f"{name}: {at(key)}an alias refers to a value that contains it (a "
+            raise KhabarError(f"{name}: {_at(key)}an alias refers to a value that contains it (a "
                               "recursive alias); write the value out")
         if isinstance(node, yaml.ScalarNode):
             check_scalar(node, key)
             sizes[id(node)] = (1, 1)
             return sizes[id(node)]
         if node.tag not in _PLAIN:
-            refuse(node, key)
+            _refuse(name, node, key)
         open_nodes.add(id(node))
         count, depth = 1, 0
         children = ([(f"{key}[{i}]", child) for i, child in enumerate(node.value)] if isinstance(node, yaml.SequenceNode)
-                    else [(pair_key(key, k), item) for k, v in node.value for item in (k, v)])
+                    else [(_pair_key(key, k), item) for k, v in node.value for item in (k, v)])
         for child_key, child in children:
             n, d = visit(child, child_key)
             count, depth = count + n, max(depth, d)
             if count > MAX_NODES:
-                raise KhabarError(f"{name}: {at(key)}expands to more than {MAX_NODES:,} values (aliases "
+                raise KhabarError(f"{name}: {_at(key)}expands to more than {MAX_NODES:,} values (aliases "
                                   "counted once per use); a config is small: write what you mean without alias chains")
         open_nodes.discard(id(node))
         if depth + 1 > MAX_DEPTH:
-            raise KhabarError(f"{name}: {at(key)}nested more than {MAX_DEPTH} levels deep; flatten it")
+            raise KhabarError(f"{name}: {_at(key)}nested more than {MAX_DEPTH} levels deep; flatten it")
         sizes[id(node)] = (count, depth + 1)
         return sizes[id(node)]
 
-    def at(key: str) -> str:
-        return f"{key}: " if key else ""
-
-    def pair_key(key: str, k: yaml.Node) -> str:
-        label = k.value if isinstance(k, yaml.ScalarNode) else "?"
-        return f"{key}.{label}" if key else str(label)
-
     def check_scalar(node: yaml.ScalarNode, key: str) -> None:
         if node.tag not in _PLAIN:
-            refuse(node, key)
+            _refuse(name, node, key)
         if node.tag == _TAG + "float":
             value = constructor.construct_yaml_float(node)
             if not math.isfinite(value):
-                raise KhabarError(f"{name}: {at(key)}{node.value} is not a finite number; give a number "
+                raise KhabarError(f"{name}: {_at(key)}{node.value} is not a finite number; give a number "
                                   "such as 0.5 or 1e-3")
         elif node.tag == _TAG + "int":
             value = constructor.construct_yaml_int(node)
             if abs(value) > MAX_INT:
-                raise KhabarError(f"{name}: {at(key)}{node.value[:30]} is too large (at most "
+                raise KhabarError(f"{name}: {_at(key)}{node.value[:30]} is too large (at most "
                                   f"{MAX_INT:,}); give a smaller number")
-
-    def refuse(node: yaml.Node, key: str) -> None:
-        tag = node.tag[len(_TAG):] if node.tag.startswith(_TAG) else node.tag
-        what = _WHAT.get(tag, f"a {tag!r} value")
-        shown = f" ({node.value[:30]})" if isinstance(node, yaml.ScalarNode) else ""
-        raise KhabarError(f"{name}: {at(key)}{what}{shown} is not a value a config can hold; quote it "
-                          "to make it text, or write a number, list or mapping")
 
     visit(root, "")  # recursion is bounded: composing deeper documents already failed
