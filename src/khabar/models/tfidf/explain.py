@@ -324,57 +324,100 @@ def pair_layout(features) -> list[tuple[str, int, int]]:
     return layout
 
 
-def _pair_shares(features, row, words):
-    columns = features.dense_columns
+class _PairOwners:
+    """Which words of one (claim, text) pair a column of the pair features reads, each with its
+    share of the column: the seam between a column's weight and the words it is shown on. The
+    lookups that need a pass over the words (character n-grams, light stems) are built once, on
+    first use, and kept for the other columns of the same pair.
+    """
 
-    claim = [w for w, _, _, _ in words["claim"]]
-    text = [w for w, _, _, _ in words["text"]]
-    claim_set, text_set = set(claim), set(text)
-    layout = pair_layout(features)
-    width = layout[-1][2]
-    if width != row.shape[1]:  # features of another shape than this module knows: the dense block only
-        layout = [("dense", row.shape[1] - len(columns), row.shape[1])]
-    def term_of(attribute_index, j):
-        return str(_column_names(getattr(features, _PAIR_BLOCKS[attribute_index][0]))[j])
+    def __init__(self, features, words):
+        self.claim = [w for w, _, _, _ in words["claim"]]
+        self.text = [w for w, _, _, _ in words["text"]]
+        self.claim_set, self.text_set = set(self.claim), set(self.text)
+        self.char_analyzer = (features.changed_chars_.build_analyzer() if hasattr(features, "changed_chars_")
+                              else None)
+        self.added_words = [w for w in dict.fromkeys(self.text) if w not in self.claim_set]
+        self.dropped_words = [w for w in dict.fromkeys(self.claim) if w not in self.text_set]
+        self.text_counts, self.claim_counts = Counter(self.text), Counter(self.claim)
+        self.text_ngrams = _Ngrams(self.text)
+        self.holders_of: dict = {}  # (part, n-gram) -> [(word, times the n-gram occurs with it)]
+        self.stem_words: dict = {}  # part -> light stem -> the distinct words with that stem
 
-    char_analyzer = features.changed_chars_.build_analyzer() if hasattr(features, "changed_chars_") else None
-    added_words = [w for w in dict.fromkeys(text) if w not in claim_set]
-    dropped_words = [w for w in dict.fromkeys(claim) if w not in text_set]
-    text_counts, claim_counts = Counter(text), Counter(claim)
-    text_ngrams = _Ngrams(text)
+    def of(self, how: str, term: str) -> list:
+        """[((part, word), share)] for the column of block `how` named `term`, words of the pair only."""
+        owners: list = []
+        if how == "text_ngrams":
+            owners = [(("text", w), s) for w, s in _ngram_words(term, self.text_ngrams)]
+        elif how == "text_words":
+            owners = [(("text", term), 1.0)] if term in self.text_set else []
+        elif how == "claim_words":
+            owners = [(("claim", term), 1.0)] if term in self.claim_set else []
+        elif how == "added_chars":
+            owners = self.chars(term, self.added_words, self.text_counts, "text")
+        elif how == "dropped_chars":
+            owners = self.chars(term, self.dropped_words, self.claim_counts, "claim")
+        elif how in ("swap", "stem_swap"):
+            dropped, _, added = term.partition(">")
+            if how == "swap":
+                owners = [(("claim", dropped), 0.5), (("text", added), 0.5)]
+            else:
+                owners = [(k, s / 2) for k, s in self.stems(dropped, self.claim, "claim")
+                          + self.stems(added, self.text, "text")]
+        elif how == "text_stems":
+            owners = self.stems(term, self.text, "text")
+        elif how == "claim_stems":
+            owners = self.stems(term, self.claim, "claim")
+        elif how == "either_words":
+            owners = [(self.side(term), 1.0)]
+        elif how == "either_pair":
+            first, _, second = term.partition("|")
+            owners = [(self.side(first), 0.5), (self.side(second), 0.5)]
+        return [(key, s) for key, s in owners if key[1] in (self.claim_set if key[0] == "claim" else self.text_set)]
 
-    holders_of: dict = {}  # (part, n-gram) -> [(word, times the n-gram occurs with it)], built once
-
-    def chars(gram, candidates, counts, part):
+    def chars(self, gram, candidates, counts, part):
+        """The words of `candidates` holding the character n-gram `gram`, shared by occurrences."""
+        holders_of = self.holders_of
         if part not in {p for p, _ in holders_of}:
             holders_of[(part, None)] = []
             for w in candidates:
-                for g, n in Counter(char_analyzer(w)).items():
+                for g, n in Counter(self.char_analyzer(w)).items():
                     holders_of.setdefault((part, g), []).append((w, n * counts[w]))
         holders = holders_of.get((part, gram), [])
         total = sum(n for _, n in holders)
         return [((part, w), n / total) for w, n in holders] if total else []
 
-    def side(word):  # a changed word: dropped from the claim, or added by the text
-        return ("claim", word) if word in claim_set and word not in text_set else ("text", word)
+    def side(self, word):
+        """A changed word's place: dropped from the claim, or added by the text."""
+        return ("claim", word) if word in self.claim_set and word not in self.text_set else ("text", word)
 
-    stem_words: dict = {}  # part -> light stem -> the distinct words with that stem
-
-    def stems(stem, found, part):
-        if part not in stem_words:
-            stem_words[part] = defaultdict(list)
+    def stems(self, stem, found, part):
+        """The distinct words of `found` with light stem `stem`, sharing equally."""
+        if part not in self.stem_words:
+            self.stem_words[part] = defaultdict(list)
             for w in dict.fromkeys(found):
-                stem_words[part][light_stem(w)].append(w)
-        holders = stem_words[part].get(stem, [])
+                self.stem_words[part][light_stem(w)].append(w)
+        holders = self.stem_words[part].get(stem, [])
         return [((part, w), 1.0 / len(holders)) for w in holders]
+
+
+def _pair_shares(features, row, words):
+    """For one pair's feature `row`: a function from the columns' contributions to one class to
+    (word weights in text order, dense signals, the weight of no word); which words own each
+    column is worked out once here, for every class."""
+    columns = features.dense_columns
+    owners_of = _PairOwners(features, words)
+    layout = pair_layout(features)
+    width = layout[-1][2]
+    if width != row.shape[1]:  # features of another shape than this module knows: the dense block only
+        layout = [("dense", row.shape[1] - len(columns), row.shape[1])]
 
     plan, dense = [], {}
     for j in row.indices:
         j = int(j)
         block = next(((how, lo) for how, lo, hi in layout if lo <= j < hi), None)
-        owners: list = []
         if block is None:
-            plan.append(owners)
+            plan.append([])
             continue
         how, lo = block
         if how == "dense":
@@ -385,35 +428,10 @@ def _pair_shares(features, row, words):
             plan.append("encoder")
             continue
         index = next(i for i, (_, mapping) in enumerate(_PAIR_BLOCKS) if mapping == how)
-        term = term_of(index, j - lo)
-        if how == "text_ngrams":
-            owners = [(("text", w), s) for w, s in _ngram_words(term, text_ngrams)]
-        elif how == "text_words":
-            owners = [(("text", term), 1.0)] if term in text_set else []
-        elif how == "claim_words":
-            owners = [(("claim", term), 1.0)] if term in claim_set else []
-        elif how == "added_chars":
-            owners = chars(term, added_words, text_counts, "text")
-        elif how == "dropped_chars":
-            owners = chars(term, dropped_words, claim_counts, "claim")
-        elif how in ("swap", "stem_swap"):
-            dropped, _, added = term.partition(">")
-            if how == "swap":
-                owners = [(("claim", dropped), 0.5), (("text", added), 0.5)]
-            else:
-                owners = [(k, s / 2) for k, s in stems(dropped, claim, "claim") + stems(added, text, "text")]
-        elif how == "text_stems":
-            owners = stems(term, text, "text")
-        elif how == "claim_stems":
-            owners = stems(term, claim, "claim")
-        elif how == "either_words":
-            owners = [(side(term), 1.0)]
-        elif how == "either_pair":
-            first, _, second = term.partition("|")
-            owners = [(side(first), 0.5), (side(second), 0.5)]
-        plan.append([(key, s) for key, s in owners if key[1] in (claim_set if key[0] == "claim" else text_set)])
+        term = str(_column_names(getattr(features, _PAIR_BLOCKS[index][0]))[j - lo])
+        plan.append(owners_of.of(how, term))
 
-    dense_spans = _signal_spans(words, claim_set, text_set)
+    dense_spans = _signal_spans(words, owners_of.claim_set, owners_of.text_set)
 
     def shares(contrib):
         weights: dict = defaultdict(float)
