@@ -30,7 +30,7 @@ DEFAULT_TIMEOUT_BODY = 30.0
 # Seconds a client has to send a request's headers, counted from the connection (or from the first
 # byte of a later request on a kept-alive connection); then the connection is closed (408 if part of
 # a request had arrived). uvicorn itself has no such deadline: a client that connects and sends
-# nothing, or half a header line, would hold its connection forever (see http._HeadersDeadline).
+# nothing, or half a header line, would hold its connection forever (see http_limits.HeadersDeadline).
 DEFAULT_TIMEOUT_HEADERS = 10.0
 # Seconds an idle kept-alive connection stays open between requests (uvicorn's timeout_keep_alive).
 DEFAULT_TIMEOUT_KEEP_ALIVE = 5.0
