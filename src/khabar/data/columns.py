@@ -7,7 +7,7 @@ s1/s2, claim, stance, category, ...) and says what it found; a flag or a config 
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 from ..errors import KhabarError
 
@@ -20,18 +20,19 @@ LABEL_NAMES = ("label", "labels", "stance", "topic", "topics", "category", "cate
 LABEL_SET_NAMES = ("labels", "topics", "categories", "label", "topic", "category", "class")
 
 
-def guess_columns(columns: list[str], task: Optional[str], multi_label: bool = False) -> tuple[dict, str]:
+def guess_columns(columns: list[str], task: Optional[str],
+                  label_names: Sequence[str] = LABEL_NAMES) -> tuple[dict, str]:
     """({"text", "pair", "label", "id", "split", "source"} -> column or None, task) for these columns.
 
     With `task` None the task is guessed too: a claim column beside a text column means stance.
-    `multi_label`: the label column is looked for among plural names first (`LABEL_SET_NAMES`).
+    `label_names`: the label column's names, best first (a label set's: the plural names first, `LABEL_SET_NAMES`).
     """
     lower = {c.lower(): c for c in columns}
 
     def pick(names, exclude=None):
         return next((lower[n] for n in names if n in lower and lower[n] != exclude), None)
 
-    label = pick(LABEL_SET_NAMES if multi_label else LABEL_NAMES)
+    label = pick(label_names)
     claim = pick(CLAIM_NAMES) if task != "topic" else None
     pair = pick(PAIR_NAMES, exclude=claim) if claim else None
     if pair is None and claim is not None and claim == lower.get("claim"):

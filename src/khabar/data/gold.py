@@ -9,7 +9,7 @@ from typing import Optional
 
 from ..errors import KhabarError
 from ..examples import Example
-from ..log import say
+from .label_cells import label_cells
 from .load import guess_data_config, load_examples
 from .spec import DataConfig
 
@@ -26,9 +26,7 @@ class GoldColumns:
 
 def check_gold_columns(columns: GoldColumns, multi_label: bool) -> None:
     """Refuse a label delimiter for a one-label model, before any data is read."""
-    if columns.label_delimiter is not None and not multi_label:
-        raise KhabarError("--label-delimiter: only for a multi-label model (this one gives one label per article); "
-                          "drop it")
+    label_cells(multi_label).check_delimiter(columns.label_delimiter is not None)
 
 
 def load_gold(path: str, task: str, multi_label: bool, label_names: list[str], columns: GoldColumns,
@@ -46,9 +44,6 @@ def load_gold(path: str, task: str, multi_label: bool, label_names: list[str], c
             setattr(cfg, name, getattr(columns, name))
     if columns.label_column:  # named by the user: not the 0/1 columns guessed from the model's labels
         cfg.label_columns = None
-    if multi_label:  # a file may hold one label and a label set: say which one is the gold
-        where = (f"the 0/1 columns {', '.join(cfg.label_columns)}" if cfg.label_columns
-                 else f"column {cfg.label_column!r} (--label-column to choose another)")
-        say(f"{path}: gold label sets from {where}")
+    label_cells(multi_label).announce(path, cfg)
     examples = load_examples(cfg, task, path, multi_label=multi_label)
     return [ex for ex in examples if ex.split == split] if split else examples

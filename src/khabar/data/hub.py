@@ -13,12 +13,13 @@ from .. import hub
 from ..errors import KhabarError
 from ..log import quiet_libraries, say
 from .files import reason
+from .label_cells import ONE_LABEL_CELLS, OneLabelCells
 from .rows import SPLIT_NAMES, Located, rows_to_examples
 from .spec import DataConfig
 
 
-def load_hub(cfg: DataConfig, task: str, source: str, multi_label: bool = False) -> Located:
-    """Every row of every train/dev/test split of the Hub dataset `cfg.path` names."""
+def load_hub(cfg: DataConfig, task: str, source: str, cells: OneLabelCells = ONE_LABEL_CELLS) -> Located:
+    """Every row of every train/dev/test split of the Hub dataset `cfg.path` names (`cells`: how its gold is read)."""
     if len(cfg.path) != 1:
         raise KhabarError(f"{source}: data.path: one hf:<dataset> per config; got {len(cfg.path)} entries")
     name = cfg.path[0][3:] if cfg.path[0].startswith("hf:") else cfg.path[0]
@@ -29,29 +30,12 @@ def load_hub(cfg: DataConfig, task: str, source: str, multi_label: bool = False)
             say(f"ignored split {split_name!r} of hf:{name} (not train, validation/dev or test)")
             continue
         data = ds.to_dict()
-        feature = ds.features.get(cfg.label_column)
-        inner = getattr(feature, "feature", None)  # Sequence(ClassLabel): a label set of class numbers
-        if multi_label and hasattr(inner, "int2str"):
-            data[cfg.label_column] = [_names(inner, row, f"hf:{name} [{split_name}]: row {i + 1}")
-                                      for i, row in enumerate(data[cfg.label_column])]
-        elif multi_label and hasattr(feature, "int2str"):  # one class per row: a set of one
-            data[cfg.label_column] = [[feature.int2str(v)] if v is not None and v >= 0 else None
-                                      for v in data[cfg.label_column]]
-        elif hasattr(feature, "int2str"):  # ClassLabel: ints -> names, -1 means no label
-            data[cfg.label_column] = [feature.int2str(v) if v is not None and v >= 0 else None
-                                      for v in data[cfg.label_column]]
+        if cfg.label_column in data:
+            data[cfg.label_column] = cells.hub_cells(ds.features.get(cfg.label_column), data[cfg.label_column],
+                                                     f"hf:{name} [{split_name}]")
         out += rows_to_examples(f"hf:{name} [{split_name}]", ds.column_names, data, cfg, task, True,
-                                f"{name}-{split_name}", split, {}, multi_label)
+                                f"{name}-{split_name}", split, {}, cells)
     return out
-
-
-def _names(feature, row, loc: str):
-    """A Sequence(ClassLabel) cell as label names; a negative number (no label) is refused."""
-    if row is None:
-        return None
-    if any(v is None or v < 0 for v in row):
-        raise KhabarError(f"{loc}: label set {row} holds a class number below 0 (no label); fix the row or remove it")
-    return [feature.int2str(v) for v in row]
 
 
 def _hub_dataset(name: str, config: Optional[str]):

@@ -18,10 +18,11 @@ from typing import Optional
 from ..errors import KhabarError
 from ..examples import NOTHING_TO_READ, TASKS, Example, Splits, has_something_to_read, model_input, needs_pair
 from ..log import say
-from .columns import LABEL_SET_NAMES, guess_columns, no_pair_error
+from .columns import guess_columns, no_pair_error
 from .files import check_utf8_name, read_txt, txt_files
 from .formats import detect_format, extensions_text, format_of, peek_columns, read_table, stem
 from .hub import load_hub
+from .label_cells import ONE_LABEL_CELLS, OneLabelCells, label_cells
 from .label_sets import check_label
 from .label_studio import looks_like_export
 from .rows import SPLIT_NAMES, Located, rows_to_examples, unique_ids
@@ -37,8 +38,9 @@ def load_examples(cfg: DataConfig, task: str, source: str = "<config>", multi_la
     `multi_label`: each example carries a label set (`Example.labels`), read as `data.label_sets` says.
     """
     _check_task(cfg, task, source)
+    cells = label_cells(multi_label)
     if cfg.format == "hub" or (cfg.format == "auto" and cfg.path and cfg.path[0].startswith("hf:")):
-        located = load_hub(cfg, task, source, multi_label)
+        located = load_hub(cfg, task, source, cells)
     else:
         located = []
         # train.csv + test.csv without a split column: the file names are the splits.
@@ -48,7 +50,7 @@ def load_examples(cfg: DataConfig, task: str, source: str = "<config>", multi_la
         stems = [stem(p) for p in cfg.path]
         for path, name, split in zip(cfg.path, stems, by_stem):
             id_stem = name if stems.count(name) == 1 else os.path.splitext(path)[0]
-            located += _load_path(path, cfg, task, True, id_stem, split, multi_label=multi_label)
+            located += _load_path(path, cfg, task, True, id_stem, split, cells=cells)
     if not located:
         raise KhabarError(f"{source}: data.path: no examples found in {', '.join(cfg.path) or 'an empty list'}")
     return unique_ids(located)
@@ -83,16 +85,15 @@ def guess_data_config(path: str, task: str | None = None, multi_label: bool = Fa
     if fmt == "json" and looks_like_export(columns):
         fmt = "label-studio"
         columns = peek_columns(files[0], fmt)
-    cols, task = guess_columns(columns, task, multi_label)
+    cells = label_cells(multi_label)
+    cols, task = guess_columns(columns, task, cells.column_names)
     if needs_pair(task) and cols["pair"] is None:
         raise no_pair_error(files[0], columns)
     if cols["text"] is None:
         raise KhabarError(f"{files[0]}: no text column among the columns present ({', '.join(columns)}); "
                           f"rename one to text, or set data.text_column in a config (--text-column where offered)")
     fmt = fmt if fmt == "label-studio" or all(format_of(f) == fmt for f in files) else "auto"
-    flags = None
-    if multi_label and label_names and set(label_names) <= set(columns) and cols["label"] not in LABEL_SET_NAMES[:3]:
-        flags = list(label_names)
+    flags = cells.flag_columns(label_names, columns, cols["label"])
     return DataConfig(path=files, format=fmt, text_column=cols["text"], pair_column=cols["pair"],
                       label_column=cols["label"] or "label", label_columns=flags, id_column=cols["id"],
                       split_column=cols["split"], source_column=cols["source"]), task
@@ -129,22 +130,21 @@ def read_unlabeled(path: str, task: str, text_column: str | None = None,
 # ---------------------------------------------------------------- files and folders
 
 def _load_path(path: str, cfg: DataConfig, task: str, labeled: bool, id_stem: str,
-               default_split: Optional[str], keys: dict | None = None, multi_label: bool = False) -> Located:
+               default_split: Optional[str], keys: dict | None = None,
+               cells: OneLabelCells = ONE_LABEL_CELLS) -> Located:
     if not os.path.exists(path):
         raise KhabarError(f"{path}: no such file or folder; check data.path (relative paths start from the "
                           "directory khabar runs in)")
     if os.path.isdir(path):
-        if multi_label and labeled:
-            raise KhabarError(f"{path}: a folder per label gives each article one label; multi-label data needs a "
-                              "csv/jsonl file with a label list, a delimited label column or 0/1 label columns")
+        if labeled:
+            cells.check_folder(path)
         return _load_folder(path, cfg, task)
     if cfg.format == "folder":
         raise KhabarError(f"{path}: data.format is folder but this is a file; set data.format: auto")
     fmt = detect_format(path) if cfg.format == "auto" else cfg.format
     wanted = [cfg.text_column, cfg.pair_column, cfg.id_column, cfg.split_column, cfg.source_column]
-    label_columns = (cfg.label_columns or [cfg.label_column]) if multi_label else [cfg.label_column]
-    columns, data = read_table(path, fmt, wanted + (label_columns if labeled else []))
-    return rows_to_examples(path, columns, data, cfg, task, labeled, id_stem, default_split, keys or {}, multi_label)
+    columns, data = read_table(path, fmt, wanted + (cells.gold_columns(cfg) if labeled else []))
+    return rows_to_examples(path, columns, data, cfg, task, labeled, id_stem, default_split, keys or {}, cells)
 
 
 def _load_folder(root: str, cfg: DataConfig, task: str) -> Located:

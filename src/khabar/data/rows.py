@@ -6,12 +6,13 @@ row is one `KhabarError` line naming the file or dataset, the 1-based data row a
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from ..errors import KhabarError
 from ..examples import NOTHING_TO_READ, Example, has_something_to_read, needs_pair
 from ..log import say
-from .label_sets import check_label, label_set
+from .cells import cell
+from .label_cells import ONE_LABEL_CELLS, OneLabelCells
 from .spec import DataConfig
 
 SPLIT_NAMES = {"train": "train", "training": "train", "dev": "dev", "development": "dev", "val": "dev",
@@ -21,15 +22,13 @@ Located = list[tuple[Example, str]]  # each example with where it came from, for
 
 
 def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg: DataConfig, task: str, labeled: bool,
-          stem: str, default_split: Optional[str], keys: dict, multi_label: bool = False, first_row: int = 1) -> Located:
-    """Checked examples from columns; `multi_label`: labels are label sets (see `label_sets`);
+          stem: str, default_split: Optional[str], keys: dict, cells: OneLabelCells = ONE_LABEL_CELLS, first_row: int = 1) -> Located:
+    """Checked examples from columns; `cells`: how a row's gold is read (one label or a label set);
     `first_row`: the row number of the first value (a later chunk of a file read in chunks)."""
     need = [("text", cfg.text_column)] + ([("pair", cfg.pair_column)] if needs_pair(task) else [])
-    if labeled and multi_label and cfg.label_columns:
-        need += [("label", col) for col in cfg.label_columns]
-        keys = {**keys, "label": "data.label_columns"}
-    elif labeled:
-        need += [("label", cfg.label_column)]
+    if labeled:
+        gold, gold_keys = cells.needed(cfg)
+        need, keys = need + gold, {**keys, **gold_keys}
     need += [("source", cfg.source_column)] * bool(cfg.source_column)
     for role, col in need:
         if col not in columns:
@@ -44,7 +43,6 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
         return data.get(name) if name else None
 
     pairs, ids = column(cfg.pair_column), column(cfg.id_column)
-    labels = column(cfg.label_column) if labeled and not multi_label else None
     splits, sources = column(cfg.split_column), column(cfg.source_column)
     out: Located = []
     skipped = 0
@@ -62,11 +60,7 @@ def rows_to_examples(where: str, columns: list[str], data: dict[str, list], cfg:
             what = "empty text" if not part else NOTHING_TO_READ
             fix = ", or set data.skip_empty: true to skip such rows" if labeled else ""
             raise KhabarError(f"{loc}: {what} in column {col!r}; fill it or remove the row{fix}")
-        label, label_names = None, None
-        if labeled and multi_label:
-            label_names = label_set(data, i, loc, cfg)
-        elif labeled:
-            label = check_label(cell(labels[i], loc, cfg.label_column), loc, cfg)
+        label, label_names = cells.read(data, i, loc, cfg) if labeled else (None, None)
         split = split_name(cell(splits[i], loc, cfg.split_column), loc) if splits is not None else default_split
         ex_id = (cell(ids[i], loc, cfg.id_column) if ids is not None else "") or f"{stem}-{i + first_row}"
         source = (cell(sources[i], loc, cfg.source_column) if sources is not None else "") or None
@@ -84,26 +78,6 @@ def unique_ids(located: Located) -> list[Example]:
                               "or set data.id_column: null to number the rows instead")
         seen[ex.id] = loc
     return [ex for ex, _ in located]
-
-
-def cell(value: Any, loc: str, column: Optional[str], numbers: bool = True) -> str:
-    """A cell as text: strings as they are; whole numbers (an id, a numbered class) as their digits
-    when `numbers`; anything else (true/false, a fraction, a number in a text column, a list) is
-    refused naming the row and column rather than silently turned into text."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if numbers and isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (bool, int, float)):
-        shown = "true/false" if isinstance(value, bool) else "a number"
-        expected = "text or a whole number" if numbers else "text"
-        raise KhabarError(f"{loc}: column {column!r} holds {shown} ({value!r}), expected {expected}; quote it in the "
-                          "file if it is meant as text")
-    hint = (" (a list of labels is multi-label data: set multi_label: true in a config)"
-            if isinstance(value, (list, tuple)) else "")
-    raise KhabarError(f"{loc}: column {column!r} holds {type(value).__name__}, expected text{hint}; fix the row")
 
 
 def split_name(raw: str, loc: str) -> str:

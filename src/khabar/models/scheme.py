@@ -33,6 +33,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix, precision_recall_fscore_support
 
+from ..data.label_cells import LABEL_SET_CELLS, ONE_LABEL_CELLS
 from ..errors import KhabarError
 from . import metrics as M
 from .thresholds import DEFAULT_THRESHOLD, choose_thresholds, labels_above, multi_hot
@@ -108,6 +109,7 @@ class OneLabel:
     qualifier = ""  # what a model card's task name says after it
     allow_no_label = False  # one label: every article gets its top label
     fields = ("label", "probability", "abstained", "top_k")  # the keys of its prediction records
+    cells = ONE_LABEL_CELLS  # how a data file's gold cells are read (data sits below models)
 
     def __init__(self, abstain: Optional[dict] = None):
         # the manifest's `abstain` note: {"min_confidence": t, "chosen_on": "config" | "dev", ...}
@@ -202,9 +204,8 @@ class OneLabel:
         check_probability(min_confidence, names[0])
 
     def check_label_delimiter(self, given: bool) -> None:
-        if given:
-            raise KhabarError("--label-delimiter: only for a multi-label model (this one gives one label per "
-                              "article); drop it")
+        """Refuse a label delimiter this scheme's gold cells do not take (see `data.label_cells`)."""
+        self.cells.check_delimiter(given)
 
     def threshold(self, given: Optional[float]) -> Optional[float]:
         """What a prediction abstains below: the caller's value (0 switches abstaining off), else the stored one."""
@@ -310,6 +311,7 @@ class LabelSet(OneLabel):
     title = " multi-label"
     qualifier = " (multi-label)"
     fields = ("label", "probability", "abstained", "labels", "top_k")
+    cells = LABEL_SET_CELLS
 
     def __init__(self, allow_no_label: bool = False, thresholds: Optional[np.ndarray] = None,
                  note: Optional[dict] = None):
@@ -419,9 +421,6 @@ class LabelSet(OneLabel):
         if subset is not None:
             raise KhabarError(f"{names[1]}: a multi-label model decides each label on its own, so there is no subset "
                               f"to renormalize over; drop {names[1]} and read the labels you need from the answer")
-
-    def check_label_delimiter(self, given: bool) -> None:
-        """Label sets may come joined in one column: the delimiter is welcome."""
 
     def restrict(self, proba, labels, subset, what="--labels"):
         self.check_request(None, subset, ("--min-confidence", what))

@@ -44,7 +44,7 @@ class Counts:
     runs: int
     labels: int
     present: np.ndarray  # bool per label: present in the full gold
-    multi_label: bool
+    scheme: str  # the metric registry's scheme name: which figures these counts give (`FIGURES`)
 
     @property
     def n(self) -> int:
@@ -52,25 +52,62 @@ class Counts:
 
     def figures(self, sums: np.ndarray, figure: str) -> np.ndarray:
         """`figure` of every run from summed columns (resamples x columns) -> resamples x runs."""
+        compute = FIGURES[self.scheme].get(figure)
+        if compute is None:
+            raise ValueError(f"unknown figure {figure}")
         c, r = self.labels, self.runs
-        gold = sums[:, :c]
-        per_run = 2 * c + (3 if self.multi_label else 0)
+        per_run = (self.columns.shape[1] - c) // r  # per run: predicted, TP, then the scheme's own columns
         block = sums[:, c:].reshape(len(sums), r, per_run)
-        predicted, tp = block[:, :, :c], block[:, :, c:2 * c]
-        n = self.n
-        if figure == "accuracy" and not self.multi_label:
-            return tp.sum(-1) / n
-        if self.multi_label and figure in PER_ARTICLE:
-            return block[:, :, 2 * c + PER_ARTICLE[figure]] / n
-        if figure == "micro_f1":
-            return _ratio(2 * tp.sum(-1), predicted.sum(-1) + gold.sum(-1)[:, None])
-        f1 = _ratio(2 * tp, predicted + gold[:, None, :])[:, :, self.present]
-        if figure == "macro_f1":
-            return f1.mean(-1) if self.present.any() else np.zeros(f1.shape[:2])
-        if figure == "weighted_f1":
-            support = gold[:, self.present]
-            return (f1 * support[:, None, :]).sum(-1) / np.maximum(support.sum(-1), 1)[:, None]
-        raise ValueError(f"unknown figure {figure}")
+        return compute(Summed(sums[:, :c], block[:, :, :c], block[:, :, c:2 * c], block[:, :, 2 * c:], self.n, self.present))
+
+
+@dataclass
+class Summed:
+    """Re-weighted sums of one batch of resamples: gold (resamples x labels), and per run
+    (resamples x runs x ...) predicted, true positives and the per-article columns."""
+
+    gold: np.ndarray
+    predicted: np.ndarray
+    tp: np.ndarray
+    per_article: np.ndarray
+    n: int
+    present: np.ndarray
+
+
+def _micro_f1(s: Summed) -> np.ndarray:
+    return _ratio(2 * s.tp.sum(-1), s.predicted.sum(-1) + s.gold.sum(-1)[:, None])
+
+
+def _f1_per_label(s: Summed) -> np.ndarray:
+    return _ratio(2 * s.tp, s.predicted + s.gold[:, None, :])[:, :, s.present]
+
+
+def _macro_f1(s: Summed) -> np.ndarray:
+    f1 = _f1_per_label(s)
+    return f1.mean(-1) if s.present.any() else np.zeros(f1.shape[:2])
+
+
+def _weighted_f1(s: Summed) -> np.ndarray:
+    support = s.gold[:, s.present]
+    return (_f1_per_label(s) * support[:, None, :]).sum(-1) / np.maximum(support.sum(-1), 1)[:, None]
+
+
+def _hits(s: Summed) -> np.ndarray:
+    """One label: the share of articles whose label is right (true positives over articles)."""
+    return s.tp.sum(-1) / s.n
+
+
+def _per_article(column: int) -> Callable[[Summed], np.ndarray]:
+    """A label set's per-article figure (`PER_ARTICLE`): its column's mean over articles."""
+    return lambda s: s.per_article[:, :, column] / s.n
+
+
+#: how each scheme's counts give each figure, by metric name; chosen once per Counts by its scheme
+FIGURES: dict[str, dict[str, Callable[[Summed], np.ndarray]]] = {
+    ONE_LABEL: {"accuracy": _hits, "micro_f1": _micro_f1, "macro_f1": _macro_f1, "weighted_f1": _weighted_f1},
+    LABEL_SET: {"micro_f1": _micro_f1, "macro_f1": _macro_f1, "weighted_f1": _weighted_f1,
+                **{name: _per_article(k) for name, k in PER_ARTICLE.items()}},
+}
 
 
 def scheme_of(multi_label: bool) -> str:
@@ -107,7 +144,7 @@ def single_label_counts(gold: Sequence[str], predicted: Sequence[Sequence[str]])
         blocks += [p, p * g]
         correct.append(np.asarray(run, dtype=object) == np.asarray(gold, dtype=object))
     present = g.sum(0) > 0
-    return Counts(np.hstack(blocks), len(predicted), len(labels), present, False), np.stack(correct, axis=1)
+    return Counts(np.hstack(blocks), len(predicted), len(labels), present, ONE_LABEL), np.stack(correct, axis=1)
 
 
 def multi_label_counts(gold: Sequence[Iterable[str]], predicted: Sequence[Sequence[Iterable[str]]]) -> tuple[Counts, np.ndarray]:
@@ -133,7 +170,7 @@ def multi_label_counts(gold: Sequence[Iterable[str]], predicted: Sequence[Sequen
         blocks += [p, tp, np.stack([exact, samples_f1, hamming], axis=1).astype(np.float32)]
         correct.append(exact)
     present = g.sum(0) > 0
-    return Counts(np.hstack(blocks), len(predicted), len(labels), present, True), np.stack(correct, axis=1)
+    return Counts(np.hstack(blocks), len(predicted), len(labels), present, LABEL_SET), np.stack(correct, axis=1)
 
 
 def resample_weights(n: int, resamples: int, rng: np.random.Generator) -> np.ndarray:

@@ -24,13 +24,14 @@ import numpy as np
 
 from ..errors import KhabarError
 from ..log import progress_bar
+from ..models.metrics import LABEL_SET, ONE_LABEL
 from .bootstrap import (bootstrap, bootstrap_p, figures_for, holm, lower_is_better, mcnemar_p, multi_label_counts,
-                        single_label_counts)
+                        scheme_of, single_label_counts)
 from .run_dir import read_mapping
 
 COLUMNS = ("name", "run", "task", "kind", "data", "test.accuracy", "test.macro_f1", "dev.macro_f1", "train.seconds", "date")
-#: the columns added when a multi-label run is among those compared (its accuracy is subset accuracy)
-MULTI_LABEL_COLUMNS = ("test.micro_f1", "dev.micro_f1")
+#: the figures a scheme's runs add after each split's macro-F1 column (a label set's accuracy is subset accuracy)
+SCHEME_FIGURES = {ONE_LABEL: (), LABEL_SET: ("micro_f1",)}
 #: the most bootstrap resamples compare accepts: beyond it the p-value's floor (2/(B+1)) gains nothing
 #: a test set can carry, and the time grows linearly
 MAX_RESAMPLES = 100_000
@@ -235,7 +236,7 @@ def _refused(groups: list[dict]) -> list[str]:
         return []
     kinds = {g["task"] for g in groups}
     why = "task, label set or test data"
-    if any(g["multi_label"] for g in groups) and any(not g["multi_label"] for g in groups):
+    if len({scheme_of(g["multi_label"]) for g in groups}) > 1:  # runs of one label and of label sets
         why = "a multi-label run is never tested against a single-label one; task, label set or test data"
     return [f"{len(groups)} groups ({', '.join(sorted(kinds))}): runs of different groups are not tested against "
             f"each other ({why} differ)"]
@@ -267,11 +268,11 @@ def _pair(a: dict, b: dict, resamples: int, seed: int, encode, figure: str) -> d
 
 
 def columns(runs: list[dict]) -> tuple[str, ...]:
-    """The table's columns: COLUMNS, and the micro-F1 columns when a multi-label run is among them."""
-    if not any(r.get("multi_label") for r in runs):
-        return COLUMNS
-    at = COLUMNS.index("test.macro_f1") + 1
-    return COLUMNS[:at] + MULTI_LABEL_COLUMNS[:1] + COLUMNS[at:at + 1] + MULTI_LABEL_COLUMNS[1:] + COLUMNS[at + 1:]
+    """The table's columns: COLUMNS, and after each split's macro-F1 the figures the runs' schemes
+    add (`SCHEME_FIGURES`: micro-F1 when a multi-label run is among them)."""
+    extra = sorted({f for r in runs for f in SCHEME_FIGURES[scheme_of(bool(r.get("multi_label")))]})
+    return tuple(col for base in COLUMNS
+                 for col in (base, *(f"{base.partition('.')[0]}.{f}" for f in extra if base.endswith(".macro_f1"))))
 
 
 def label(run: dict) -> str:
