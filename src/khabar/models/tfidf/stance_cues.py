@@ -17,21 +17,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .text_signals import NEGATION_CUES, PREFIXES, REFUTATION_CUES, _spellings, light_stem
+from .text_signals import NEGATION_CUES, PREFIXES, REFUTATION_CUES, spellings, light_stem
 
 __all__ = ["REPORTING_CUES", "HEDGE_CUES", "DENIAL_CUES", "CUE_COLUMNS", "cue_columns", "cue_flags"]
 
-REPORTING_CUES = _spellings(
+REPORTING_CUES = spellings(
     "قال قالت يقول تقول أفاد أفادت يفيد ذكر ذكرت يذكر أضاف أضافت يضيف أعلن أعلنت يعلن أشار أشارت "
     "وفقا وفق نقلا نقل نقلت بحسب حسب زعم زعمت يزعم يزعمون يُزعم مصادر مصدر أنباء تقارير تقرير روايات "
     "رواية وكالة مراسل صرح صرحت تصريح تصريحات أوضح أوضحت اعتبر اعتبرت"
 )
-HEDGE_CUES = _spellings(
+HEDGE_CUES = spellings(
     "ربما قد يبدو محتمل محتملة يحتمل احتمال يعتقد يُعتقد يرجح مرجح مزعوم مزعومة يشتبه مشتبه قيل "
     "ترددت تردد تداول تداولت متداولة إمكانية"
 )
 #: refutation proper, beyond `REFUTATION_CUES`: what fact-checks and denials say
-DENIAL_CUES = REFUTATION_CUES | _spellings(
+DENIAL_CUES = REFUTATION_CUES | spellings(
     "نفت تنفي نفى ينفي نافيا نافية تكذيب كذبت مفبرك مفبركة مفبركا عار عارية ملفق ملفقة فبركة إشاعة "
     "شائعات دحض يدحض مغلوط مغلوطة أكاذيب كاذبة كاذب"
 )

@@ -23,26 +23,26 @@ PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", 
 SUFFIXES = ("ات", "ون", "ين", "ها", "هم", "ه", "ي", "ا")
 
 
-def _spellings(words: str) -> frozenset:
+def spellings(words: str) -> frozenset:
     """Each word as written and with alef, teh marbuta and alef maqsura unified as `standard` does."""
     table = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي"})
     return frozenset(w for word in words.split() for w in (word, word.translate(table)))
 
 
-NEGATION_CUES = _spellings("لا لم لن ليس ليست ما غير بدون دون عدم لسنا ليسوا لايوجد")
-REFUTATION_CUES = _spellings(
+NEGATION_CUES = spellings("لا لم لن ليس ليست ما غير بدون دون عدم لسنا ليسوا لايوجد")
+REFUTATION_CUES = spellings(
     "نفي نفت نفى ينفي تنفي ينفى تكذيب كذب كذبت يكذب تكذب شائعة شائعات إشاعة إشاعات مزاعم مزعوم "
     "مضلل مضللة مفبرك مفبركة زائف زائفة خاطئ خاطئة صحيح صحة حقيقة تصحيح ادعاء ادعاءات يدعي أساس "
     "رفض رفضت يرفض تراجع تراجعت إلغاء ألغت استبعد استبعدت مستبعد وهمي وهمية ينكر أنكر"
 )
 # Months (Gregorian as in Egypt and the Gulf, as in the Maghreb, and Syriac as in the Levant and
 # Iraq) and weekdays: the date words a claim and an article can agree or disagree on.
-MONTHS = _spellings(
+MONTHS = spellings(
     "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر "
     "جانفي فيفري أفريل ماي جوان جويلية أوت "
     "كانون شباط آذار نيسان أيار حزيران تموز أيلول تشرين"  # not آب: unified it is اب, "father"
 )
-WEEKDAYS = _spellings("السبت الأحد الاثنين الإثنين الثلاثاء الأربعاء الخميس الجمعة")
+WEEKDAYS = spellings("السبت الأحد الاثنين الإثنين الثلاثاء الأربعاء الخميس الجمعة")
 YEAR = re.compile(r"(?:19|20)\d\d")
 
 NEGATION, REFUTATION = 1, 2
