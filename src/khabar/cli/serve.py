@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from ..serving import settings as serve_settings
 from .parser import add_device_argument, number, whole
 
@@ -10,7 +12,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser("serve", help="serve a model over HTTP (FastAPI)",
                        description="Serve one model directory over HTTP: POST /predict, GET /health, GET /model, "
                                    "docs at /docs. Concurrent requests are grouped into one model call.",
-                       epilog="example: khabar serve experiments/sample_topic_tfidf --port 8000")
+                       epilog="examples:\n  khabar serve experiments/sample_topic_tfidf --port 8000\n"
+                              "  khabar serve experiments/outlet --feedback store.sqlite --queue our_articles.jsonl",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="RUN_OR_MODEL", help="a run directory, its model/ folder, or an experiment folder")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=whole(1, 65535), default=8000, help="port (default: 8000)")
@@ -28,7 +32,29 @@ def add_parser(sub) -> None:
                    help="restrict every prediction to these of the model's labels, probabilities renormalized over them")
     add_device_argument(p)
     add_server_limits(p)
+    add_queue_arguments(p)
     p.set_defaults(handler=run)
+
+
+def add_queue_arguments(p) -> None:
+    """The page's queue view: the next article of a pool to label (serving/queue.py)."""
+    from ..adapt.strategies import STRATEGIES
+
+    p.add_argument("--queue", default=None, metavar="POOL",
+                   help="unlabeled articles (a csv/tsv/jsonl/json/parquet file, a .txt file or a folder of .txt files) "
+                        "that the page's \"Label next\" view serves one at a time, most useful first as khabar suggest "
+                        "ranks them, into the --feedback store (needs --feedback)")
+    p.add_argument("--queue-labels", default=None, metavar="A,B,...",
+                   help="the labels editors choose from in the queue (default: the model's; your own taxonomy "
+                        "when the model is a public prior of another one)")
+    p.add_argument("--queue-strategy", default="auto", choices=list(STRATEGIES),
+                   help="how the queue ranks the pool, as khabar suggest --strategy (default: auto)")
+    p.add_argument("--queue-batch", type=whole(1), default=None,
+                   help=f"articles ranked at a time; the next batch is ranked when one is used up, with the labels "
+                        f"given so far (default: {serve_settings.DEFAULT_QUEUE_BATCH})")
+    p.add_argument("--queue-lease", type=number(0, 86_400), default=None, metavar="SECONDS",
+                   help=f"how long an article handed to one editor is kept from the others (default: "
+                        f"{serve_settings.DEFAULT_QUEUE_LEASE:g})")
 
 
 def add_server_limits(p) -> None:
@@ -69,11 +95,16 @@ def run(args) -> int:
     trust = {key: value for key, value in (("labels", parse_labels(args.labels)),
                                            ("min_confidence", args.min_confidence),
                                            ("feedback", args.feedback)) if value is not None}
+    queue = {key: value for key, value in (("queue", args.queue), ("queue_labels", parse_labels(args.queue_labels, "--queue-labels")),
+                                           ("queue_batch", args.queue_batch), ("queue_lease", args.queue_lease))
+             if value is not None}
+    if args.queue_strategy != "auto":
+        queue["queue_strategy"] = args.queue_strategy
     serve(args.model, **trust, host=args.host, port=args.port, max_batch=args.max_batch,
           max_wait_ms=args.max_wait_ms, micro_batching=not args.no_micro_batching, device=args.device,
           threads=args.threads, max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes,
           log_level=args.log_level, model_workers=args.workers, model_batch=args.model_batch,
           timeout_body=args.timeout_body, timeout_headers=args.timeout_headers,
           timeout_keep_alive=args.timeout_keep_alive, limit_concurrency=args.limit_concurrency,
-          max_header_bytes=args.max_header_bytes, max_client_connections=args.max_client_connections)
+          max_header_bytes=args.max_header_bytes, max_client_connections=args.max_client_connections, **queue)
     return 0

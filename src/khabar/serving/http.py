@@ -90,8 +90,8 @@ from .explain import explain_inputs
 from .predict import load_for_prediction
 from .settings import (
     DEFAULT_LIMIT_CONCURRENCY, DEFAULT_MAX_BATCH, DEFAULT_MAX_CLIENT_CONNECTIONS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES,
-    DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_WAIT_MS, DEFAULT_MODEL_BATCH, DEFAULT_MODEL_WORKERS, DEFAULT_TIMEOUT_BODY,
-    DEFAULT_TIMEOUT_HEADERS, DEFAULT_TIMEOUT_KEEP_ALIVE, check_limits,
+    DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_WAIT_MS, DEFAULT_MODEL_BATCH, DEFAULT_MODEL_WORKERS, DEFAULT_QUEUE_BATCH,
+    DEFAULT_QUEUE_LEASE, DEFAULT_TIMEOUT_BODY, DEFAULT_TIMEOUT_HEADERS, DEFAULT_TIMEOUT_KEEP_ALIVE, check_limits,
 )
 
 #: uvicorn's logger: its lines follow --log-level and look like the server's own.
@@ -237,6 +237,11 @@ def create_app(
     labels: Optional[list[str]] = None,
     max_explain: int = DEFAULT_MAX_EXPLAIN,
     feedback: Optional[str] = None,
+    queue: Optional[str] = None,
+    queue_labels: Optional[list[str]] = None,
+    queue_strategy: str = "auto",
+    queue_batch: Optional[int] = None,
+    queue_lease: Optional[float] = None,
 ) -> FastAPI:
     """A FastAPI app serving one model: POST /predict, GET /health, GET /model, GET /card, the page
     at GET /, docs at /docs.
@@ -249,6 +254,10 @@ def create_app(
     none (None: the model's stored threshold, if any); `labels`: the label subset of requests
     that name none (None: all); `max_explain`: items one `"explain": true` request may hold.
     `feedback`: a SQLite file where POST /feedback stores editors' corrections (see serving/feedback.py).
+    `queue`: a file or folder of articles (any input format) the page's queue view serves to label,
+    next most useful first, into the `feedback` store (see serving/queue.py): with the choices
+    `queue_labels` (default: the model's labels), ranked by `queue_strategy` (a `khabar suggest`
+    strategy), `queue_batch` at a time, each article reserved `queue_lease` seconds for its editor.
     """
     check_limits(max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
                  max_wait_ms=max_wait_ms, workers=model_workers, model_batch=model_batch, timeout_body=timeout_body)
@@ -258,6 +267,8 @@ def create_app(
     model, manifest, card_path = _load(model_dir_or_model, device)
     check_request(model, min_confidence, labels)  # a server default it cannot honour: at start
     store = _open_feedback_store(feedback)  # a bad path fails at start, before a port is bound
+    version = model_version(os.path.dirname(card_path)) if card_path else manifest.data_fingerprint or "in memory"
+    label_queue = _open_queue(queue, model, store, version, queue_labels, queue_strategy, queue_batch, queue_lease)
     _readable()  # built now rather than on the first request
     # Without micro-batching the same workers still run the calls, one request each: the model is
     # never called from dozens of threads at once, which on a small machine only adds contention.
@@ -273,9 +284,14 @@ def create_app(
     app.state.model, app.state.batcher = model, batcher
     _add_error_handlers(app)
     _add_predict_route(app, server)
-    _add_info_routes(app, model, manifest, _read_card(card_path), feedback=store is not None)
+    _add_info_routes(app, model, manifest, _read_card(card_path), feedback=store is not None,
+                     queue=None if label_queue is None else {"labels": label_queue.labels, "pool": len(label_queue.pool)})
     if store is not None:
-        _add_feedback_route(app, store, model, manifest, card_path, max_text_chars, max_body_bytes, timeout_body)
+        _add_feedback_route(app, store, model, version, max_text_chars, max_body_bytes, timeout_body)
+    if label_queue is not None:
+        from .queue import add_queue_routes
+
+        add_queue_routes(app, label_queue, lambda request: read_body(request, max_body_bytes, timeout_body), _error)
     return app
 
 
@@ -310,13 +326,38 @@ def _add_predict_route(app: FastAPI, server: "_Server") -> None:
             "application/json": {"schema": PredictRequest.model_json_schema()}}}})(server.predict)
 
 
-def _add_feedback_route(app: FastAPI, store, model: Model, manifest: Manifest, card_path: Optional[str],
+def _open_queue(pool: Optional[str], model: Model, store, version: str, labels: Optional[list[str]],
+                strategy: str, batch: Optional[int], lease: Optional[float]):
+    """The queue view's articles, read (and checked) at start, or None without `pool`."""
+    if pool is None:
+        if labels is not None or batch is not None or lease is not None or strategy != "auto":
+            raise KhabarError("--queue-labels, --queue-strategy, --queue-batch and --queue-lease set up the queue "
+                              "view; give --queue POOL too")
+        return None
+    if store is None:
+        raise KhabarError(f"--queue {pool}: the queue stores its labels in the feedback store; "
+                          "give --feedback STORE.sqlite too")
+    if model.multi_label:
+        raise KhabarError(f"--queue {pool}: the queue asks one label per article, and this model is multi-label; "
+                          "serve a single-label model")
+    from ..data import read_unlabeled
+    from .queue import LabelQueue
+
+    try:
+        articles = read_unlabeled(os.fspath(pool), model.task)
+    except KhabarError as exc:
+        raise KhabarError(f"--queue {pool}: {exc}") from None
+    return LabelQueue(model, articles, store, labels if labels is not None else list(model.labels_), version,
+                      strategy, DEFAULT_QUEUE_BATCH if batch is None else batch,
+                      DEFAULT_QUEUE_LEASE if lease is None else lease)
+
+
+def _add_feedback_route(app: FastAPI, store, model: Model, version: str,
                         max_text_chars: int, max_body_bytes: int, timeout_body: float) -> None:
     """POST /feedback into `store`, each correction tagged with the version of the model served
     (its directory's, else its data fingerprint), bodies read under the same bounds as /predict."""
     from .feedback import add_feedback_route
 
-    version = model_version(os.path.dirname(card_path)) if card_path else manifest.data_fingerprint or "in memory"
     add_feedback_route(app, store, model.task, list(model.labels_), version, max_text_chars,
                        lambda request: read_body(request, max_body_bytes, timeout_body), _error)
 
@@ -410,8 +451,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def _add_info_routes(app: FastAPI, model: Model, manifest: Manifest, card: Optional[str],
-                     feedback: bool = False) -> None:
-    """GET /health, /card, /model (with whether POST /feedback stores corrections) and the page's files."""
+                     feedback: bool = False, queue: Optional[dict] = None) -> None:
+    """GET /health, /card, /model (with whether POST /feedback stores corrections and, under
+    "queue", the queue view's labels and pool size, or null) and the page's files."""
     page = _page_files()
 
     @app.get("/health")
@@ -444,7 +486,7 @@ def _add_info_routes(app: FastAPI, model: Model, manifest: Manifest, card: Optio
         abstain threshold; for a multi-label model, under "multi_label", each label's threshold and
         whether it may give no label) and, under "card", its model card (the text GET /card serves,
         or null)."""
-        return {**manifest.to_dict(), "card": card, "feedback": feedback}
+        return {**manifest.to_dict(), "card": card, "feedback": feedback, "queue": queue}
 
 
 def _subset(names: list, labels: list[str]) -> list[str]:
@@ -506,7 +548,8 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
           limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY, max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
           max_client_connections: int = DEFAULT_MAX_CLIENT_CONNECTIONS, min_confidence: Optional[float] = None,
           labels: Optional[list[str]] = None, max_explain: int = DEFAULT_MAX_EXPLAIN,
-          feedback: Optional[str] = None) -> None:
+          feedback: Optional[str] = None, queue: Optional[str] = None, queue_labels: Optional[list[str]] = None,
+          queue_strategy: str = "auto", queue_batch: Optional[int] = None, queue_lease: Optional[float] = None) -> None:
     """Load `model_dir` and serve it until interrupted. Binds to the loopback address by default:
     exposing a model to a network is a decision to make explicitly with `host`. `port` 0 takes a
     free port (uvicorn's start-up line names it).
@@ -527,7 +570,8 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
     one address, idle ones closed first to make room (see `http_limits.headers_deadline`).
 
     `min_confidence`, `labels` and `max_explain`: the defaults of requests (see `create_app`);
-    `feedback`: the SQLite store of corrections made on the page (see `create_app`).
+    `feedback`: the SQLite store of corrections made on the page; `queue` and its `queue_*`
+    settings: the queue view of articles to label (see `create_app`).
     """
     try:
         import uvicorn
@@ -542,7 +586,9 @@ def serve(model_dir: str, *, host: str = "127.0.0.1", port: int = 8000, max_batc
     app = create_app(model_dir, max_batch=max_batch, max_text_chars=max_text_chars, max_body_bytes=max_body_bytes,
                      micro_batching=micro_batching, max_wait_ms=max_wait_ms, device=device,
                      model_workers=model_workers, model_batch=model_batch, timeout_body=timeout_body,
-                     min_confidence=min_confidence, labels=labels, max_explain=max_explain, feedback=feedback)
+                     min_confidence=min_confidence, labels=labels, max_explain=max_explain, feedback=feedback,
+                     queue=queue, queue_labels=queue_labels, queue_strategy=queue_strategy,
+                     queue_batch=queue_batch, queue_lease=queue_lease)
     if "torch" in sys.modules:  # only a transformer model imported it
         spare = max(1, (os.cpu_count() or 1) - 1)
         sys.modules["torch"].set_num_threads(threads or max(1, spare // model_workers))

@@ -22,6 +22,14 @@ DEFAULT_MODEL_WORKERS = 2
 # that leaves a worker idle (bench/serve_load.py, 2 cores, tiny BERT: 16 beat 64).
 DEFAULT_MODEL_BATCH = 16
 
+# -- the queue view (serving/queue.py) ---------------------------------------------------------
+# Articles ranked at a time: the next batch is ranked, with the labels given meanwhile, when one is
+# used up; each ranking predicts the whole pool once.
+DEFAULT_QUEUE_BATCH = 20
+# Seconds an article handed to one editor is kept from the others (labelling or skipping it ends
+# the lease sooner).
+DEFAULT_QUEUE_LEASE = 300.0
+
 # -- slow and greedy clients ------------------------------------------------------------------
 # Seconds a client has to send a request's whole body once its headers are in; then 408 and the
 # connection is closed. 16 MB (the body limit) in 30 s needs about 4.5 Mbit/s; a usual request is a
