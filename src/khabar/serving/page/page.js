@@ -1,14 +1,19 @@
 // khabar's page: paste an article (or a claim and an article), see the labels, the abstain
 // verdict and the evidence words highlighted in the text; for a multi-label model, every label it
 // decides, each bar with its label's threshold, and the evidence of each decided label in turn.
-// It talks to the server's own /health, /model, /card and /predict, and never puts text into
+// With `khabar serve --feedback STORE --queue POOL`, a "Label next" mode serves the pool's articles
+// one at a time (GET /queue/next, most useful first), an editor clicks the right label (POST
+// /queue/label) or skips it (POST /queue/skip), and the next one comes.
+// It talks to the server's own /health, /model, /card, /predict and /queue, and never puts text into
 // HTML: every string the user or the server gives goes into the page as a text node
 // (textContent), so nothing in it can run.
 "use strict";
 
 (function () {
   // thresholds: a multi-label model's per-label thresholds (from /model), null for one label per article
-  const state = { task: "topic", labels: [], thresholds: null, busy: false, feedback: false, asked: null };
+  // queue: the queue view's labels and pool size (from /model), null without one; shown: the article on screen
+  const state = { task: "topic", labels: [], thresholds: null, busy: false, feedback: false, asked: null,
+    queue: null, shown: null, queueBusy: false };
 
   function $(id) {
     return document.getElementById(id);
@@ -57,6 +62,8 @@
       const multi = model.ok && model.body && model.body.multi_label;
       state.thresholds = multi && typeof multi.thresholds === "object" ? multi.thresholds : null;
       state.feedback = Boolean(model.ok && model.body && model.body.feedback) && !state.thresholds;
+      const queue = model.ok && model.body ? model.body.queue : null;
+      state.queue = queue && Array.isArray(queue.labels) ? queue : null;
       const kind = health.body.kind || "";
       $("model-line").textContent = kind + " " + state.task + " model \u00b7 " + state.labels.length +
         " labels: " + state.labels.join(", ") +
@@ -73,6 +80,9 @@
       $("card-link").hidden = !card.ok;
       $("no-card").hidden = card.ok;
       $("submit").disabled = false;
+      $("modes").hidden = !state.queue;
+      document.body.dataset.mode = "try";
+      if (state.queue && window.location.hash === "#queue") await showMode("queue");
       document.body.dataset.ready = "true";
     } catch (err) {
       $("model-line").textContent = "Cannot reach the model: " + err.message;
@@ -167,6 +177,131 @@
       status.textContent = "The correction was not saved: " + err.message;
       status.className = "error";
     }
+  }
+
+  // -- the queue: label the next article ---------------------------------------------------------
+  async function showMode(mode) {
+    const queue = mode === "queue";
+    document.body.dataset.mode = mode;
+    $("mode-try").setAttribute("aria-pressed", String(!queue));
+    $("mode-queue").setAttribute("aria-pressed", String(queue));
+    $("queue").hidden = !queue;
+    $("form").hidden = queue;
+    if (queue) {
+      $("result").hidden = true;
+      if (!state.shown) await loadNext();
+    }
+  }
+
+  function queueStatus(text, isError) {
+    $("queue-status").textContent = text;
+    $("queue-status").className = isError ? "error" : "";
+  }
+
+  function showProgress(progress) {
+    if (!progress) return;
+    const box = $("queue-progress");
+    box.textContent = "(" + progress.labelled + " labelled \u00b7 " + progress.skipped + " skipped \u00b7 " +
+      progress.left + " left of " + progress.pool + ")";
+    box.dataset.labelled = String(progress.labelled);
+    box.dataset.left = String(progress.left);
+  }
+
+  function queueError(answer) {
+    return answer.body && answer.body.error ? answer.body.error : "HTTP " + answer.status;
+  }
+
+  async function loadNext() {
+    const view = $("queue");
+    view.dataset.state = "loading";
+    state.shown = null;
+    setQueueBusy(true);
+    queueStatus("Finding the next article to label\u2026", false);
+    try {
+      const answer = await getJSON("queue/next");
+      if (!answer.ok) {
+        queueStatus(queueError(answer), true);
+        view.dataset.state = "error";
+        return;
+      }
+      showProgress(answer.body.progress);
+      const article = answer.body.article;
+      $("queue-article").hidden = !article;
+      $("queue-again").hidden = Boolean(article);
+      if (!article) {
+        view.dataset.state = "empty";
+        view.removeAttribute("data-id");
+        queueStatus(answer.body.leased ? "Nothing free to label: " + answer.body.leased +
+          " article(s) are with other editors right now; check again in a while." :
+          "Every article of the pool is labelled or skipped. Export them: khabar feedback export STORE -o labels.jsonl", false);
+        return;
+      }
+      renderQueueArticle(article);
+      queueStatus("", false);
+      view.dataset.id = article.id;
+      view.dataset.state = "article";
+    } catch (err) {
+      queueStatus("The queue did not answer: " + err.message, true);
+      view.dataset.state = "error";
+    } finally {
+      setQueueBusy(false);
+    }
+  }
+
+  function renderQueueArticle(article) {
+    state.shown = article;
+    const stance = article.text_pair !== undefined && article.text_pair !== null;
+    $("queue-claim-title").hidden = !stance;
+    $("queue-claim").hidden = !stance;
+    $("queue-claim").textContent = stance ? article.text : "";
+    $("queue-text").textContent = stance ? article.text_pair : article.text;
+    const guess = article.guess || {};
+    const guessed = guess.label === null || guess.label === undefined ? "no label (abstained)" : guess.label;
+    $("queue-guess").textContent = "The model's guess: " + guessed +
+      (typeof guess.probability === "number" ? " \u00b7 " + percent(guess.probability) : "");
+    const box = $("queue-buttons");
+    box.replaceChildren();
+    state.queue.labels.forEach(function (label) {
+      const button = make("button", label === guess.label ? "label-button current" : "label-button", label);
+      button.type = "button";
+      button.dir = "auto";
+      button.dataset.label = label;
+      button.addEventListener("click", function () { sendQueue("label", { id: article.id, label: label }); });
+      box.append(button);
+    });
+  }
+
+  function setQueueBusy(busy) {
+    state.queueBusy = busy;
+    for (const button of $("queue-buttons").querySelectorAll("button")) button.disabled = busy;
+    $("queue-skip").disabled = busy;
+    $("queue-again").disabled = busy;
+  }
+
+  // POST queue/label or queue/skip for the article shown, then the next one.
+  async function sendQueue(action, body) {
+    if (state.queueBusy || !state.shown) return;
+    setQueueBusy(true);
+    queueStatus(action === "label" ? "Saving\u2026" : "Skipping\u2026", false);
+    let saved = false;
+    try {
+      const answer = await getJSON("queue/" + action, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (!answer.ok) {
+        queueStatus(queueError(answer), true);
+        return;
+      }
+      showProgress(answer.body.progress);
+      saved = true;
+    } catch (err) {
+      queueStatus("Not saved: " + err.message, true);
+    } finally {
+      setQueueBusy(false);
+    }
+    if (saved) await loadNext();
   }
 
   // A multi-label verdict: every decided label with its probability, or none passing.
@@ -323,6 +458,12 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     $("form").addEventListener("submit", submit);
+    $("mode-try").addEventListener("click", function () { showMode("try"); });
+    $("mode-queue").addEventListener("click", function () { showMode("queue"); });
+    $("queue-skip").addEventListener("click", function () {
+      if (state.shown) sendQueue("skip", { id: state.shown.id });
+    });
+    $("queue-again").addEventListener("click", loadNext);
     init();
   });
 })();
