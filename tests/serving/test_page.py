@@ -304,3 +304,50 @@ def test_an_editor_corrects_the_label_on_the_page_and_it_is_stored(browser, topi
         assert (row["text"], row["model_label"], row["label"]) == (article, given, chosen)
     finally:
         server.stop()
+
+
+def test_an_editor_labels_the_queue_on_the_page_and_the_labels_export(browser, tmp_path, cli, capsys):
+    from outlet_corpus import OUTLET, examples, prior_model
+
+    pool = examples(["Sports", "Finance", "Weather"], 2, "all", seed=11, names=OUTLET, prefix="u")
+    texts = {ex.id: ex.text for ex in pool}
+    pool_path = tmp_path / "pool.jsonl"
+    pool_path.write_text("".join(json.dumps({"id": ex.id, "text": ex.text}, ensure_ascii=False) + "\n"
+                                 for ex in pool), encoding="utf-8")
+    store = tmp_path / "store.sqlite"
+    labels = list(OUTLET.values())
+    server = ServeProcess(prior_model(tmp_path / "prior"), feedback=str(store), queue=str(pool_path),
+                          queue_labels=labels)
+    try:
+        _open(browser, server)
+        assert browser.find_element(By.ID, "queue").is_displayed() is False
+        browser.find_element(By.ID, "mode-queue").click()
+        assert browser.find_element(By.ID, "form").is_displayed() is False
+        given = {}
+        for turn in range(2):
+            WebDriverWait(browser, HANG).until(
+                lambda d: d.find_element(By.ID, "queue").get_attribute("data-state") in ("article", "empty", "error"))
+            view = browser.find_element(By.ID, "queue")
+            assert view.get_attribute("data-state") == "article", browser.find_element(By.ID, "queue-status").text
+            article_id = view.get_attribute("data-id")
+            assert article_id in texts and article_id not in given
+            assert browser.find_element(By.ID, "queue-text").text == texts[article_id]
+            assert "The model's guess: " in browser.find_element(By.ID, "queue-guess").text
+            buttons = browser.find_elements(By.CSS_SELECTOR, "#queue-buttons button")
+            assert [b.get_attribute("data-label") for b in buttons] == labels
+            choice = labels[turn]
+            given[article_id] = choice
+            next(b for b in buttons if b.get_attribute("data-label") == choice).click()
+            WebDriverWait(browser, HANG).until(
+                lambda d: d.find_element(By.ID, "queue-progress").get_attribute("data-labelled") == str(turn + 1)
+                and d.find_element(By.ID, "queue").get_attribute("data-id") != article_id)
+        progress = browser.find_element(By.ID, "queue-progress")
+        assert progress.get_attribute("data-left") == str(len(pool) - 2)
+        assert f"{len(pool) - 2} left of {len(pool)}" in progress.text
+    finally:
+        server.stop()
+    capsys.readouterr()
+    assert cli("feedback", "export", str(store)) == 0
+    exported = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted((r["id"], r["text"], r["label"]) for r in exported) == sorted(
+        (i, texts[i], label) for i, label in given.items())
