@@ -193,3 +193,24 @@ def test_a_store_from_before_the_queue_opens_and_keeps_its_rows(tmp_path):
     store.skip("a-2", "v2")
     assert [(r["text"], r["article_id"]) for r in store.rows()] == [("خبر", None), ("خبر آخر", "a-1")]
     assert store.skipped() == {"a-2"}
+
+
+def test_nothing_is_ranked_at_start_then_one_pass_over_the_pool_per_batch(tmp_path):
+    from outlet_corpus import tfidf
+
+    model = tfidf().fit(examples(["Sports", "Finance"], 4, "all", seed=5, names=OUTLET, prefix="l"))
+    calls = []
+    predict = model.predict_proba
+    model.predict_proba = lambda inputs: calls.append(len(inputs)) or predict(inputs)
+    pool = pool_of(2)
+    app = create_app(model, feedback=str(tmp_path / "s.sqlite"), queue=write_pool(tmp_path / "p.jsonl", pool),
+                     queue_labels=LABELS, queue_batch=3)
+    with TestClient(app) as client:
+        assert calls == []  # the server starts without ranking
+        assert "/queue/next" in client.get("/openapi.json").json()["paths"]
+        for _ in range(3):
+            article = client.get("/queue/next").json()["article"]
+            client.post("/queue/label", json={"id": article["id"], "label": LABELS[2]})
+        assert calls == [len(pool)]  # one batch of 3 from one pass
+        assert client.get("/queue/next").json()["article"] is not None
+        assert calls == [len(pool), len(pool) - 3]  # the next batch, on what is left
