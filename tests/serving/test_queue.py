@@ -178,6 +178,7 @@ def test_bad_queue_settings_fail_at_start_with_one_line(prior, tmp_path, cli, ca
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
         assert all(word in err for word in words), err
+        assert not (tmp_path / "store.sqlite").exists()  # nothing written on a failed start
     with pytest.raises(KhabarError, match="rank at least 1"):
         create_app(prior, feedback=store, queue=pool, queue_batch=0)
 
@@ -214,3 +215,22 @@ def test_nothing_is_ranked_at_start_then_one_pass_over_the_pool_per_batch(tmp_pa
         assert calls == [len(pool)]  # one batch of 3 from one pass
         assert client.get("/queue/next").json()["article"] is not None
         assert calls == [len(pool), len(pool) - 3]  # the next batch, on what is left
+
+
+def test_a_stance_queue_serves_claim_and_article_and_matches_page_corrections(stance_run, tmp_path):
+    from repo import SAMPLE
+
+    pool = str(SAMPLE / "stance.jsonl")
+    app = create_app(f"{stance_run.run_dir}/model", feedback=str(tmp_path / "s.sqlite"), queue=pool, queue_batch=2)
+    with TestClient(app) as client:
+        labels = client.get("/model").json()["labels"]
+        first = client.get("/queue/next").json()
+        article = first["article"]
+        assert article["text"] and article["text_pair"]
+        assert client.post("/queue/label", json={"id": article["id"], "label": labels[0]}).status_code == 200
+        second = client.get("/queue/next").json()["article"]
+        # corrected on the try page as claim and text: the queue counts it as labelled
+        assert client.post("/feedback", json={"claim": second["text"], "text": second["text_pair"],
+                                              "model_label": None, "label": labels[1]}).status_code == 200
+        progress = client.get("/queue/next").json()["progress"]
+        assert progress["labelled"] == 2 and progress["left"] == first["progress"]["pool"] - 2

@@ -266,9 +266,17 @@ def create_app(
     check_probability(min_confidence, "--min-confidence")
     model, manifest, card_path = _load(model_dir_or_model, device)
     check_request(model, min_confidence, labels)  # a server default it cannot honour: at start
+    # the queue's pool and settings are checked before the store is created: a bad one leaves no file
+    pool = _read_queue_pool(queue, model, feedback, queue_labels, queue_strategy, queue_batch, queue_lease)
     store = _open_feedback_store(feedback)  # a bad path fails at start, before a port is bound
     version = model_version(os.path.dirname(card_path)) if card_path else manifest.data_fingerprint or "in memory"
-    label_queue = _open_queue(queue, model, store, version, queue_labels, queue_strategy, queue_batch, queue_lease)
+    label_queue = None
+    if pool is not None:
+        from .queue import LabelQueue
+
+        label_queue = LabelQueue(model, pool, store, list(model.labels_) if queue_labels is None else queue_labels,
+                                 version, queue_strategy, DEFAULT_QUEUE_BATCH if queue_batch is None else queue_batch,
+                                 DEFAULT_QUEUE_LEASE if queue_lease is None else queue_lease)
     _readable()  # built now rather than on the first request
     # Without micro-batching the same workers still run the calls, one request each: the model is
     # never called from dozens of threads at once, which on a small machine only adds contention.
@@ -326,30 +334,30 @@ def _add_predict_route(app: FastAPI, server: "_Server") -> None:
             "application/json": {"schema": PredictRequest.model_json_schema()}}}})(server.predict)
 
 
-def _open_queue(pool: Optional[str], model: Model, store, version: str, labels: Optional[list[str]],
-                strategy: str, batch: Optional[int], lease: Optional[float]):
-    """The queue view's articles, read (and checked) at start, or None without `pool`."""
+def _read_queue_pool(pool: Optional[str], model: Model, feedback: Optional[str], labels: Optional[list[str]],
+                     strategy: str, batch: Optional[int], lease: Optional[float]):
+    """The queue view's articles, read and checked with its settings at start (None without `pool`)."""
     if pool is None:
         if labels is not None or batch is not None or lease is not None or strategy != "auto":
             raise KhabarError("--queue-labels, --queue-strategy, --queue-batch and --queue-lease set up the queue "
                               "view; give --queue POOL too")
         return None
-    if store is None:
+    if feedback is None:
         raise KhabarError(f"--queue {pool}: the queue stores its labels in the feedback store; "
                           "give --feedback STORE.sqlite too")
     if model.multi_label:
         raise KhabarError(f"--queue {pool}: the queue asks one label per article, and this model is multi-label; "
                           "serve a single-label model")
     from ..data import read_unlabeled
-    from .queue import LabelQueue
+    from .queue import check_queue_settings
 
     try:
         articles = read_unlabeled(os.fspath(pool), model.task)
     except KhabarError as exc:
         raise KhabarError(f"--queue {pool}: {exc}") from None
-    return LabelQueue(model, articles, store, labels if labels is not None else list(model.labels_), version,
-                      strategy, DEFAULT_QUEUE_BATCH if batch is None else batch,
-                      DEFAULT_QUEUE_LEASE if lease is None else lease)
+    check_queue_settings(articles, labels if labels is not None else list(model.labels_), strategy,
+                         DEFAULT_QUEUE_BATCH if batch is None else batch, DEFAULT_QUEUE_LEASE if lease is None else lease)
+    return articles
 
 
 def _add_feedback_route(app: FastAPI, store, model: Model, version: str,

@@ -54,6 +54,21 @@ def stored_text(ex: Example) -> str:
     return ex.text if ex.text_pair is None else f"{ex.text}\t{ex.text_pair}"
 
 
+def check_queue_settings(pool: Sequence[Example], labels: Sequence[str], strategy: str, batch: int,
+                         lease_seconds: float) -> None:
+    """A one-line KhabarError naming the setting the queue cannot work with."""
+    if strategy not in STRATEGIES:
+        raise KhabarError(f"--queue-strategy {strategy}: unknown; choose one of {', '.join(STRATEGIES)}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise KhabarError(f"--queue-batch {batch!r}: rank at least 1 article at a time")
+    if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, (int, float)) or not 0 <= lease_seconds < 1e9:
+        raise KhabarError(f"--queue-lease {lease_seconds!r}: give the seconds an article stays reserved (0 or more)")
+    if len(set(labels)) < 2:
+        raise KhabarError("--queue-labels: give at least two different labels to choose from")
+    if not pool:
+        raise KhabarError("--queue: the pool holds no article; pass the file of articles to label")
+
+
 class LabelQueue:
     """The articles of `pool` to label, one at a time, in `suggest`'s order (see the module docstring).
 
@@ -65,16 +80,7 @@ class LabelQueue:
                  version: str, strategy: str = "auto", batch: int = DEFAULT_QUEUE_BATCH,
                  lease_seconds: float = DEFAULT_QUEUE_LEASE, seed: int = 13,
                  clock: Callable[[], float] = time.monotonic):
-        if strategy not in STRATEGIES:
-            raise KhabarError(f"--queue-strategy {strategy}: unknown; choose one of {', '.join(STRATEGIES)}")
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise KhabarError(f"--queue-batch {batch!r}: rank at least 1 article at a time")
-        if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, (int, float)) or not 0 <= lease_seconds < 1e9:
-            raise KhabarError(f"--queue-lease {lease_seconds!r}: give the seconds an article stays reserved (0 or more)")
-        if len(set(labels)) < 2:
-            raise KhabarError("--queue-labels: give at least two different labels to choose from")
-        if not pool:
-            raise KhabarError("--queue: the pool holds no article; pass the file of articles to label")
+        check_queue_settings(pool, labels, strategy, batch, lease_seconds)
         self.model, self.store, self.labels, self.version = model, store, list(labels), version
         self.strategy, self.batch, self.lease_seconds, self.seed, self.clock = strategy, batch, lease_seconds, seed, clock
         self.pool = {ex.id: ex for ex in pool}
