@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 from khabar.adapt.suggest import suggest  # noqa: E402
 from khabar.errors import KhabarError  # noqa: E402
 from khabar.models.base import Model  # noqa: E402
-from khabar.serving.feedback_store import SCHEMA, FeedbackStore  # noqa: E402
+from khabar.data import guess_data_config, load_examples  # noqa: E402
+from khabar.serving.feedback_store import SCHEMA, FeedbackStore, export  # noqa: E402
 from khabar.serving.http import create_app  # noqa: E402
 
 LABELS = list(OUTLET.values())
@@ -234,3 +235,14 @@ def test_a_stance_queue_serves_claim_and_article_and_matches_page_corrections(st
                                               "model_label": None, "label": labels[1]}).status_code == 200
         progress = client.get("/queue/next").json()["progress"]
         assert progress["labelled"] == 2 and progress["left"] == first["progress"]["pool"] - 2
+    # both export as stance training rows: claim, text and label
+    rows = export(FeedbackStore(str(tmp_path / "s.sqlite")))
+    (tmp_path / "labels.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                           encoding="utf-8")
+    cfg, task = guess_data_config(str(tmp_path / "labels.jsonl"))
+    cfg.split_column = None
+    loaded = load_examples(cfg, task, "labels.jsonl")
+    assert task == "stance"
+    assert sorted((ex.text, ex.text_pair, ex.label) for ex in loaded) == sorted(
+        [(article["text"], article["text_pair"], labels[0]), (second["text"], second["text_pair"], labels[1])])
+    assert loaded[0].id == article["id"]

@@ -1,7 +1,7 @@
 """POST /feedback: an editor's correction from the page, stored in the SQLite store that
 `khabar serve --feedback STORE` names (`feedback_store`).
 
-The body is JSON: `text` (stance: `claim` too, kept as "claim<TAB>text"), `model_label` (what the
+The body is JSON: `text` (stance: `claim` too), `model_label` (what the
 model said, may be null) and `label` (the editor's choice, one of the model's labels). A bad body
 is a 4xx with a JSON message, never a 5xx; nothing is stored then.
 """
@@ -48,5 +48,5 @@ def add_feedback_route(app, store: FeedbackStore, task: str, labels: list[str], 
             return error(422, f"label: {label!r} is not one of the model's labels ({', '.join(labels)})")
         if model_label is not None and model_label not in labels:
             return error(422, f"model_label: {model_label!r} is not one of the model's labels; send null if it abstained")
-        stored = store.add("\t".join(parts), model_label, label, model_version)
+        stored = store.add(text, model_label, label, model_version, claim=body.get("claim") if needs_pair(task) else None)
         return JSONResponse({"stored": stored})

@@ -1,15 +1,16 @@
 """Corrections from the newsroom (the page of `khabar serve --feedback`), kept in SQLite (the
 embedded default: one file, no server).
 
-One row per correction: the article's text, the label the model gave, the label the editor chose,
-the model's version (experiment/run) and the time (UTC, ISO 8601); a label given in the queue view
+One row per correction: the article's text (and, for stance, its claim), the label the model gave,
+the label the editor chose, the model's version (experiment/run) and the time (UTC, ISO 8601); a label given in the queue view
 (`serving/queue.py`) also keeps the article's id in its pool (`article_id`), and the articles an
 editor skipped there are kept apart (`skipped`: never exported, never served again). `export` turns
-the store into labelled rows (`id`, `text`, `label`) that `khabar train` reads, the latest
+the store into labelled rows (`id`, `text`, `label`; stance: `claim` too) that `khabar train` reads, the latest
 correction of a text winning, so the page's corrections feed the next training round.
 
-A store written before the queue existed gains the `article_id` column (and the `skipped` table)
-when it is opened; its rows keep working.
+A store written before the queue existed gains the `article_id` and `claim` columns (and the
+`skipped` table) when it is opened; its rows keep working (its stance rows, written as
+"claim<TAB>text" in `text`, export as they were).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ SKIPPED_SCHEMA = """CREATE TABLE IF NOT EXISTS skipped (
 )"""
 COLUMNS = ("text", "model_label", "label", "model_version", "created_at")
 #: columns added since the first stores were written: (name, SQL type)
-ADDED_COLUMNS = (("article_id", "TEXT"),)
+ADDED_COLUMNS = (("article_id", "TEXT"), ("claim", "TEXT"))
 
 
 class FeedbackStore:
@@ -70,12 +71,12 @@ class FeedbackStore:
         return sqlite3.connect(self.path, timeout=30)
 
     def add(self, text: str, model_label: str | None, label: str, model_version: str,
-            article_id: str | None = None) -> dict:
+            article_id: str | None = None, claim: str | None = None) -> dict:
         """Store one correction (`article_id`: the article's id in the queue's pool, if it came from
-        there); returns it as stored."""
+        there; `claim`: a stance model's claim about `text`); returns it as stored."""
         row = {"text": text, "model_label": model_label, "label": label, "model_version": model_version,
-               "created_at": now(), "article_id": article_id}
-        names = (*COLUMNS, "article_id")
+               "created_at": now(), "article_id": article_id, "claim": claim}
+        names = (*COLUMNS, *(name for name, _ in ADDED_COLUMNS))
         with closing(self._connect()) as db, db:
             db.execute(f"INSERT INTO corrections ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                        [row[c] for c in names])
@@ -83,7 +84,7 @@ class FeedbackStore:
 
     def rows(self) -> list[dict]:
         """Every correction, oldest first."""
-        names = ("id", *COLUMNS, "article_id")
+        names = ("id", *COLUMNS, *(name for name, _ in ADDED_COLUMNS))
         with closing(self._connect()) as db:
             cursor = db.execute(f"SELECT {', '.join(names)} FROM corrections ORDER BY id")
             return [dict(zip(names, values)) for values in cursor]
@@ -106,13 +107,15 @@ def now() -> str:
 
 
 def export(store: FeedbackStore) -> list[dict]:
-    """Labelled rows for training: one per corrected text (its latest correction), with the
-    correction's label, the model's label and version kept for the record. The id is the
-    article's own (its id in the queue's pool) when it has one, else `feedback-N`."""
-    latest: dict[str, dict] = {}
+    """Labelled rows for training: one per corrected text (claim and text for stance; its latest
+    correction), with the correction's label, the model's label and version kept for the record.
+    The id is the article's own (its id in the queue's pool) when it has one, else `feedback-N`."""
+    latest: dict[tuple, dict] = {}
     for row in store.rows():
-        latest.pop(row["text"], None)  # a text corrected again moves to its latest place
-        latest[row["text"]] = row
-    return [{"id": row["article_id"] or f"feedback-{row['id']}", "text": row["text"], "label": row["label"],
+        key = (row["claim"], row["text"])
+        latest.pop(key, None)  # a text corrected again moves to its latest place
+        latest[key] = row
+    return [{"id": row["article_id"] or f"feedback-{row['id']}",
+             **({"claim": row["claim"]} if row["claim"] is not None else {}), "text": row["text"], "label": row["label"],
              "model_label": row["model_label"], "model_version": row["model_version"],
              "corrected_at": row["created_at"]} for row in latest.values()]

@@ -48,10 +48,10 @@ from .settings import DEFAULT_QUEUE_BATCH, DEFAULT_QUEUE_LEASE
 
 
 
-def stored_text(ex: Example) -> str:
-    """How the store keeps an article's text: the text, or "claim<TAB>text" for stance (as POST
-    /feedback stores it), so that a correction and a queue label of one article match."""
-    return ex.text if ex.text_pair is None else f"{ex.text}\t{ex.text_pair}"
+def stored_key(ex: Example) -> tuple:
+    """How the store keeps an article: (claim, text) for stance, (None, text) for topic, as POST
+    /feedback stores it, so that a correction and a queue label of one article match."""
+    return (None, ex.text) if ex.text_pair is None else (ex.text, ex.text_pair)
 
 
 def check_queue_settings(pool: Sequence[Example], labels: Sequence[str], strategy: str, batch: int,
@@ -84,7 +84,7 @@ class LabelQueue:
         self.model, self.store, self.labels, self.version = model, store, list(labels), version
         self.strategy, self.batch, self.lease_seconds, self.seed, self.clock = strategy, batch, lease_seconds, seed, clock
         self.pool = {ex.id: ex for ex in pool}
-        self.by_text = {stored_text(ex): ex.id for ex in pool}
+        self.by_key = {stored_key(ex): ex.id for ex in pool}
         self.ranked: list[dict] = []  # the current batch of suggestions, best first
         self.guesses: dict[str, Optional[str]] = {}  # the model's label of each article handed out
         self.leases: dict[str, float] = {}  # article id -> when its lease ends
@@ -95,7 +95,7 @@ class LabelQueue:
         """The store's corrections, the pool ids labelled (by id or by text) and those skipped."""
         rows = self.store.rows()
         labelled = {row["article_id"] for row in rows if row["article_id"] in self.pool}
-        labelled |= {self.by_text[row["text"]] for row in rows if row["text"] in self.by_text}
+        labelled |= {self.by_key[key] for key in ((row["claim"], row["text"]) for row in rows) if key in self.by_key}
         return rows, labelled, self.store.skipped() & self.pool.keys() - labelled
 
     def _progress(self, labelled: set[str], skipped: set[str]) -> dict:
@@ -135,14 +135,13 @@ class LabelQueue:
 
     def _as_example(self, row: dict) -> Example:
         """A stored label as the labelled example `suggest` excludes and counts."""
-        key = row["article_id"] if row["article_id"] in self.pool else self.by_text.get(row["text"])
+        key = row["article_id"] if row["article_id"] in self.pool else self.by_key.get((row["claim"], row["text"]))
         if key is not None:
             ex = self.pool[key]
             return Example(id=ex.id, text=ex.text, text_pair=ex.text_pair, label=row["label"])
-        claim, tab, text = row["text"].partition("\t")
-        pair = self.model.task == "stance" and tab
-        return Example(id=f"feedback-{row['id']}", text=claim if pair else row["text"],
-                       text_pair=text if pair else None, label=row["label"])
+        if row["claim"] is not None:
+            return Example(id=f"feedback-{row['id']}", text=row["claim"], text_pair=row["text"], label=row["label"])
+        return Example(id=f"feedback-{row['id']}", text=row["text"], label=row["label"])
 
     # -- answers -------------------------------------------------------------------------------
     async def label(self, article_id, label) -> dict:
@@ -154,7 +153,8 @@ class LabelQueue:
             [record] = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: guess_records(self.model, [ex.id], self.model.predict_proba([ex.inputs])))
             self.guesses[article_id] = record["label"]
-        stored = self.store.add(stored_text(ex), self.guesses[article_id], label, self.version, article_id=ex.id)
+        claim, text = stored_key(ex)
+        stored = self.store.add(text, self.guesses[article_id], label, self.version, article_id=ex.id, claim=claim)
         self.leases.pop(article_id, None)
         return {"stored": stored, "progress": self.progress()}
 
