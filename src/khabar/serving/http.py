@@ -28,6 +28,10 @@ so a model error is a server bug (500, logged with its traceback) and never a re
   diacritics).
 - 404/405: an unknown route or method (and `GET /card` of a model without a card).
 
+With `feedback`, POST /feedback stores editors' corrections (serving/feedback.py); with `queue`
+too, the page's queue view serves articles to label (GET /queue/next, POST /queue/label and
+/queue/skip: serving/queue.py).
+
 Besides `POST /predict`: `GET /` serves a page to try the model (static HTML, CSS and JavaScript
 from `serving/page/`, under a Content-Security-Policy that allows only the server's own scripts and
 connections); `GET /health`, `GET /model` (the manifest) and `GET /card` (the model directory's
@@ -88,6 +92,7 @@ from .http_limits import headers_deadline
 from .http_schema import INPUT_FIELDS, ErrorResponse, PredictRequest, PredictResponse, parse_request, show_name
 from .explain import explain_inputs
 from .predict import load_for_prediction
+from .queue import LabelQueue, add_queue_routes, read_queue_pool
 from .settings import (
     DEFAULT_LIMIT_CONCURRENCY, DEFAULT_MAX_BATCH, DEFAULT_MAX_CLIENT_CONNECTIONS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_WAIT_MS, DEFAULT_MODEL_BATCH, DEFAULT_MODEL_WORKERS, DEFAULT_QUEUE_BATCH,
@@ -267,13 +272,11 @@ def create_app(
     model, manifest, card_path = _load(model_dir_or_model, device)
     check_request(model, min_confidence, labels)  # a server default it cannot honour: at start
     # the queue's pool and settings are checked before the store is created: a bad one leaves no file
-    pool = _read_queue_pool(queue, model, feedback, queue_labels, queue_strategy, queue_batch, queue_lease)
+    pool = read_queue_pool(queue, model, feedback, queue_labels, queue_strategy, queue_batch, queue_lease)
     store = _open_feedback_store(feedback)  # a bad path fails at start, before a port is bound
     version = model_version(os.path.dirname(card_path)) if card_path else manifest.data_fingerprint or "in memory"
     label_queue = None
     if pool is not None:
-        from .queue import LabelQueue
-
         label_queue = LabelQueue(model, pool, store, list(model.labels_) if queue_labels is None else queue_labels,
                                  version, queue_strategy, DEFAULT_QUEUE_BATCH if queue_batch is None else queue_batch,
                                  DEFAULT_QUEUE_LEASE if queue_lease is None else queue_lease)
@@ -297,8 +300,6 @@ def create_app(
     if store is not None:
         _add_feedback_route(app, store, model, version, max_text_chars, max_body_bytes, timeout_body)
     if label_queue is not None:
-        from .queue import add_queue_routes
-
         add_queue_routes(app, label_queue, lambda request: read_body(request, max_body_bytes, timeout_body), _error)
     return app
 
@@ -332,32 +333,6 @@ def _add_predict_route(app: FastAPI, server: "_Server") -> None:
         415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
         openapi_extra={"requestBody": {"required": True, "content": {
             "application/json": {"schema": PredictRequest.model_json_schema()}}}})(server.predict)
-
-
-def _read_queue_pool(pool: Optional[str], model: Model, feedback: Optional[str], labels: Optional[list[str]],
-                     strategy: str, batch: Optional[int], lease: Optional[float]):
-    """The queue view's articles, read and checked with its settings at start (None without `pool`)."""
-    if pool is None:
-        if labels is not None or batch is not None or lease is not None or strategy != "auto":
-            raise KhabarError("--queue-labels, --queue-strategy, --queue-batch and --queue-lease set up the queue "
-                              "view; give --queue POOL too")
-        return None
-    if feedback is None:
-        raise KhabarError(f"--queue {pool}: the queue stores its labels in the feedback store; "
-                          "give --feedback STORE.sqlite too")
-    if model.multi_label:
-        raise KhabarError(f"--queue {pool}: the queue asks one label per article, and this model is multi-label; "
-                          "serve a single-label model")
-    from ..data import read_unlabeled
-    from .queue import check_queue_settings
-
-    try:
-        articles = read_unlabeled(os.fspath(pool), model.task)
-    except KhabarError as exc:
-        raise KhabarError(f"--queue {pool}: {exc}") from None
-    check_queue_settings(articles, labels if labels is not None else list(model.labels_), strategy,
-                         DEFAULT_QUEUE_BATCH if batch is None else batch, DEFAULT_QUEUE_LEASE if lease is None else lease)
-    return articles
 
 
 def _add_feedback_route(app: FastAPI, store, model: Model, version: str,

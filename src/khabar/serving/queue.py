@@ -30,6 +30,7 @@ unknown id or label), and nothing is stored then.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Callable, Optional, Sequence
 
@@ -67,6 +68,31 @@ def check_queue_settings(pool: Sequence[Example], labels: Sequence[str], strateg
         raise KhabarError("--queue-labels: give at least two different labels to choose from")
     if not pool:
         raise KhabarError("--queue: the pool holds no article; pass the file of articles to label")
+
+
+def read_queue_pool(pool: Optional[str], model: Model, feedback: Optional[str], labels: Optional[list[str]],
+                     strategy: str, batch: Optional[int], lease: Optional[float]):
+    """The queue view's articles, read and checked with its settings at start (None without `pool`)."""
+    if pool is None:
+        if labels is not None or batch is not None or lease is not None or strategy != "auto":
+            raise KhabarError("--queue-labels, --queue-strategy, --queue-batch and --queue-lease set up the queue "
+                              "view; give --queue POOL too")
+        return None
+    if feedback is None:
+        raise KhabarError(f"--queue {pool}: the queue stores its labels in the feedback store; "
+                          "give --feedback STORE.sqlite too")
+    if model.multi_label:
+        raise KhabarError(f"--queue {pool}: the queue asks one label per article, and this model is multi-label; "
+                          "serve a single-label model")
+    from ..data import read_unlabeled
+
+    try:
+        articles = read_unlabeled(os.fspath(pool), model.task)
+    except KhabarError as exc:
+        raise KhabarError(f"--queue {pool}: {exc}") from None
+    check_queue_settings(articles, labels if labels is not None else list(model.labels_), strategy,
+                         DEFAULT_QUEUE_BATCH if batch is None else batch, DEFAULT_QUEUE_LEASE if lease is None else lease)
+    return articles
 
 
 class LabelQueue:
