@@ -283,3 +283,15 @@ def test_http_a_one_label_restriction_on_a_multi_label_model_is_told_the_real_re
     assert response.status_code == 422
     error = response.json()["error"]
     assert error.startswith("labels:") and "multi-label" in error and "at least two" not in error
+
+
+def test_the_queue_view_refuses_a_multi_label_model_at_start(model_dir, tmp_path):
+    pytest.importorskip("fastapi", reason="the serve extra is not installed: pip install 'khabar[serve]'")
+    from khabar.serving.http import create_app
+
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"id": f"a{i}", "text": t}, ensure_ascii=False) + "\n"
+                            for i, t in enumerate(TEXTS)), encoding="utf-8")
+    with pytest.raises(KhabarError, match="multi-label"):
+        create_app(model_dir, feedback=str(tmp_path / "s.sqlite"), queue=str(pool))
+    assert not (tmp_path / "s.sqlite").exists()
