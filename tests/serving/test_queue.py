@@ -246,3 +246,27 @@ def test_a_stance_queue_serves_claim_and_article_and_matches_page_corrections(st
     assert sorted((ex.text, ex.text_pair, ex.label) for ex in loaded) == sorted(
         [(article["text"], article["text_pair"], labels[0]), (second["text"], second["text_pair"], labels[1])])
     assert loaded[0].id == article["id"]
+
+
+def test_two_editors_asking_at_the_same_moment_get_different_articles_from_one_ranking(tmp_path):
+    import asyncio
+
+    import httpx
+    from outlet_corpus import tfidf
+
+    model = tfidf().fit(examples(["Sports", "Finance"], 4, "all", seed=5, names=OUTLET, prefix="l"))
+    calls = []
+    predict = model.predict_proba
+    model.predict_proba = lambda inputs: calls.append(len(inputs)) or predict(inputs)
+    pool = pool_of(2)
+    app = create_app(model, feedback=str(tmp_path / "s.sqlite"), queue=write_pool(tmp_path / "p.jsonl", pool),
+                     queue_labels=LABELS)
+
+    async def both():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://queue") as client:
+            return await asyncio.gather(*(client.get("/queue/next") for _ in range(2)))
+
+    answers = [answer.json() for answer in asyncio.run(both())]
+    ids = [answer["article"]["id"] for answer in answers]
+    assert len(set(ids)) == 2 and all(answer["leased"] for answer in answers)
+    assert calls == [len(pool)]  # the second waited for the first's ranking instead of ranking again
