@@ -2,9 +2,9 @@
 dashboard).
 
 The labeling logic each worker runs, the output table, the input expansion and every argument
-mistake are checked without Ray. One Ray job (in the default run) labels JSON-lines and Parquet
-shards and must agree with the plain path (model.predict_proba); starting Ray and its workers
-dominates its time. The other Ray jobs are marked slow.
+mistake are checked without Ray (the default run). The Ray jobs are marked slow: starting Ray and
+its workers took about a tenth of the default suite's time; one labels JSON-lines and Parquet shards
+and must agree with the plain path (model.predict_proba).
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def test_mistakes_fail_before_ray_starts(model_dir, stance_run, tmp_path, monkey
         predict_with_ray(model_dir, [str(shard)], str(tmp_path / "full"))
 
 
+@pytest.mark.slow
 def test_ray_labels_jsonl_and_parquet_shards_like_the_plain_path(model_dir, local_ray, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
