@@ -102,16 +102,18 @@ SMALL = [{"id": f"r{i}", "text": text, "label": label} for i, (text, label) in e
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
-    """A tiny TF-IDF run and its data file (so that reading fits under small file-size limits)."""
+    """A tiny TF-IDF run and its data file (so that reading fits under small file-size limits);
+    trained in this process: the child processes are for the commands under a limit."""
+    from khabar.runs.train import train_from_config
+
     folder = tmp_path_factory.mktemp("small")
     data = folder / "d.jsonl"
     data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in SMALL), encoding="utf-8")
     config = folder / "c.yaml"
     config.write_text(f"name: small\ntask: topic\ndata: {{path: {data}}}\nmodel: {{kind: tfidf, min_df: 1}}\n"
                       f"output_dir: {folder / 'exp'}\n", encoding="utf-8")
-    done = khabar(["train", str(config)])
-    assert done.returncode == 0, done.stderr
-    run = next((folder / "exp" / "small").iterdir())
+    run = train_from_config(str(config)).run_dir
+    assert Path(run).parent == folder / "exp" / "small"
     return {"data": str(data), "config": str(config), "run": str(run), "folder": folder}
 
 
