@@ -130,7 +130,7 @@ def run_tune(path: str, *extra: str, **popen) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, **popen)
 
 
-def test_a_killed_study_continues_where_it_stopped(tmp_path):
+def test_a_killed_study_continues_where_it_stopped(tmp_path, cli, capsys):
     path = tune_config(tmp_path, SPACE, trials=40)
     first = run_tune(path)
     for line in first.stderr:  # wait for the first finished trial, then kill without warning
@@ -141,9 +141,10 @@ def test_a_killed_study_continues_where_it_stopped(tmp_path):
     folder = str(tmp_path / "out" / "sample_topic_tfidf" / "tune")
     before = [s for s, _ in study_trials(folder) if s == "COMPLETE"]
     assert 1 <= len(before) < 40
-    second = run_tune(path, "--trials", str(len(before) + 2))
-    out, err = second.communicate()
-    assert second.returncode == 0, err
+    capsys.readouterr()
+    status = cli("tune", path, "--trials", str(len(before) + 2))  # the resume, in this process
+    err = capsys.readouterr().err
+    assert status == 0, err
     assert f"{len(before)} of {len(before) + 2} trials done" in err
     after = [s for s, _ in study_trials(folder) if s == "COMPLETE"]
     assert len(after) == len(before) + 2
