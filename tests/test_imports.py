@@ -22,14 +22,21 @@ HEAVY = ("torch", "transformers", "datasets", "sklearn", "scipy", "pandas", "mat
 
 def imported_after(statements: str, stdin: str = "") -> set[str]:
     """The top-level packages of HEAVY that `statements` leave in `sys.modules` of a new Python."""
-    script = (f"import sys\n{statements}\n"
-              f"print('IMPORTED=' + ','.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))\n")
+    return imported_after_each(statements, stdin=stdin)[0]
+
+
+def imported_after_each(*steps: str, stdin: str = "") -> list[set[str]]:
+    """`imported_after` of each step, the steps run one after the other in one new Python (one
+    interpreter start for several checks): what is in `sys.modules` after step 1, after step 2, ..."""
+    report = f"print('IMPORTED=' + ','.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))\n"
+    script = "import sys\n" + "".join(f"{step}\n{report}" for step in steps)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run([sys.executable, "-c", script], input=stdin, capture_output=True, text=True, env=env,
                           cwd=str(ROOT))
     assert done.returncode == 0, done.stderr[-2000:]
-    line = next(line for line in done.stdout.splitlines() if line.startswith("IMPORTED="))
-    return set(filter(None, line[len("IMPORTED="):].split(",")))
+    lines = [line for line in done.stdout.splitlines() if line.startswith("IMPORTED=")]
+    assert len(lines) == len(steps), done.stdout[-2000:]
+    return [set(filter(None, line[len("IMPORTED="):].split(","))) for line in lines]
 
 
 def cli_call(*argv: str) -> str:
@@ -53,17 +60,16 @@ def test_data_stats_imports_no_scikit_learn_or_torch():
     assert not found & {"sklearn", "torch", "transformers", "matplotlib", "skops"}, found
 
 
-@pytest.mark.parametrize("command", ["predict", "explain"])
-def test_a_tfidf_prediction_imports_no_torch(topic_run, command):
-    found = imported_after(cli_call(command, topic_run.run_dir, "--text", "فاز الفريق بالمباراة"))
-    assert "sklearn" in found and "skops" in found  # it did load the model
-    assert not found & {"torch", "transformers", "datasets", "matplotlib", "optuna"}, found
-
-
-def test_the_python_api_loads_a_tfidf_model_without_torch(topic_run):
-    found = imported_after(f"import khabar\nm = khabar.load({topic_run.run_dir!r})\n"
-                           "print(m.predict(['فاز الفريق']))")
-    assert not found & {"torch", "transformers", "datasets", "matplotlib"}, found
+@pytest.mark.parametrize("first, then", [("predict", "explain"), ("explain", "predict")])
+def test_a_tfidf_prediction_imports_no_torch(topic_run, first, then):
+    """Both commands, then the Python API, in one new Python; each command first once (the first
+    one alone loads the model)."""
+    after_first, after_both, after_api = imported_after_each(
+        *(cli_call(command, topic_run.run_dir, "--text", "فاز الفريق بالمباراة") for command in (first, then)),
+        f"import khabar\nm = khabar.load({topic_run.run_dir!r})\nprint(m.predict(['فاز الفريق']))")
+    assert "sklearn" in after_first and "skops" in after_first  # it did load the model
+    for found in (after_first, after_both, after_api):
+        assert not found & {"torch", "transformers", "datasets", "matplotlib", "optuna"}, found
 
 
 def test_a_loaded_model_still_refuses_untrusted_types(small_tfidf_dir, tmp_path):
