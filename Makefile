@@ -18,8 +18,9 @@ $(STAMP): $(BIN)/python pyproject.toml
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# the slow tests, and every property test again with its full number of examples (tests/conftest.py)
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow
+	KHABAR_HYPOTHESIS=full $(BIN)/python -m pytest -q -m "slow or hypothesis"
 
 # Every benchmark in bench/ in its small mode (a few hundred examples each; see bench/_common.py):
 # figures and MET / NOT MET lines, then one line per benchmark with its time; fails if one fails.

@@ -22,8 +22,12 @@ from sample_runs import train_in_root  # noqa: E402
 from tiny_bert import stance_data, tiny_bert_dir, topic_data  # noqa: E402, F401  (session fixtures, registered once here)
 
 # Property tests never depend on the clock: no per-example deadline and no "too slow" health check
-# (a loaded machine would fail them); each test still sets its own number of examples.
-settings.register_profile("khabar", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# (a loaded machine would fail them). A test that sets no number of examples runs 25 in the default
+# suite (short `make test`) and hypothesis' 100 under KHABAR_HYPOTHESIS=full, which `make test-slow`
+# sets when it runs every property test again (-m "slow or hypothesis"); a test's own
+# `max_examples` counts in both.
+settings.register_profile("khabar", deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                          max_examples=100 if os.environ.get("KHABAR_HYPOTHESIS") == "full" else 25)
 settings.load_profile("khabar")
 
 
