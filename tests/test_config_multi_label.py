@@ -59,3 +59,14 @@ def test_multi_label_must_be_a_boolean():
 def test_a_label_column_that_is_also_the_text_or_id_is_refused(role):
     with pytest.raises(KhabarError, match=rf"data.label_columns: 'Sports' is also data.{role}"):
         config_from_dict(raw(data={"label_columns": ["Sports", "Finance"], role: "Sports"}), "c.yaml")
+
+
+def test_label_offsets_are_refused_for_a_multi_label_model():
+    with pytest.raises(KhabarError, match=r"^c\.yaml: model\.label_offsets: for one label per article"):
+        config_from_dict(raw(model={"kind": "tfidf", "label_offsets": True}), "c.yaml")
+    assert config_from_dict(raw(multi_label=False, model={"kind": "tfidf", "label_offsets": True}))
+
+
+def test_label_offsets_must_be_a_boolean():
+    with pytest.raises(KhabarError, match="label_offsets"):
+        config_from_dict(raw(multi_label=False, model={"kind": "tfidf", "label_offsets": "often"}), "c.yaml")

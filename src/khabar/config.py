@@ -276,6 +276,9 @@ def _check_multi_label(top: TopLevel, source: str) -> None:
         return
     if needs_pair(top.task):
         raise KhabarError(f"{source}: multi_label: a stance pair has one stance; multi-label is for task topic")
+    if (top.model or {}).get("label_offsets"):
+        raise KhabarError(f"{source}: model.label_offsets: for one label per article; a multi-label model decides "
+                          "each label with its own threshold chosen on dev, so remove it")
     if data.format == "folder":
         raise KhabarError(f"{source}: data.format: a folder per label gives each article one label; multi-label "
                           "data needs a csv/jsonl file (a label list, a delimited column or 0/1 label columns)")

@@ -110,3 +110,58 @@ def test_the_mapping_view_serves_kinds_written_against_the_dict():
     manifest = Manifest.from_dict(raw("transformer.json"), "x")
     assert manifest["task"] == "stance" and manifest.get("multi_label") is None and "files" in manifest
     assert np.array_equal(manifest["labels"], manifest.labels)
+
+
+def _with_offsets(offsets) -> dict:
+    manifest = raw("tfidf_abstain.json")
+    manifest["label_offsets"] = {"offsets": offsets, "chosen_on": "the dev split"}
+    return manifest
+
+
+def test_label_offsets_load_into_the_one_label_scheme_and_shift_its_decision(tmp_path):
+    labels = raw("tfidf_abstain.json")["labels"]
+    offsets = {lab: (1.0 if i == 1 else 0.0) for i, lab in enumerate(labels)}
+    manifest = read_manifest(written(tmp_path, _with_offsets(offsets)))
+    scheme = OneLabel.from_manifest(manifest)
+    assert scheme.manifest_section()["label_offsets"] == {"offsets": offsets, "chosen_on": "the dev split"}
+    proba = np.full((1, len(labels)), 0.05)
+    proba[0, :2] = [0.5, 0.3]  # label 0 ahead of label 1 by less than a factor e
+    proba /= proba.sum()
+    shifted = scheme.shift(proba, labels)
+    assert scheme.decide(proba) == [[0]] and scheme.decide(shifted) == [[1]]
+    assert shifted.sum() == pytest.approx(1.0)
+    moved = np.log(shifted[0]) - np.log(proba[0]) - np.array([offsets[lab] for lab in labels])
+    assert np.allclose(moved, moved[0])  # times exp(offset), renormalized
+
+
+@pytest.mark.parametrize("bad, said", [
+    ("nan", "expected finite numbers"), ("drop", "differ from labels"), ("text", "expected finite numbers"),
+    ("huge", "expected finite numbers"), ("not a map", "expected {\"offsets\""),
+])
+def test_damaged_label_offsets_are_refused_in_one_line(bad, said, tmp_path):
+    labels = raw("tfidf_abstain.json")["labels"]
+    offsets = {lab: 0.0 for lab in labels}
+    if bad == "nan":
+        offsets[labels[0]] = float("nan")
+    elif bad == "drop":
+        offsets.pop(labels[-1])
+    elif bad == "text":
+        offsets[labels[0]] = "0.5"
+    elif bad == "huge":
+        offsets[labels[0]] = 1e9
+    manifest = _with_offsets(offsets)
+    if bad == "not a map":
+        manifest["label_offsets"] = [0.1, 0.2]
+    directory = written(tmp_path, manifest)
+    with pytest.raises(KhabarError) as err:
+        read_manifest(directory)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(os.path.join(directory, MANIFEST))
+    assert "label_offsets" in message and said in message
+
+
+def test_a_multi_label_manifest_with_label_offsets_is_refused(tmp_path):
+    manifest = raw("tfidf_multi_label.json")
+    manifest["label_offsets"] = {"offsets": {lab: 0.0 for lab in manifest["labels"]}, "chosen_on": "dev"}
+    with pytest.raises(KhabarError, match="label_offsets: a multi-label model"):
+        read_manifest(written(tmp_path, manifest))

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
-from khabar.models.thresholds import DEFAULT_THRESHOLD, choose_thresholds, labels_above, multi_hot
+from khabar.models.thresholds import (DEFAULT_THRESHOLD, OFFSET_GRID, choose_offsets, choose_thresholds, labels_above,
+                                     multi_hot)
 
 
 def test_multi_hot_follows_the_label_order_and_ignores_unknown_names():
@@ -55,3 +56,43 @@ def test_labels_above_orders_by_probability_and_floors_at_the_top_label():
     # a lower-ranked label passes its threshold, the top one does not: the top one is still given
     assert labels_above(np.array([[0.4, 0.6]]), np.array([0.3, 0.7])) == [[1, 0]]
     assert labels_above(np.array([[0.4, 0.6]]), np.array([0.3, 0.7]), allow_none=True) == [[0]]
+
+
+# -- one label: per-label offsets to the log-probabilities ----------------------------------------------
+
+
+def _macro(log_proba, gold, offsets):
+    labels = list(range(log_proba.shape[1]))
+    present = [k for k in labels if (gold == k).any()]
+    return f1_score(gold, (log_proba + offsets).argmax(axis=1), labels=present, average="macro", zero_division=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.01, 1), st.floats(0.01, 1), st.floats(0.01, 1), st.integers(0, 2)),
+                min_size=3, max_size=40))
+def test_offsets_never_lower_macro_f1_below_the_plain_arg_max(rows):
+    """Coordinate ascent starts at 0 and 0 is on the grid: the chosen offsets decide at least as
+    well as none on the data they were chosen on."""
+    log_proba = np.log(np.array([r[:3] for r in rows]))
+    gold = np.array([r[3] for r in rows])
+    offsets = choose_offsets(log_proba, gold)
+    assert offsets[0] == 0 and all(v in OFFSET_GRID for v in offsets)
+    assert _macro(log_proba, gold, offsets) >= _macro(log_proba, gold, np.zeros(3)) - 1e-12
+
+
+def test_a_middle_label_the_arg_max_never_picks_gets_an_offset_that_recovers_it():
+    # one relatedness score s: label 0 (high s) and label 2 (low s) are linear in s, label 1 is flat
+    # and loses the arg-max everywhere, though the gold has it in the middle band
+    s = np.linspace(-1, 1, 90)
+    log_proba = np.column_stack([2 * s, np.full_like(s, -0.3), -2 * s])
+    gold = np.where(s > 0.33, 0, np.where(s < -0.33, 2, 1))
+    assert not (log_proba.argmax(axis=1) == 1).any()
+    offsets = choose_offsets(log_proba, gold)
+    decided = (log_proba + offsets).argmax(axis=1)
+    assert offsets[1] > 0.3
+    assert f1_score(gold == 1, decided == 1) > 0.8
+
+
+def test_a_label_absent_from_the_held_out_data_keeps_offset_zero():
+    log_proba = np.log(np.array([[0.6, 0.1, 0.3], [0.2, 0.1, 0.7], [0.5, 0.2, 0.3]]))
+    assert choose_offsets(log_proba, np.array([0, 2, 0]))[1] == 0.0

@@ -21,8 +21,8 @@ from ..errors import KhabarError
 from ..examples import Example, model_input
 from ..log import say
 from ..normalize import NormalizeConfig, check_normalize_options
-from .manifest import (ABSTAIN, MANIFEST, MULTI_LABEL, RESTORE, WEIGHT_NAMES, Manifest, read_manifest, record_files,
-                       verify_files)
+from .manifest import (ABSTAIN, LABEL_OFFSETS, MANIFEST, MULTI_LABEL, RESTORE, WEIGHT_NAMES, Manifest, read_manifest,
+                       record_files, verify_files)
 from .registry import get_kind
 from .scheme import OneLabel, scheme_for
 from .thresholds import multi_hot
@@ -254,6 +254,7 @@ class Model(ABC):
             train=schema.to_dict(self.train_params), data_fingerprint=self.data_fingerprint_,
             saved_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             abstain=sections.get(ABSTAIN), multi_label=sections.get(MULTI_LABEL),
+            label_offsets=sections.get(LABEL_OFFSETS),
             probabilities=self.probabilities_, metrics=self.metrics_, notes=dict(self.notes_))
 
     @classmethod

@@ -35,6 +35,8 @@ MANIFEST_KEYS = frozenset(("khabar_version", "kind", "task", "labels", "normaliz
 MULTI_LABEL = "multi_label"
 #: the manifest key of a one-label model's abstain threshold: {"min_confidence": p, "chosen_on": str, ...}
 ABSTAIN = "abstain"
+#: the manifest key of a one-label model's per-label offsets: {"offsets": {label: number}, "chosen_on": str}
+LABEL_OFFSETS = "label_offsets"
 
 
 @dataclass
@@ -43,7 +45,7 @@ class Manifest:
     whole first (`validate_manifest`). Every shape earlier khabar versions wrote loads: without
     `files` (before file checks), without `probabilities`, `metrics` or a scheme section.
 
-    `abstain` (one label) or `multi_label` (a label set) is the scheme's section
+    `abstain` and `label_offsets` (one label) or `multi_label` (a label set) are the scheme's sections
     (`models.scheme`); `probabilities` says how the kind made them; `metrics` the headline
     figures of the run that saved it; `notes` keeps keys this khabar does not know, as they are.
     Kinds written against the plain dict may still read it as one (`manifest["task"]`, `.get`).
@@ -61,6 +63,7 @@ class Manifest:
     files: Optional[dict] = None
     abstain: Optional[dict] = None
     multi_label: Optional[dict] = None
+    label_offsets: Optional[dict] = None
     probabilities: Optional[str] = None
     metrics: Optional[dict] = None
     notes: dict = field(default_factory=dict)
@@ -161,6 +164,11 @@ def validate_manifest(manifest: Any, source: str) -> None:
     if ABSTAIN in manifest and MULTI_LABEL in manifest:
         problems.append(f"{ABSTAIN}: a multi-label model decides each label with its own threshold; it has no "
                         "abstain threshold")
+    if LABEL_OFFSETS in manifest:
+        problems += _offsets_problems(manifest[LABEL_OFFSETS], manifest.get("labels"))
+        if MULTI_LABEL in manifest:
+            problems.append(f"{LABEL_OFFSETS}: a multi-label model decides each label with its own threshold; "
+                            "it has no label offsets")
     if "probabilities" in manifest and not isinstance(manifest["probabilities"], str):
         problems.append(f"probabilities: expected a string, got {_show(manifest['probabilities'])}")
     if "metrics" in manifest and not isinstance(manifest["metrics"], dict):
@@ -213,6 +221,21 @@ def _abstain_problems(note: Any) -> list[str]:
     if not _probability(note["min_confidence"]):
         return [f"{ABSTAIN}.min_confidence: expected a number from 0 to 1, got {_show(note['min_confidence'])}"]
     return []
+
+
+def _offsets_problems(note: Any, labels: Any) -> list[str]:
+    """A label-offsets note: a finite number for exactly the manifest's labels."""
+    if not isinstance(note, dict) or not isinstance(note.get("offsets"), dict):
+        return [f"{LABEL_OFFSETS}: expected {{\"offsets\": {{label: number}}, \"chosen_on\": ...}}, got {_show(note)}"]
+    offsets = note["offsets"]
+    problems = []
+    if isinstance(labels, list) and sorted(map(str, offsets)) != sorted(map(str, labels)):
+        problems.append(f"{LABEL_OFFSETS}.offsets: labels {sorted(offsets)} differ from labels {_show(labels)}")
+    bad = {lab: v for lab, v in offsets.items()
+           if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or abs(v) > 50}
+    if bad:
+        problems.append(f"{LABEL_OFFSETS}.offsets: expected finite numbers from -50 to 50, got {_show(bad)}")
+    return problems
 
 
 def _safe_relative(name: Any) -> bool:

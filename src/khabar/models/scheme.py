@@ -8,7 +8,10 @@ files; here it lives in two classes, and the rest of khabar calls their methods.
 differs, `LabelSet` subclasses `OneLabel`; like SetFit's `multi_target_strategy`, the choice is
 made once, when the model is built (`scheme_for`, from the config) or loaded (`from_manifest`).
 
-- `OneLabel`: softmax probabilities that add up to 1; the decision is the most probable label; a
+- `OneLabel`: softmax probabilities that add up to 1; the decision is the most probable label
+  (after the model's per-label offsets to the log-probabilities when it has them: the
+  manifest's `label_offsets` note, chosen on held-out data, see `thresholds.choose_offsets`;
+  `shift` applies them to the probabilities themselves, so every output agrees); a
   prediction may abstain (label None) when its top probability is below `min_confidence` (the
   model's stored threshold, the manifest's `abstain` note, unless a request gives one); a request
   may restrict the prediction to a subset of labels (renormalized over them).
@@ -36,11 +39,12 @@ from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix, preci
 from ..data.label_cells import LABEL_SET_CELLS, ONE_LABEL_CELLS
 from ..errors import KhabarError
 from . import metrics as M
-from .thresholds import DEFAULT_THRESHOLD, choose_thresholds, labels_above, multi_hot
+from .thresholds import DEFAULT_THRESHOLD, choose_offsets, choose_thresholds, labels_above, multi_hot
 
 #: the manifest keys of each scheme's section
 ABSTAIN = "abstain"
 MULTI_LABEL = "multi_label"
+LABEL_OFFSETS = "label_offsets"
 
 
 def check_probability(value: Any, what: str = "min_confidence") -> Optional[float]:
@@ -111,34 +115,64 @@ class OneLabel:
     fields = ("label", "probability", "abstained", "top_k")  # the keys of its prediction records
     cells = ONE_LABEL_CELLS  # how a data file's gold cells are read (data sits below models)
 
-    def __init__(self, abstain: Optional[dict] = None):
+    def __init__(self, abstain: Optional[dict] = None, offsets: Optional[dict] = None):
         # the manifest's `abstain` note: {"min_confidence": t, "chosen_on": "config" | "dev", ...}
         self.abstain = abstain
+        # the manifest's `label_offsets` note: {"offsets": {label: added log-probability}, "chosen_on": str}
+        self.offsets = offsets
 
     # -- building ---------------------------------------------------------------------------
     @staticmethod
     def from_manifest(manifest) -> "OneLabel":
         """The scheme a (validated, typed) manifest records: a label set when it has a `multi_label` note."""
-        return OneLabel.from_sections(manifest.abstain, manifest.multi_label, manifest.labels)
+        return OneLabel.from_sections(manifest.abstain, manifest.multi_label, manifest.labels, manifest.label_offsets)
 
     @staticmethod
-    def from_sections(abstain: Optional[dict], multi_label: Optional[dict], labels: Sequence[str]) -> "OneLabel":
-        """The scheme of a manifest's sections: its `multi_label` note (a label set) or `abstain` note."""
+    def from_sections(abstain: Optional[dict], multi_label: Optional[dict], labels: Sequence[str],
+                      offsets: Optional[dict] = None) -> "OneLabel":
+        """The scheme of a manifest's sections: its `multi_label` note (a label set) or its `abstain`
+        and `label_offsets` notes."""
         if multi_label is not None:
             return LabelSet.from_note(multi_label, labels)
-        return OneLabel(abstain)
+        return OneLabel(abstain, offsets)
 
     def manifest_section(self) -> dict:
-        """What this scheme adds to khabar.json (the abstain note, when there is one)."""
-        return {ABSTAIN: dict(self.abstain)} if self.abstain else {}
+        """What this scheme adds to khabar.json (the abstain and label-offset notes, when there are)."""
+        out = {ABSTAIN: dict(self.abstain)} if self.abstain else {}
+        if self.offsets:
+            out[LABEL_OFFSETS] = {"offsets": dict(self.offsets["offsets"]), "chosen_on": self.offsets["chosen_on"]}
+        return out
 
     # -- training ---------------------------------------------------------------------------
     def start(self, labels: Sequence[str], gold: Sequence[Sequence[str]]) -> None:
         """Reset what a fit decides and check the training gold (`gold`: label lists per example)."""
+        self.offsets = None
 
     def fit_thresholds(self, labels: Sequence[str], held_out: Callable, gold: Callable, where: str,
                        say: Callable[[str], None]) -> None:
         """One label is decided by its top probability: nothing to fit on held-out data."""
+
+    def fit_offsets(self, labels: Sequence[str], proba: np.ndarray, gold: Sequence[str], where: str,
+                    say: Callable[[str], None]) -> None:
+        """Per-label offsets to the log-probabilities that maximize macro-F1 of the decisions on
+        held-out probabilities `proba` (the model's, before any offset) against gold labels
+        (`thresholds.choose_offsets`); `where` names the data for the manifest."""
+        index = {lab: i for i, lab in enumerate(labels)}
+        keep = [i for i, lab in enumerate(gold) if lab in index]
+        log_proba = np.log(np.clip(np.asarray(proba, dtype=np.float64)[keep], 1e-12, None))
+        offsets = choose_offsets(log_proba, np.array([index[gold[i]] for i in keep], dtype=np.int64))
+        self.offsets = {"offsets": {lab: round(float(v), 6) for lab, v in zip(labels, offsets)}, "chosen_on": where}
+        say(f"label offsets (log-probability, chosen for macro-F1 on {where}): "
+            + ", ".join(f"{lab} {v:+.1f}" for lab, v in zip(labels, offsets)))
+
+    def shift(self, proba: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+        """`proba` with the model's label offsets applied (each row times exp(offset), renormalized),
+        so that the arg-max, top-k and the abstain threshold all see the decision; unchanged without offsets."""
+        if not self.offsets or not len(proba):
+            return proba
+        offsets = np.array([self.offsets["offsets"][lab] for lab in labels], dtype=np.float64)
+        shifted = np.asarray(proba, dtype=np.float64) * np.exp(offsets - offsets.max())[None, :]
+        return shifted / shifted.sum(axis=1, keepdims=True)
 
     def targets(self, examples: Sequence, labels: Sequence[str]) -> np.ndarray:
         """What a network trains on: the label index of each example."""

@@ -159,3 +159,44 @@ def test_explanations_name_the_sentence_that_carried_the_decision(tmp_path, root
     assert (picked["start"], picked["end"]) == best
     assert picked["weight"] == pytest.approx(totals[best], abs=1e-9)
     assert len(rows) == 48 and article[picked["start"]:picked["end"]] in sentences(article)
+
+
+# -- per-label offsets chosen on held-out data ---------------------------------------------------------
+@pytest.mark.parametrize("with_dev", [False, True])
+def test_label_offsets_are_chosen_saved_and_decide_every_output(tmp_path, with_dev):
+    from khabar.models.tfidf.model import TfidfModel
+    from khabar.models.tfidf.params import SeedOnlyTrain, TfidfParams
+    from khabar.normalize import NormalizeConfig
+    from tiny_bert import stance_examples
+
+    train = stance_examples(8, seed=3, split="train")
+    dev = stance_examples(4, seed=4, split="dev") if with_dev else None
+    model = TfidfModel("stance", TfidfParams(min_df=1, word_ngrams=[1, 1], label_offsets=True), SeedOnlyTrain(),
+                       NormalizeConfig()).fit(train, dev)
+    note = model.manifest().label_offsets
+    assert sorted(note["offsets"]) == sorted(model.labels_)
+    assert note["chosen_on"] == ("the dev split" if with_dev else "3-fold cross-validation of the training split")
+    inputs = [ex.inputs for ex in stance_examples(3, seed=9, split="test")]
+    shifted = model.predict_proba(inputs)
+    offsets = np.array([note["offsets"][lab] for lab in model.labels_])
+    scheme_offsets, model.scheme.offsets = model.scheme.offsets, None
+    plain = model.predict_proba(inputs)
+    model.scheme.offsets = scheme_offsets
+    assert np.allclose(shifted.sum(axis=1), 1.0)
+    assert (shifted.argmax(axis=1) == (np.log(plain) + offsets).argmax(axis=1)).all()
+    assert model.predict(inputs) == [model.labels_[j] for j in shifted.argmax(axis=1)]
+    model.save(str(tmp_path / "m"))
+    loaded = load_model(str(tmp_path / "m"))
+    assert loaded.manifest().label_offsets == note
+    assert np.allclose(loaded.predict_proba(inputs), shifted)
+
+
+def test_without_label_offsets_the_manifest_has_none():
+    from khabar.models.tfidf.model import TfidfModel
+    from khabar.models.tfidf.params import SeedOnlyTrain, TfidfParams
+    from khabar.normalize import NormalizeConfig
+    from tiny_bert import stance_examples
+
+    model = TfidfModel("stance", TfidfParams(min_df=1, word_ngrams=[1, 1]), SeedOnlyTrain(),
+                       NormalizeConfig()).fit(stance_examples(6, seed=3, split="train"))
+    assert model.manifest().label_offsets is None and "label_offsets" not in model.manifest().to_dict()

@@ -24,6 +24,7 @@ from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import softmax
 from sklearn.model_selection import cross_val_predict
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
@@ -112,14 +113,18 @@ class TfidfModel(Model):
         else:
             y_train = [ex.label for ex in train]
             classifier = self._classifier().fit(matrix, y_train)
-            classifier, how = self._calibrate(classifier, features, matrix, y_train, dev)
+            cross_validated: dict = {}  # the 3-fold held-out scores, computed at most once
+            classifier, how = self._calibrate(classifier, features, matrix, y_train, dev, cross_validated)
+            if self.params.label_offsets:
+                held_out = self._held_out_proba(classifier, features, matrix, y_train, dev, cross_validated)
+                self.scheme.fit_offsets(self.labels_, *held_out, say)
         self.probabilities_ = how
         self.pipeline_ = Pipeline([("features", features), ("classifier", classifier)])
         self._check_classes()
         say(f"fitted {self.params.classifier} in {time.perf_counter() - start:.1f}s; probabilities: {how}")
         return self
 
-    def _calibrate(self, classifier, features, matrix, y_train, dev):
+    def _calibrate(self, classifier, features, matrix, y_train, dev, cross_validated):
         if hasattr(classifier, "predict_proba"):
             return classifier, "native"
         dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
@@ -132,13 +137,34 @@ class TfidfModel(Model):
         if folds < 2:
             raise KhabarError("LinearSVC needs a dev split or a label with at least 2 training examples to calibrate "
                               "probabilities; add a dev split or use classifier: logreg")
-        held_out, scored = held_out_scores(self._classifier(), matrix, y_train, folds, self.train_params.seed)
+        held_out, scored = self._cross_validated(matrix, y_train, folds, cross_validated)
         scaled = TemperatureScaled(classifier)
         scaled.temperature_ = fit_temperature(held_out[scored], np.asarray(y_train)[scored], classifier.classes_)
         rare = sum(1 for n in counts.values() if n < folds)
         note = f"; {rare} label(s) with fewer than {folds} examples are missing from some folds" if rare else ""
         return scaled, (f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted by {folds}-fold "
                         f"cross-validation (no dev split{note})")
+
+    def _cross_validated(self, matrix, y_train, folds, memo: dict):
+        """`held_out_scores` of the configured classifier, kept in `memo` (calibration and label
+        offsets read the same folds)."""
+        if folds not in memo:
+            memo[folds] = held_out_scores(self._classifier(), matrix, y_train, folds, self.train_params.seed)
+        return memo[folds]
+
+    def _held_out_proba(self, classifier, features, matrix, y_train, dev, cross_validated):
+        """(probabilities in `labels_` order, gold labels, where) of held-out examples, for the label
+        offsets: the dev split's when it has two labels or more, else 3-fold cross-validated ones of
+        the training split (a softmax of the folds' decision scores at the fitted temperature)."""
+        dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
+        order = [list(classifier.classes_).index(label) for label in self.labels_]
+        if len({ex.label for ex in dev_in}) >= 2:
+            x_dev = self.design_matrix(features, [ex.inputs for ex in dev_in], training=True)
+            return classifier.predict_proba(x_dev)[:, order], [ex.label for ex in dev_in], "the dev split"
+        folds = min(3, max(Counter(y_train).values()))
+        held_out, scored = self._cross_validated(matrix, y_train, folds, cross_validated)
+        proba = softmax(held_out[scored] / getattr(classifier, "temperature_", 1.0), axis=1)
+        return proba[:, order], list(np.asarray(y_train)[scored]), f"{folds}-fold cross-validation of the training split"
 
     def _fit_label_sets(self, features, matrix, train, dev):
         """One-vs-rest models, their probabilities and the per-label thresholds (see `multi_label`):
@@ -172,7 +198,8 @@ class TfidfModel(Model):
         if not len(inputs):
             return np.zeros((0, len(self.labels_)))
         features, classifier = self.pipeline_.steps[0][1], self.pipeline_.steps[-1][1]
-        return classifier.predict_proba(self.design_matrix(features, inputs))[:, self.order_]
+        proba = classifier.predict_proba(self.design_matrix(features, inputs))[:, self.order_]
+        return self.scheme.shift(proba, self.labels_)
 
     def design_matrix(self, features, inputs: Inputs, training: bool = False):
         """What the classifier reads: the text features of the normalized inputs, then the prior's

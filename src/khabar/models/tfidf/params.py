@@ -41,6 +41,10 @@ class TfidfParams:
     its files are copied into the saved model.
     stance_cues (stance): add reporting / hedge / denial cue columns read near the claim
     (`stance_cues.py`; for claim-article pairs, off for headline pairs).
+    label_offsets (one label per article): choose an offset per label to the log-probabilities
+    that maximizes macro-F1 on held-out probabilities (the dev split when it has examples, else
+    3-fold cross-validation of the training split), stored in the manifest and applied to every
+    prediction (`thresholds.choose_offsets`): for a rare label that the arg-max rarely picks.
     """
 
     word_ngrams: Optional[list[int]] = field(default_factory=lambda: [1, 2])
@@ -62,6 +66,7 @@ class TfidfParams:
     prior: Optional[str] = None
     prior_weight: float = field(default=1.0, metadata={"exclusive_min": 0.0})
     stance_cues: bool = False
+    label_offsets: bool = False
 
 
 def check_params(params: TfidfParams, where: str = "model") -> None:
