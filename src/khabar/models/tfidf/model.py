@@ -113,10 +113,10 @@ class TfidfModel(Model):
         else:
             y_train = [ex.label for ex in train]
             classifier = self._classifier().fit(matrix, y_train)
-            cross_validated: dict = {}  # the 3-fold held-out scores, computed at most once
-            classifier, how = self._calibrate(classifier, features, matrix, y_train, dev, cross_validated)
+            memo: dict = {}  # the dev split's features and the 3-fold held-out scores, each computed once
+            classifier, how = self._calibrate(classifier, features, matrix, y_train, dev, memo)
             if self.params.label_offsets:
-                held_out = self._held_out_proba(classifier, features, matrix, y_train, dev, cross_validated)
+                held_out = self._held_out_proba(classifier, features, matrix, y_train, dev, memo)
                 self.scheme.fit_offsets(self.labels_, *held_out, say)
         self.probabilities_ = how
         self.pipeline_ = Pipeline([("features", features), ("classifier", classifier)])
@@ -124,26 +124,31 @@ class TfidfModel(Model):
         say(f"fitted {self.params.classifier} in {time.perf_counter() - start:.1f}s; probabilities: {how}")
         return self
 
-    def _calibrate(self, classifier, features, matrix, y_train, dev, cross_validated):
+    def _calibrate(self, classifier, features, matrix, y_train, dev, memo):
         if hasattr(classifier, "predict_proba"):
             return classifier, "native"
         dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
         if len({ex.label for ex in dev_in}) >= 2:
-            x_dev = self.design_matrix(features, [ex.inputs for ex in dev_in], training=True)
-            scaled = TemperatureScaled(classifier).fit(x_dev, [ex.label for ex in dev_in])
+            scaled = TemperatureScaled(classifier).fit(self._dev_matrix(features, dev_in, memo), [ex.label for ex in dev_in])
             return scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted on the dev split"
         counts = Counter(y_train)
         folds = min(3, max(counts.values()))
         if folds < 2:
             raise KhabarError("LinearSVC needs a dev split or a label with at least 2 training examples to calibrate "
                               "probabilities; add a dev split or use classifier: logreg")
-        held_out, scored = self._cross_validated(matrix, y_train, folds, cross_validated)
+        held_out, scored = self._cross_validated(matrix, y_train, folds, memo)
         scaled = TemperatureScaled(classifier)
         scaled.temperature_ = fit_temperature(held_out[scored], np.asarray(y_train)[scored], classifier.classes_)
         rare = sum(1 for n in counts.values() if n < folds)
         note = f"; {rare} label(s) with fewer than {folds} examples are missing from some folds" if rare else ""
         return scaled, (f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted by {folds}-fold "
                         f"cross-validation (no dev split{note})")
+
+    def _dev_matrix(self, features, dev_in, memo: dict):
+        """The dev split's design matrix, kept in `memo` (calibration and label offsets read it)."""
+        if "dev" not in memo:
+            memo["dev"] = self.design_matrix(features, [ex.inputs for ex in dev_in], training=True)
+        return memo["dev"]
 
     def _cross_validated(self, matrix, y_train, folds, memo: dict):
         """`held_out_scores` of the configured classifier, kept in `memo` (calibration and label
@@ -152,17 +157,17 @@ class TfidfModel(Model):
             memo[folds] = held_out_scores(self._classifier(), matrix, y_train, folds, self.train_params.seed)
         return memo[folds]
 
-    def _held_out_proba(self, classifier, features, matrix, y_train, dev, cross_validated):
+    def _held_out_proba(self, classifier, features, matrix, y_train, dev, memo):
         """(probabilities in `labels_` order, gold labels, where) of held-out examples, for the label
         offsets: the dev split's when it has two labels or more, else 3-fold cross-validated ones of
         the training split (a softmax of the folds' decision scores at the fitted temperature)."""
         dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
         order = [list(classifier.classes_).index(label) for label in self.labels_]
         if len({ex.label for ex in dev_in}) >= 2:
-            x_dev = self.design_matrix(features, [ex.inputs for ex in dev_in], training=True)
-            return classifier.predict_proba(x_dev)[:, order], [ex.label for ex in dev_in], "the dev split"
+            proba = classifier.predict_proba(self._dev_matrix(features, dev_in, memo))
+            return proba[:, order], [ex.label for ex in dev_in], "the dev split"
         folds = min(3, max(Counter(y_train).values()))
-        held_out, scored = self._cross_validated(matrix, y_train, folds, cross_validated)
+        held_out, scored = self._cross_validated(matrix, y_train, folds, memo)
         proba = softmax(held_out[scored] / getattr(classifier, "temperature_", 1.0), axis=1)
         return proba[:, order], list(np.asarray(y_train)[scored]), f"{folds}-fold cross-validation of the training split"
 
