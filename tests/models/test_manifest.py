@@ -664,3 +664,20 @@ def test_cli_predict_on_a_legit_model_works(kind, saved, capsys):
     out, err = capsys.readouterr()
     assert json.loads(out.splitlines()[0])["label"] in saved(kind).model.labels_
     assert "error" not in err
+
+
+@pytest.mark.parametrize("name", ["tfidf_svc", "bert"])
+def test_label_offsets_in_the_manifest_decide_every_kinds_predictions(name, saved, copy_of):
+    """A one-label model of any kind applies its manifest's `label_offsets` (probabilities times
+    exp(offset), renormalized): a large offset on one label makes it every row's decision."""
+    original = saved(name)
+    labels = list(original.model.labels_)
+    favoured = labels[int(np.argmin(original.proba.mean(axis=0)))]  # the label the model likes least
+    offsets = {lab: (30.0 if lab == favoured else 0.0) for lab in labels}
+    directory = copy_of(name)
+    edit_manifest(lambda m: m.update(label_offsets={"offsets": offsets, "chosen_on": "a test"}))(directory)
+    model = load_model(directory)
+    proba = model.predict_proba(original.inputs)
+    assert model.predict(original.inputs) == [favoured] * len(original.inputs)
+    expected = original.proba * np.exp(np.array([offsets[lab] for lab in labels]) - 30.0)
+    assert np.allclose(proba, expected / expected.sum(axis=1, keepdims=True))

@@ -360,7 +360,7 @@ class TransformerModel(Model):
         if not inputs:
             return np.zeros((0, len(self.labels_)))
         enc = self.encode(self.normalize_inputs(inputs))
-        return self.proba_of(enc, len(inputs))
+        return self.scheme.shift(self.proba_of(enc, len(inputs)), self.labels_)
 
     def proba_of(self, enc: Encoded, n: int) -> np.ndarray:
         """Probabilities of n inputs from their token rows: the logits of each input's rows
