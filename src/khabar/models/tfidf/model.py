@@ -103,18 +103,20 @@ class TfidfModel(Model):
             raise KhabarError(f"model: the features cannot be built on these {len(train)} training examples "
                               f"({exc}); lower model.min_df, raise model.max_df or add data") from None
         del x_train  # the normalized texts: as large as the corpus, and not needed beyond the features
+        self.latent_, latent = None, None
+        n_latent = 0 if needs_pair(self.task) else components_for(
+            self.params.latent, every.shape[0], every.shape[1], bool(raw_unlabeled))
+        if n_latent:  # fitted on every article, labelled or not: the unlabeled ones are its point
+            self.latent_ = latent_block(n_latent, self.train_params.seed).fit(every)
+            latent = self.latent_columns(matrix)
+        del every
         self.prior_ = None
         if self.params.prior:
             self.prior_ = load_prior(self.params.prior, self.task, self.params.prior_weight).fit(raw_train + raw_unlabeled)
             matrix = sp.hstack([matrix, self.prior_.transform(raw_train)], format="csr")
             self.notes_[PRIOR_NOTE] = self.prior_.note()
-        self.latent_ = None
-        n_latent = 0 if needs_pair(self.task) else components_for(
-            self.params.latent, every.shape[0], every.shape[1], bool(raw_unlabeled))
-        if n_latent:
-            self.latent_ = latent_block(n_latent, self.train_params.seed).fit(every)
-            matrix = sp.hstack([matrix, self.latent_columns(every[: len(train)])], format="csr")
-        del every
+        if latent is not None:  # after the prior's columns, where `explain` expects it
+            matrix = sp.hstack([matrix, latent], format="csr")
         unlabeled = f" and {len(raw_unlabeled):,} unlabeled" if raw_unlabeled else ""
         say(f"features: {matrix.shape[1]:,} columns from {len(train):,} examples{unlabeled} "
             f"({time.perf_counter() - start:.1f}s)")
