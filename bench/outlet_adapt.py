@@ -4,9 +4,10 @@ JawharaFM (ANT, 9 topics) plays the newsroom; SANAD AlKhaleej (7 other topics) i
 A fixed half of JawharaFM's articles (by a hash of the id) is the test, never seen by the loop;
 labels are revealed from the other half (the pool), 50 at a time, as a newsroom would label them:
 
-  khabar (suggest)   `suggest` picks 50 (strategy `auto`), they are labelled, a TF-IDF model with
-                     `model.prior` (the SANAD model) and `data.unlabeled` (the whole pool) is fitted,
-                     it suggests the next 50, ...
+  khabar (suggest)   `suggest` picks 50 (strategy `auto`: on the cold start, representatives
+                     spread over the prior's guessed labels), they are labelled, a TF-IDF model with
+                     `model.prior` (the SANAD model) and `data.unlabeled` (the whole pool; with it the
+                     model's default latent themes, `model.latent`) is fitted, it suggests the next 50, ...
   khabar, random     the same model on randomly drawn labels: the gain of the prior and the
                      unlabeled articles alone (the gain of choosing is the row above minus this one)
   peer               TfidfVectorizer() + LinearSVC() on randomly drawn labels (also 800 and all)

@@ -70,10 +70,10 @@ def test_a_cold_start_gets_one_representative_per_cluster(model):
     assert topics == {"Sports", "Finance", "Weather"}
 
 
-def test_auto_switches_from_representatives_to_diverse_doubt_once_labels_exist(model):
+def test_auto_switches_from_spread_representatives_to_diverse_doubt_once_labels_exist(model):
     pool = pool_of(per_topic=8)
     labelled = examples(["Sports"], 2, "all", seed=9, names=OUTLET, prefix="done")
-    assert suggest(model, pool, 4, strategy="auto") == suggest(model, pool, 4, strategy="representative")
+    assert suggest(model, pool, 4, strategy="auto") == suggest(model, pool, 4, strategy="spread")
     assert suggest(model, pool, 4, labelled, "auto") == suggest(model, pool, 4, labelled, "diverse")
 
 
@@ -96,3 +96,15 @@ def test_bad_requests_are_one_line(model):
     with pytest.raises(KhabarError, match="-k"):
         suggest(model, pool_of(), 0)
     assert suggest(model, pool_of()[:2], 5, exclude=pool_of()[:2]) == []
+
+
+def test_spread_covers_a_label_the_pool_has_few_of_where_representatives_miss_it(model):
+    """A cold start whose pool is mostly one label: plain representatives follow the pool's bulk,
+    spread gives each label the model guesses a share of the batch."""
+    pool = (examples(["Sports"], 30, "all", seed=11, prefix="s")
+            + examples(["Finance"], 2, "all", seed=12, prefix="f"))
+    guesses = lambda out: [s["guess"]["label"] for s in out]
+    spread = suggest(model, pool, 4, strategy="spread")
+    assert OUTLET["Finance"] in guesses(spread[:2])  # the rare label in the first picks
+    assert OUTLET["Finance"] not in guesses(suggest(model, pool, 4, strategy="representative"))
+    assert len({s["id"] for s in spread}) == 4

@@ -113,3 +113,37 @@ def test_config_keys_are_checked_with_one_line():
     assert config.data.unlabeled == "pool.jsonl" and config.model.prior == "runs/x"
     with pytest.raises(KhabarError, match="model.prior_weight"):
         config_from_dict({**base, "model": {"kind": "tfidf", "prior_weight": 0}})
+
+
+def themes():
+    """Unlabeled articles that use both halves of each topic's words: only they tell that the
+    labelled articles' words (first half) and the test's (second half) belong together."""
+    return [ex.text for ex in examples(["Sports", "Finance"], 30, "all", seed=21, prefix="u")]
+
+
+def test_latent_themes_of_the_unlabeled_articles_carry_labels_to_unseen_words():
+    test = outlet_test()
+    plain = tfidf(latent=0)
+    plain.unlabeled = themes()
+    latent = tfidf(latent=2, latent_weight=3.0)
+    latent.unlabeled = themes()
+    assert latent.fit(outlet_train()).latent_ is not None and plain.fit(outlet_train()).latent_ is None
+    assert accuracy(latent, test) >= 0.9 > accuracy(plain, test) + 0.2
+
+
+def test_latent_block_is_on_by_default_only_with_unlabeled_articles_and_survives_saving(tmp_path):
+    assert tfidf().fit(outlet_train()).latent_ is None
+    model = tfidf()
+    model.unlabeled = themes()
+    model.fit(outlet_train())
+    assert model.latent_ is not None and "latent" in model.pipeline_.named_steps
+    model.save(str(tmp_path / "m"))
+    again = load_model(str(tmp_path / "m"))
+    texts = [ex.text for ex in outlet_test()]
+    assert np.allclose(again.predict_proba(texts), model.predict_proba(texts))
+    [out] = again.explain([texts[0]], top=1000)
+    explained = out["explained"][0]
+    assert "latent themes of the outlet's articles" in [s["signal"] for s in explained["signals"]]
+    words = sum(w["weight"] for w in explained["toward"] + explained["against"])
+    signals = sum(s["weight"] for s in explained["signals"])
+    assert explained["score"] - explained["base"] == pytest.approx(words + signals + explained["unassigned"], abs=1e-6)

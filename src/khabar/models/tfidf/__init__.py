@@ -26,6 +26,7 @@ TRUSTED_TYPES = (
     "khabar.models.tfidf.word_char.WordCharTfidf",
     "khabar.models.tfidf.multi_label.LabelSetProbabilities", "sklearn.multiclass.OneVsRestClassifier",
     "sklearn.preprocessing._label.LabelBinarizer", "builtins.bool", "numpy.int8",
+    "sklearn.decomposition._truncated_svd.TruncatedSVD", "sklearn.preprocessing._data.Normalizer",
 )
 
 KIND = Kind(

@@ -98,6 +98,8 @@ SIGNAL_NAMES.update({
     "hedge_near_share": "share of sentences near the claim with a hedge",
 })
 ENCODER_SIGNAL = "sentence-encoder similarity of claim and text"
+#: the latent block (`latent.py`): what the outlet's themes, as a whole, added to the score
+LATENT_SIGNAL = "latent themes of the outlet's articles"
 _NEGATION, _REFUTATION = 1, 2
 
 
@@ -113,6 +115,7 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
     matrix = features.transform(normalized).tocsr()
     prior = model.prior_
     prior_columns = None if prior is None else prior.transform(inputs).toarray()
+    latent_columns = None if model.latent_ is None else model.latent_columns(matrix).toarray()
     weights, intercepts = _linear(model)
     classes = [str(c) for c in np.asarray(model.pipeline_.classes_).ravel()]
     column = [classes.index(label) for label in model.labels_]  # label index -> row of `weights`
@@ -139,6 +142,11 @@ def explain(model, inputs: Inputs, top: Optional[int] = None, runner_up: bool = 
                 signals = sorted(signals + _prior_signals(prior, prior_columns[i], weights[c, matrix.shape[1]:]),
                                  key=lambda s: -abs(s["weight"]))
                 score += sum(s["weight"] for s in signals if s["signal"].startswith("prior: "))
+            if latent_columns is not None:
+                latent = latent_columns[i] @ weights[c, -latent_columns.shape[1]:]
+                signals = sorted(signals + [{"signal": LATENT_SIGNAL, "name": LATENT_SIGNAL, "value": 1.0,
+                                             "weight": float(latent), "spans": []}], key=lambda s: -abs(s["weight"]))
+                score += float(latent)
             entry = label_explanation(model.labels_[k], proba[i, k], score, float(intercepts[c]),
                                       word_weights, spans, top, signals[:top], unassigned)
             if pair:  # the article sentence whose words pushed this label's score most

@@ -38,6 +38,7 @@ from ..base import Inputs, Model, rebuild_config
 from ..manifest import MANIFEST, RESTORE, Manifest
 from . import KIND
 from .pair_features import PairFeatures
+from .latent import STEP as LATENT_STEP, components_for, latent_block
 from .prior import PRIOR_NOTE, PriorFeatures, load_prior
 from .skops_io import skops_io
 from .multi_label import LabelSetProbabilities
@@ -54,6 +55,8 @@ class TfidfModel(Model):
     unlabeled: Sequence = ()
     #: learned: the prior model's opinion as extra columns (`model.prior`), or None
     prior_: PriorFeatures | None = None
+    #: learned: the latent directions of the outlet's articles (`model.latent`, see `latent.py`), or None
+    latent_ = None
 
     # -- building ----------------------------------------------------------------------------
     def _features(self):
@@ -95,16 +98,26 @@ class TfidfModel(Model):
         x_train = self.normalize_inputs(raw_train + raw_unlabeled, training=True)
         features = self._features()
         try:
-            matrix = features.fit_transform(x_train)[: len(train)]
+            every = features.fit_transform(x_train)
+            matrix = every[: len(train)]
         except ValueError as exc:  # scikit-learn's vectorizers: no terms left, min_df above max_df, ...
             raise KhabarError(f"model: the features cannot be built on these {len(train)} training examples "
                               f"({exc}); lower model.min_df, raise model.max_df or add data") from None
         del x_train  # the normalized texts: as large as the corpus, and not needed beyond the features
+        self.latent_, latent = None, None
+        n_latent = 0 if needs_pair(self.task) else components_for(
+            self.params.latent, every.shape[0], every.shape[1], bool(raw_unlabeled))
+        if n_latent:  # fitted on every article, labelled or not: the unlabeled ones are its point
+            self.latent_ = latent_block(n_latent, self.train_params.seed).fit(every)
+            latent = self.latent_columns(matrix)
+        del every
         self.prior_ = None
         if self.params.prior:
             self.prior_ = load_prior(self.params.prior, self.task, self.params.prior_weight).fit(raw_train + raw_unlabeled)
             matrix = sp.hstack([matrix, self.prior_.transform(raw_train)], format="csr")
             self.notes_[PRIOR_NOTE] = self.prior_.note()
+        if latent is not None:  # after the prior's columns, where `explain` expects it
+            matrix = sp.hstack([matrix, latent], format="csr")
         unlabeled = f" and {len(raw_unlabeled):,} unlabeled" if raw_unlabeled else ""
         say(f"features: {matrix.shape[1]:,} columns from {len(train):,} examples{unlabeled} "
             f"({time.perf_counter() - start:.1f}s)")
@@ -119,7 +132,8 @@ class TfidfModel(Model):
                 held_out = self._held_out_proba(classifier, features, matrix, y_train, dev, memo)
                 self.scheme.fit_offsets(self.labels_, *held_out, say)
         self.probabilities_ = how
-        self.pipeline_ = Pipeline([("features", features), ("classifier", classifier)])
+        latent = [(LATENT_STEP, self.latent_)] if self.latent_ is not None else []
+        self.pipeline_ = Pipeline([("features", features), *latent, ("classifier", classifier)])
         self._check_classes()
         say(f"fitted {self.params.classifier} in {time.perf_counter() - start:.1f}s; probabilities: {how}")
         return self
@@ -212,9 +226,16 @@ class TfidfModel(Model):
         docs = self.normalize_inputs(inputs, training=training)
         # a large batch is featurized in worker processes (WordCharTfidf.transform_in_parallel)
         matrix = features.transform_in_parallel(docs) if isinstance(features, WordCharTfidf) else features.transform(docs)
-        if self.prior_ is None:
-            return matrix
-        return sp.hstack([matrix, self.prior_.transform(list(inputs))], format="csr")
+        blocks = [matrix]
+        if self.prior_ is not None:
+            blocks.append(self.prior_.transform(list(inputs)))
+        if self.latent_ is not None:
+            blocks.append(self.latent_columns(matrix))
+        return blocks[0] if len(blocks) == 1 else sp.hstack(blocks, format="csr")
+
+    def latent_columns(self, text_matrix) -> sp.csr_matrix:
+        """The latent block's columns (see `latent.py`) of TF-IDF rows, `latent_weight` times."""
+        return sp.csr_matrix((self.params.latent_weight * self.latent_.transform(text_matrix)).astype(np.float32))
 
     def explain(self, inputs: Inputs, top=None, runner_up: bool = False, targets=None) -> list[dict]:
         """Exact linear contributions aggregated to the words of the original text (see `explain.py`)."""
@@ -256,6 +277,7 @@ class TfidfModel(Model):
             raise KhabarError(f"{directory}: {MANIFEST} says {said} but {WEIGHTS} holds a {holds} classifier; {RESTORE}")
         model = cls(manifest.task, params, train, normalize, manifest.labels, multi_label=multi_label)
         model.pipeline_ = pipeline
+        model.latent_ = pipeline.named_steps.get(LATENT_STEP)
         model.labels_ = list(manifest.labels)
         if PRIOR_NOTE in manifest.notes:
             model.prior_ = PriorFeatures.load(directory, manifest.notes[PRIOR_NOTE])

@@ -39,6 +39,9 @@ class TfidfParams:
     prior: a trained model (run, model/ folder or experiment folder; any kind, any labels) whose
     standardized log-probabilities become extra columns, `prior_weight` times (see `prior.py`);
     its files are copied into the saved model.
+    latent (topic): directions of a truncated SVD (LSA) of the TF-IDF rows of the training and
+    unlabeled articles, added as dense columns `latent_weight` times (see `latent.py`); null: 100
+    when `data.unlabeled` is given, none otherwise; 0: none.
     stance_cues (stance): add reporting / hedge / denial cue columns read near the claim
     (`stance_cues.py`; for claim-article pairs, off for headline pairs).
     label_offsets (one label per article): choose an offset per label to the log-probabilities
@@ -67,6 +70,8 @@ class TfidfParams:
     prior_weight: float = field(default=1.0, metadata={"exclusive_min": 0.0})
     stance_cues: bool = False
     label_offsets: bool = False
+    latent: Optional[int] = field(default=None, metadata={"min": 0})
+    latent_weight: float = field(default=2.0, metadata={"exclusive_min": 0.0})
 
 
 def check_params(params: TfidfParams, where: str = "model") -> None:
