@@ -38,8 +38,9 @@ def add_parser(sub) -> None:
                    help="a labelled file (any input format) whose articles are not suggested again, by id or text; "
                         "its labels tell which labels are still rare (repeatable)")
     p.add_argument("--strategy", default="auto", choices=list(STRATEGIES),
-                   help="auto (default): representatives of the pool's clusters while the model knows none of the "
-                        "labelled articles' labels, then the most uncertain article of each cluster of uncertain ones")
+                   help="auto (default): while the model knows none of the labelled articles' labels (a public "
+                        "prior), typical articles spread over the labels it guesses; then the most uncertain "
+                        "article of each cluster of uncertain ones")
     p.add_argument("--format", default="jsonl", choices=["jsonl", "label-studio"],
                    help="jsonl (default), or label-studio: a JSON list of tasks with the guesses as pre-annotations")
     p.add_argument("--seed", type=whole(0), default=13, help="seed of the clustering and of random picks (default: 13)")
