@@ -99,11 +99,13 @@ class TfidfModel(Model):
         features = self._features()
         try:
             every = features.fit_transform(x_train)
-            matrix = every[: len(train)]
         except ValueError as exc:  # scikit-learn's vectorizers: no terms left, min_df above max_df, ...
             raise KhabarError(f"model: the features cannot be built on these {len(train)} training examples "
                               f"({exc}); lower model.min_df, raise model.max_df or add data") from None
         del x_train  # the normalized texts: as large as the corpus, and not needed beyond the features
+        # the unlabeled articles' rows only shape the vocabulary, IDF and latent block; a row slice
+        # copies the whole matrix, so it is taken only when there are such rows (issue 22)
+        matrix = every[: len(train)] if raw_unlabeled else every
         self.latent_, latent = None, None
         n_latent = 0 if needs_pair(self.task) else components_for(
             self.params.latent, every.shape[0], every.shape[1], bool(raw_unlabeled))
