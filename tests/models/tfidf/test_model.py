@@ -163,3 +163,28 @@ def test_word_only_and_char_only_models_train(tmp_path):
     for params in ({"char_ngrams": None}, {"word_ngrams": None}, {"word_ngrams": [1, 1], "char_ngrams": [3, 4]}):
         model = _model(**params).fit(_examples(TOPIC))
         assert model.predict(texts) == ["Sports", "Finance"], params
+
+
+def test_classifier_learns_from_the_features_matrix_itself(monkeypatch):
+    """Issue 22: the training matrix is the fit's largest structure; a copy of it on the way to the
+    classifier (a row slice of the whole matrix did that on every fit) doubled it at the peak."""
+    from sklearn.linear_model import SGDClassifier
+
+    from khabar.models.tfidf.word_char import WordCharTfidf
+
+    built, learned = [], []
+    fit_transform, fit = WordCharTfidf.fit_transform, SGDClassifier.fit
+
+    def recording_fit_transform(self, docs, y=None):
+        built.append(fit_transform(self, docs, y))
+        return built[-1]
+
+    def recording_fit(self, x, y, *args, **kwargs):
+        learned.append(x)
+        return fit(self, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(WordCharTfidf, "fit_transform", recording_fit_transform)
+    monkeypatch.setattr(SGDClassifier, "fit", recording_fit)
+    _model(classifier="sgd", loss="hinge", C=1.0).fit(_examples(TOPIC))
+    assert len(built) == 1
+    assert learned[0] is built[0]  # the final model's fit (cross-validated calibration's folds follow)
