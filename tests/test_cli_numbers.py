@@ -15,7 +15,7 @@ from khabar.cli.compare import MAX_RESAMPLES
 from khabar.cli.main import build_parser
 from khabar.errors import KhabarError
 from khabar.schema import MAX_FLOAT, MAX_INT
-from khabar.serving.ray import check_reachable
+from khabar.ray_session import check_reachable
 
 
 def numeric_flags() -> list[tuple[list[str], str, str]]:

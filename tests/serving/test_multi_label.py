@@ -247,7 +247,7 @@ def test_the_ray_table_of_label_sets_has_null_where_no_label_is_given():
 def test_ray_refuses_abstaining_before_ray_starts(model_dir, tmp_path, monkeypatch):
     from khabar.serving import ray as ray_engine
 
-    monkeypatch.setattr(ray_engine, "_import_ray", lambda: pytest.fail("Ray was started for a mistake it need not see"))
+    monkeypatch.setattr(ray_engine, "import_ray", lambda: pytest.fail("Ray was started for a mistake it need not see"))
     shard = tmp_path / "in.jsonl"
     shard.write_text(json.dumps({"id": "1", "text": ONE}, ensure_ascii=False) + "\n", encoding="utf-8")
     with pytest.raises(KhabarError, match="^--min-confidence: a multi-label model"):

@@ -18,7 +18,7 @@ import pytest
 
 from khabar.errors import KhabarError
 from khabar.serving import ray as ray_engine
-from khabar.serving.ray import _expand, _import_ray, _Labeler, label_table, predict_with_ray, ray_reader
+from khabar.serving.ray import _expand, import_ray, _Labeler, label_table, predict_with_ray, ray_reader
 
 ARTICLES = ["اللاعب سجل هدف الفوز في المباراة", "البورصة والنفط والفائدة", "البرلمان والحكومة والوزير",
             "المنتخب يفوز بالدوري", "أسعار الأسهم في البورصة", "الرئيس يعلن قانونا جديدا"] * 5
@@ -89,11 +89,11 @@ def test_ray_reader_refuses_what_ray_would_misread(name):
 def test_missing_ray_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(KhabarError, match=r"pip install 'khabar\[ray\]'"):
-        _import_ray()
+        import_ray()
 
 
 def test_mistakes_fail_before_ray_starts(model_dir, stance_run, tmp_path, monkeypatch):
-    monkeypatch.setattr(ray_engine, "_import_ray", lambda: pytest.fail("Ray was started for a mistake it need not see"))
+    monkeypatch.setattr(ray_engine, "import_ray", lambda: pytest.fail("Ray was started for a mistake it need not see"))
     shard = tmp_path / "in.jsonl"
     shard.write_text(json.dumps({"id": "1", "text": "نص"}) + "\n", encoding="utf-8")
     with pytest.raises(KhabarError, match="this is a topic model"):

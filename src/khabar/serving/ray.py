@@ -10,12 +10,8 @@ per worker (a callable class in `map_batches` becomes a pool of actors), not onc
 from __future__ import annotations
 
 import glob
-import importlib.util
 import os
-import re
 import shutil
-import socket
-import sys
 import time
 from typing import Optional, Sequence, Union
 
@@ -30,21 +26,7 @@ from ..runs.choose import resolve_model_dir
 from ..models.manifest import read_manifest
 from ..models.predict import check_request, resolve_min_confidence, rows
 from ..models.scheme import OneLabel
-
-
-def _import_ray():
-    try:
-        import ray
-        import ray.data  # noqa: F401 - the Data library comes with the [data] extra only
-    except ImportError as exc:
-        raise KhabarError(f"the ray engine needs Ray Data ({exc.name} is missing): pip install 'khabar[ray]'") from None
-    if importlib.util.find_spec("aiohttp") is None and "fsspec.implementations.http" not in sys.modules:
-        # Ray Data lists files in several threads, each importing fsspec's HTTP filesystem to
-        # test for it. Without aiohttp that import fails, and when two threads race, one sees a
-        # half-imported module and Ray aborts the read (ray 2.60, seen with 8 Parquet shards).
-        # Mark the module absent once, so every thread gets the clean "not installed" answer.
-        sys.modules["fsspec.implementations.http"] = None
-    return ray
+from ..ray_session import find_khabar_error, import_ray, start_ray, worker_cpus
 
 
 #: the arrow type of each field a prediction record may have (`models.scheme`)
@@ -100,29 +82,6 @@ class _Labeler:
         proba = self.model.predict_proba(inputs) if inputs else np.zeros((0, len(self.model.labels_)))
         return label_table(ids, rows(self.model, proba, self.top_k, None, self.min_confidence, self.labels),
                            self.model.scheme.fields)
-
-
-#: Seconds to wait for a Ray head's port to accept a connection before giving up (one line).
-CONNECT_TIMEOUT = 10.0
-
-
-def check_reachable(address: Optional[str], timeout: float = CONNECT_TIMEOUT) -> None:
-    """Refuse, within `timeout` seconds, a cluster address whose port does not answer: Ray's own
-    client retries with growing waits and its GCS client waits a minute or more per try, so an
-    unreachable `--address` looked like a hang. "auto", "local" and None start or find a local Ray."""
-    if not address or address in ("auto", "local"):
-        return
-    hostport = address.split("://", 1)[-1].split("/", 1)[0]
-    host, sep, port = hostport.rpartition(":")
-    if not sep or not port.isdigit():
-        raise KhabarError(f"--address {address}: expected host:port, ray://host:port or auto")
-    host = host.strip("[]")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as exc:
-        reason = "timed out" if isinstance(exc, (socket.timeout, TimeoutError)) else (exc.strerror or str(exc))
-        raise KhabarError(f"--address {address}: cannot reach the Ray cluster ({reason} after at most "
-                          f"{timeout:g} s); start it (ray start --head) or check the address") from None
 
 
 def ray_reader(path: str) -> str:
@@ -205,8 +164,8 @@ def predict_with_ray(
     labeler = dict(model_dir=os.path.abspath(model_dir), text_column=text_column, pair_column=pair_column,
                    id_column=id_column, top_k=top_k, device=device, min_confidence=min_confidence, labels=labels)
 
-    ray = _import_ray()
-    started = _start_ray(ray, address, progress)
+    ray = import_ray()
+    started = start_ray(ray, address, progress)
     start = time.perf_counter()
     try:
         _label(ray, groups, partial, labeler, batch_size, num_workers, progress)
@@ -220,20 +179,6 @@ def predict_with_ray(
         if started:
             ray.shutdown()
     return {"output_dir": output_dir, "seconds": time.perf_counter() - start, **_summary(output_dir, remote)}
-
-
-def _start_ray(ray, address: Optional[str], progress: bool) -> bool:
-    """Start or join Ray unless this process already did; whether it was started here (and so must
-    be shut down by the caller). A cluster that cannot be joined is one line naming `address`."""
-    if ray.is_initialized():
-        return False
-    check_reachable(address)
-    try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=progress, configure_logging=progress)
-    except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
-        raise KhabarError(f"--address {address}: cannot join the Ray cluster ({' '.join(str(exc).split())[:160]}); "
-                          "start it (ray start --head) or check the address") from None
-    return True
 
 
 def _output(output_dir) -> tuple[str, bool, str]:
@@ -288,23 +233,15 @@ def _label(ray, groups: dict, partial: str, labeler: dict, batch_size: int, num_
     ds = ds.repartition(target_num_rows_per_block=batch_size)
     labeled = ds.map_batches(
         _Labeler, batch_size=batch_size, batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=num_workers), num_cpus=_worker_cpus(ray, num_workers),
+        compute=ray.data.ActorPoolStrategy(size=num_workers), num_cpus=worker_cpus(ray, num_workers),
         fn_constructor_kwargs=labeler)
     try:
         labeled.write_parquet(partial)
     except Exception as exc:  # a user's mistake raised inside a worker comes back wrapped
-        user_error = _find_khabar_error(exc)
+        user_error = find_khabar_error(exc)
         if user_error is not None:
             raise KhabarError(user_error) from None
         raise
-
-
-def _worker_cpus(ray, num_workers: int) -> float:
-    """CPUs each labeling worker reserves: one, but never so many that the workers hold every
-    CPU; reading and writing tasks need one too, or the pipeline waits for ever (seen with 2
-    workers on 2 cores). Torch in a worker still runs one thread per reserved core, rounded up."""
-    total = ray.cluster_resources().get("CPU", 1.0)
-    return max(0.1, min(1.0, (total - 1.0) / num_workers))
 
 
 def _summary(output_dir: str, remote: bool) -> dict:
@@ -314,13 +251,6 @@ def _summary(output_dir: str, remote: bool) -> dict:
 
     files = sorted(os.path.join(output_dir, f) for f in os.listdir(output_dir) if f.endswith(".parquet"))
     return {"rows": sum(pq.read_metadata(f).num_rows for f in files), "files": files}
-
-
-def _find_khabar_error(exc: BaseException) -> Optional[str]:
-    """The message of a KhabarError raised in a worker. Ray hands back its own exception type
-    with the worker's traceback as text (the original object does not survive), so read that."""
-    found = re.findall(r"khabar\.errors\.KhabarError: (.+)", str(exc))
-    return found[-1].strip() if found else None
 
 
 def _columns(groups: dict[str, list[str]]) -> dict[str, list[str]]:

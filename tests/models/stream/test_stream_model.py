@@ -17,14 +17,13 @@ from khabar.examples import Example
 from khabar.models.base import load_model
 from khabar.models.manifest import read_manifest
 from khabar.models.stream.model import WEIGHTS, StreamModel
-from khabar.models.stream.params import StreamParams, check_params
-from khabar.models.tfidf.params import SeedOnlyTrain
+from khabar.models.stream.params import StreamParams, StreamTrain, check_params
 from khabar.normalize import NormalizeConfig
 
 
 def make(**params) -> StreamModel:
     return StreamModel("topic", StreamParams(**{"n_features": 2 ** 14, "chunk_rows": 16, "shuffle_chunks": 3,
-                                                **params}), SeedOnlyTrain(), NormalizeConfig("standard"))
+                                                **params}), StreamTrain(), NormalizeConfig("standard"))
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +76,17 @@ def test_a_weights_file_that_does_not_fit_the_manifest_is_refused(tmp_path, fitt
 
 
 def test_what_it_cannot_learn_is_refused_with_the_way_out(splits):
-    stance = StreamModel("stance", StreamParams(), SeedOnlyTrain(), NormalizeConfig("standard"))
+    stance = StreamModel("stance", StreamParams(), StreamTrain(), NormalizeConfig("standard"))
     with pytest.raises(KhabarError, match="learns one topic per article; use kind tfidf"):
         stance.fit([Example("a", "x", "agree", "y")], None)
     with pytest.raises(KhabarError, match="needs a dev split with at least 2 labels"):
         make().fit(splits.train, [])
     with pytest.raises(KhabarError, match=r"c.yaml: model.word_ngrams: expected \[min, max\]"):
         check_params(StreamParams(word_ngrams=[2, 1]), "c.yaml: model")
+
+
+def test_a_ray_spill_folder_that_does_not_exist_is_refused_before_ray_starts(splits, tmp_path):
+    model = StreamModel("topic", StreamParams(n_features=2 ** 10), StreamTrain(ray=True, ray_spill=str(tmp_path / "no")),
+                        NormalizeConfig("standard"))
+    with pytest.raises(KhabarError, match=r"^train\.ray_spill: .*/no: no such folder; create it"):
+        model.fit(splits.train, splits.dev)

@@ -4,7 +4,9 @@ one pass.
 Why hashing: a vocabulary grows with the corpus (and its dict costs about 100 bytes a word);
 scikit-learn's `HashingVectorizer` maps each n-gram to one of `n_features` columns with no state,
 so chunks can be featurized independently and in any order. The IDF needs document frequencies,
-an array of `n_features` counts added up chunk by chunk (`add_counts`), then fixed (`finish`).
+an array of `n_features` counts added up chunk by chunk (`add_counts`), or worker by worker
+(`frequencies` there, `add_frequencies` here: integer sums, so the order does not matter), then
+fixed (`finish`).
 TF-IDF is computed as scikit-learn's `TfidfTransformer` does (smooth idf, optional sublinear tf,
 rows scaled to unit length), in float32.
 """
@@ -36,6 +38,16 @@ class HashedTfidf:
         """Add one chunk's document frequencies (before `finish`)."""
         self.df_ += np.bincount(counts.indices, minlength=self.n_features)
         self.n_docs_ += counts.shape[0]
+
+    def frequencies(self) -> tuple[np.ndarray, np.ndarray]:
+        """The document frequencies counted so far, sparse: (columns, counts) where non-zero."""
+        columns = np.flatnonzero(self.df_)
+        return columns.astype(np.int32), self.df_[columns]
+
+    def add_frequencies(self, columns: np.ndarray, counts: np.ndarray, n_docs: int) -> None:
+        """Add document frequencies counted elsewhere (another worker's `frequencies()`)."""
+        self.df_[columns] += counts  # columns are unique: a plain indexed add
+        self.n_docs_ += int(n_docs)
 
     def finish(self) -> "HashedTfidf":
         self.idf_ = (np.log((1 + self.n_docs_) / (1 + self.df_)) + 1).astype(np.float32)

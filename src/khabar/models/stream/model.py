@@ -3,6 +3,7 @@
 Fit, with the train split read in chunks (`data.chunks.StreamedSplit` or any list):
 1. one pass: normalize and hash each chunk, add its document frequencies, and spill its hashed
    counts to a temporary folder (float32 values, int32 columns: about 8 bytes per non-zero);
+   with `train.ray: true` this pass runs on Ray Data instead (`on_ray.py`), with the same features;
 2. the IDF from those frequencies;
 3. `epochs` passes over the spilled chunks, in a seeded random order, `shuffle_chunks` of them
    at a time with their rows shuffled together, turned to TF-IDF and given to
@@ -50,7 +51,12 @@ def chunked(examples: Iterable[Example], rows: int) -> Iterable[list[Example]]:
         yield examples[start:start + rows]
 
 
-def _read_counts(path: str, n_features: int):
+def write_counts(path: str, counts, y: np.ndarray) -> None:
+    """One chunk's hashed counts and label numbers, spilled as plain arrays."""
+    np.savez(path, data=counts.data, indices=counts.indices, indptr=counts.indptr, y=y)
+
+
+def read_counts(path: str, n_features: int):
     with np.load(path, allow_pickle=False) as part:
         y = part["y"]
         return sp.csr_matrix((part["data"], part["indices"], part["indptr"]), shape=(len(y), n_features)), y
@@ -59,7 +65,8 @@ def _read_counts(path: str, n_features: int):
 class StreamModel(Model):
     kind = KIND.name
 
-    def _features(self) -> HashedTfidf:
+    def new_features(self) -> HashedTfidf:
+        """Empty features (no document frequencies yet) with this model's settings."""
         p = self.params
         return HashedTfidf(p.word_ngrams, p.n_features, p.sublinear_tf)
 
@@ -76,9 +83,18 @@ class StreamModel(Model):
             raise KhabarError("model.kind stream: needs a dev split with at least 2 labels to fit its probabilities "
                               "(its split column, or a dev file)")
         start = time.perf_counter()
-        features = self._features()
-        with tempfile.TemporaryDirectory(prefix="khabar-stream-") as spill:
-            files = self._spill(train, features, spill)
+        features = self.new_features()
+        on_ray, spill_in = self.train_params.ray, self.train_params.ray_spill
+        if on_ray and spill_in is not None and not os.path.isdir(spill_in):
+            raise KhabarError(f"train.ray_spill: {spill_in}: no such folder; create it, on storage every Ray node "
+                              "sees at the same path")
+        with tempfile.TemporaryDirectory(prefix="khabar-stream-", dir=spill_in if on_ray else None) as spill:
+            if on_ray:
+                from .on_ray import spill_on_ray
+
+                files = spill_on_ray(self, train, features, spill)
+            else:
+                files = self._spill(train, features, spill)
             features.finish()
             say(f"features: {len(files)} chunks, {features.n_docs_:,} articles hashed to {features.n_features:,} "
                 f"columns ({time.perf_counter() - start:.1f}s)")
@@ -99,16 +115,19 @@ class StreamModel(Model):
 
     def _spill(self, train, features: HashedTfidf, folder: str) -> list[str]:
         """Pass 1: hashed counts of each chunk to `folder`, document frequencies into `features`."""
-        index = {label: i for i, label in enumerate(self.labels_)}
         files = []
         for number, chunk in enumerate(chunked(train, self.params.chunk_rows)):
-            counts = features.counts(self.normalize_inputs([ex.inputs for ex in chunk], training=True))
-            features.add_counts(counts)
             path = os.path.join(folder, f"{number}.npz")
-            np.savez(path, data=counts.data, indices=counts.indices, indptr=counts.indptr,
-                     y=np.array([index[ex.label] for ex in chunk], dtype=np.int32))
+            write_counts(path, *self.hash_chunk(chunk, features))
             files.append(path)
         return files
+
+    def hash_chunk(self, chunk: Sequence[Example], features: HashedTfidf):
+        """(hashed counts, label numbers) of one chunk, its document frequencies added to `features`."""
+        counts = features.counts(self.normalize_inputs([ex.inputs for ex in chunk], training=True))
+        features.add_counts(counts)
+        index = {label: i for i, label in enumerate(self.labels_)}
+        return counts, np.array([index[ex.label] for ex in chunk], dtype=np.int32)
 
     def _learn(self, files: list[str], features: HashedTfidf):
         """`epochs` passes; each takes the spilled chunks in a new random order, `shuffle_chunks`
@@ -123,7 +142,7 @@ class StreamModel(Model):
         for _ in range(p.epochs):
             order = rng.permutation(len(files))
             for start in range(0, len(order), p.shuffle_chunks):
-                parts = [_read_counts(files[j], features.n_features) for j in order[start:start + p.shuffle_chunks]]
+                parts = [read_counts(files[j], features.n_features) for j in order[start:start + p.shuffle_chunks]]
                 counts = sp.vstack([x for x, _ in parts], format="csr")
                 y = np.concatenate([y for _, y in parts])
                 del parts
@@ -175,7 +194,7 @@ class StreamModel(Model):
         if not (np.all(np.isfinite(idf)) and np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))
                 and np.isfinite(temperature) and temperature > 0):
             raise KhabarError(f"{path}: holds values that are not finite (or a temperature <= 0); {RESTORE}")
-        model.features_ = model._features()
+        model.features_ = model.new_features()
         model.features_.idf_, model.features_.df_ = idf.astype(np.float32), None
         model.coef_, model.intercept_, model.temperature_ = coef.astype(np.float32), intercept.astype(np.float32), temperature
         return model

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Optional
 
 from ...errors import KhabarError
 
@@ -31,6 +31,30 @@ class StreamParams:
     epochs: int = field(default=5, metadata={"min": 1, "max": 100})
     chunk_rows: int = field(default=4096, metadata={"min": 16})
     shuffle_chunks: int = field(default=8, metadata={"min": 1})
+
+
+@dataclass
+class StreamTrain:
+    """`train:` section for `kind: stream`.
+
+    seed: the order of chunks and rows in every epoch, and SGD's own.
+    ray: featurize the train split on Ray Data (`on_ray.py`): each data file (or, for a list of
+      examples, each chunk) is read, normalized, hashed and spilled by a Ray worker, and the IDF is
+      the sum of the document frequencies the workers counted; the features are identical to the
+      local pass. For corpora whose featurizing one machine cannot do in time: on a cluster, the
+      data files and the spill folder (`ray_spill`) must be on storage every node sees at the
+      same path. Needs the `ray` extra.
+    ray_address: the cluster to join ("auto", "ray://head:10001"); null starts a local Ray.
+    ray_workers: featurizing tasks at a time.
+    ray_spill: a folder for the hashed counts (deleted when the fit ends); null: a temporary folder
+      on this machine, which only a local Ray can use.
+    """
+
+    seed: int = field(default=13, metadata={"min": 0})
+    ray: bool = False
+    ray_address: Optional[str] = None
+    ray_workers: int = field(default=2, metadata={"min": 1})
+    ray_spill: Optional[str] = None
 
 
 def check_params(params: StreamParams, where: str = "model") -> None:
