@@ -15,8 +15,12 @@ character features are for). Both blocks then go through scikit-learn's `TfidfTr
 
 from __future__ import annotations
 
+import atexit
 import os
+import pickle
 import re
+import tempfile
+import uuid
 from array import array
 from collections import Counter
 
@@ -53,6 +57,29 @@ def stack_rows(parts: list, width: int):
         rows += part.shape[0]
         del part
     return sp.csr_matrix((data, indices, np.concatenate(indptr)), shape=(rows, width))
+
+
+#: in joblib's worker processes: the featurizer of the last parallel call, by key (`_transform_shared`)
+_IN_WORKER: dict = {}
+
+
+def _transform_shared(key: str, path: str, docs):
+    """`transform` in a worker process, with the featurizer read from `path` on the first call
+    and kept: later calls send only the documents (pickling a fitted featurizer, some 12 MB, for
+    every call cost about as much as the work it shared out)."""
+    features = _IN_WORKER.get(key)
+    if features is None:
+        _IN_WORKER.clear()  # one featurizer per worker at a time
+        with open(path, "rb") as fh:
+            features = _IN_WORKER[key] = pickle.load(fh)
+    return features.transform(docs)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 def _fitted_tfidf(df, n_docs: int, sublinear_tf: bool) -> TfidfTransformer:
@@ -132,6 +159,7 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
 
     def fit_transform(self, docs, y=None):
         docs = docs if isinstance(docs, list) else list(docs)
+        self._shared = None  # a copy sent to worker processes is stale from here on
         counts, words = self._count_words(docs, {})
         kept_words = self._keep(counts, len(docs))
         # only words that pass min_df keep a column; the others still give character n-grams
@@ -171,15 +199,30 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
     def transform_in_parallel(self, docs):
         """`transform` on every core for large inputs: featurizing is pure Python (the GIL holds
         threads back), so the documents go in PARALLEL_ROWS-or-larger slices to joblib's worker
-        processes and the rows come back in order; the same matrix as `transform`."""
+        processes and the rows come back in order; the same matrix as `transform`. The workers
+        read this featurizer once from a file (`_transform_shared`), not with every call."""
         jobs = min(os.cpu_count() or 1, len(docs) // PARALLEL_ROWS)
         if jobs < 2:
             return self.transform(docs)
         from joblib import Parallel, delayed
 
+        key, path = self._shared_copy()
         bounds = np.linspace(0, len(docs), jobs + 1).astype(int)
-        parts = Parallel(n_jobs=jobs)(delayed(self.transform)(docs[a:b]) for a, b in zip(bounds, bounds[1:]))
+        parts = Parallel(n_jobs=jobs)(delayed(_transform_shared)(key, path, docs[a:b])
+                                      for a, b in zip(bounds, bounds[1:]))
         return stack_rows(parts, parts[0].shape[1])
+
+    def _shared_copy(self) -> tuple[str, str]:
+        """(key, file) of this featurizer pickled for worker processes: written on the first
+        parallel call, removed when this process exits."""
+        shared = getattr(self, "_shared", None)
+        if shared is None:
+            self._known_grams()  # computed once here, not in every worker (models saved without it)
+            with tempfile.NamedTemporaryFile(prefix="khabar-features-", suffix=".pkl", delete=False) as fh:
+                pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            atexit.register(_remove, fh.name)
+            shared = self._shared = (uuid.uuid4().hex, fh.name)
+        return shared
 
     def _word_block(self, unigrams, docs, fit=False):
         """Word n-gram counts: the unigram columns, then the longer n-grams (scikit-learn's)."""
@@ -201,11 +244,34 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
         cut = self._known_grams()[used[used < known]]
         new = used[used >= known]
         if len(new):  # sorted: the known words' rows come first, as in `used`
-            cut = sp.vstack([cut, self.char_vectorizer_.transform([extra[j - known] for j in new])], format="csr")
+            cut = sp.vstack([cut, self._cut([extra[j - known] for j in new])], format="csr")
         lengths = np.zeros(counts.shape[1], dtype=np.int64)
         lengths[used] = np.diff(cut.indptr)
         indptr = np.concatenate([[0], np.cumsum(lengths)])
         return sp.csr_matrix((cut.data, cut.indices, indptr), shape=(counts.shape[1], cut.shape[1]))
+
+    def _cut(self, words):
+        """Char n-gram counts of `words` (rows) over the kept n-grams: what `char_vectorizer_.transform`
+        gives for single words (char_wb: each word padded with one space each side, a padded word
+        no longer than n counted once as it is), a quarter faster without its per-document steps."""
+        vectorizer = self.char_vectorizer_
+        low, high = vectorizer.ngram_range
+        get = vectorizer.vocabulary_.get
+        indptr, indices = array("q", [0]), array("i")
+        for word in words:
+            padded = f" {word} "
+            size, grams = len(padded), []
+            for n in range(low, high + 1):
+                if size <= n:
+                    grams.append(padded)
+                    break
+                grams += [padded[i:i + n] for i in range(size - n + 1)]
+            indices.extend([j for j in map(get, grams) if j is not None])
+            indptr.append(len(indices))
+        cut = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), np.frombuffer(indices, dtype=np.int32),
+                             np.frombuffer(indptr, dtype=np.int64)), shape=(len(words), len(vectorizer.vocabulary_)))
+        cut.sum_duplicates()  # a word with an n-gram twice: one entry, counted 2
+        return cut
 
     def _known_grams(self):
         """Known word x char n-gram counts; a model saved before they were kept cuts them once."""
@@ -248,6 +314,7 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ may return __dict__ itself
         state.pop("_words", None)
+        state.pop("_shared", None)
         if "word_index_" in state:  # one string, not a dict node per word (see compact.py)
             state["word_index_"] = "\n".join(self._known_words())
         return state
