@@ -20,7 +20,7 @@ killer picks the benchmark's child, not somebody else's work. A child killed tha
 Goals (issue 22): (a) the default config's peak RSS at 4x at most 2.5x the peer's, test accuracy
 >= 0.9811 at 1x; (b) the streaming config under 2 GB at every size, fit time linear (exponent
 <= 1.15), test accuracy >= 0.975 at 1x; (c) the default model's prediction throughput on SANAD
-test (raw text in, normalization included, all cores) at least the peer's.
+test (raw text in, normalization included, all cores; the best of 3 warm passes) at least the peer's.
 
     .venv/bin/python bench/scale.py [--small] [--sizes 1,4,16] [--max-gb 12]
 
@@ -50,6 +50,8 @@ DEFAULT = ROOT / "configs" / "sanad_topic_tfidf.yaml"
 STREAM = ROOT / "configs" / "sanad_topic_stream.yaml"
 SYSTEMS = ("peer", "default", "stream")
 SHARD_ROWS = 40000
+#: warm prediction passes over SANAD test at the first size; the fastest gives the throughput
+THROUGHPUT_PASSES = 3
 #: how often the parent samples a running child's peak RSS (seconds)
 WATCH_EVERY = 0.5
 
@@ -141,12 +143,17 @@ def child(system: str, folder: str, throughput: bool) -> dict:
     pred_start = time.perf_counter()
     predicted = predict(texts)
     per_second = len(texts) / (time.perf_counter() - pred_start)
-    if throughput:  # a second, warm pass: the figure that counts
-        pred_start = time.perf_counter()
-        predict(texts)
-        per_second = len(texts) / (time.perf_counter() - pred_start)
+    pred_cpu = None
+    if throughput:  # warm passes: the best of THROUGHPUT_PASSES counts (a shared machine's load comes in bursts)
+        walls, cpus = [], []
+        for _ in range(THROUGHPUT_PASSES):
+            pred_start, cpu_start = time.perf_counter(), cpu_seconds()
+            predict(texts)
+            walls.append(time.perf_counter() - pred_start)
+            cpus.append(cpu_seconds() - cpu_start)
+        per_second, pred_cpu = len(texts) / min(walls), min(cpus) / len(texts) * 1000
     return {"system": system, "n": n_train, "fit": fit, "cpu": cpu, "peak_gb": peak,
-            "accuracy": accuracy_score(gold, list(predicted)), "per_second": per_second}
+            "accuracy": accuracy_score(gold, list(predicted)), "per_second": per_second, "pred_cpu": pred_cpu}
 
 
 # ---------------------------------------------------------------- the parent: corpora, children, verdicts
@@ -350,8 +357,12 @@ def _verdicts(results: dict, sizes: list[int], small: bool) -> None:
         print(f"goal (b) stream test accuracy >= 0.975 at {first['stream']['n']:,}: {acc:.4f} {verdict(acc >= 0.975, small)}")
     if first.get("default") and first.get("peer"):
         d, p = first["default"]["per_second"], first["peer"]["per_second"]
-        print(f"goal (c) default prediction throughput >= peer's (raw text, {len(os.sched_getaffinity(0))} cores): "
-              f"{d:,.0f} vs {p:,.0f} articles/s = {d / p:.2f}x {verdict(d >= p, small)}")
+        print(f"goal (c) default prediction throughput >= peer's (raw text, {len(os.sched_getaffinity(0))} cores, best of "
+              f"{THROUGHPUT_PASSES} warm passes): {d:,.0f} vs {p:,.0f} articles/s = {d / p:.2f}x {verdict(d >= p, small)}")
+        dc, pc = first["default"].get("pred_cpu"), first["peer"].get("pred_cpu")
+        if dc and pc:
+            print(f"prediction CPU time per 1,000 articles (all processes, load-independent; not a goal): "
+                  f"default {dc:.2f} s, peer {pc:.2f} s")
 
 
 if __name__ == "__main__":
