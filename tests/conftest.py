@@ -79,6 +79,17 @@ def small_tfidf_dir(tmp_path_factory) -> Path:
     return directory
 
 
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local two-CPU Ray for a module's Ray tests (skipped without the `ray` extra)."""
+    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'khabar[ray]'")
+    pytest.importorskip("ray.data", reason="Ray Data is not installed: pip install 'khabar[ray]'")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray
+    ray.shutdown()
+
+
 def run_cli(*argv: str) -> int:
     """`khabar ARGV` in this process: its exit status, whether `main` returns it or argparse exits."""
     from khabar.cli import main

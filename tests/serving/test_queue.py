@@ -197,13 +197,19 @@ def test_a_store_from_before_the_queue_opens_and_keeps_its_rows(tmp_path):
     assert store.skipped() == {"a-2"}
 
 
-def test_nothing_is_ranked_at_start_then_one_pass_over_the_pool_per_batch(tmp_path):
+def counting_model():
+    """(a small fitted tfidf model, the sizes of the inputs its predict_proba is called with)."""
     from outlet_corpus import tfidf
 
     model = tfidf().fit(examples(["Sports", "Finance"], 4, "all", seed=5, names=OUTLET, prefix="l"))
     calls = []
     predict = model.predict_proba
     model.predict_proba = lambda inputs: calls.append(len(inputs)) or predict(inputs)
+    return model, calls
+
+
+def test_nothing_is_ranked_at_start_then_one_pass_over_the_pool_per_batch(tmp_path):
+    model, calls = counting_model()
     pool = pool_of(2)
     app = create_app(model, feedback=str(tmp_path / "s.sqlite"), queue=write_pool(tmp_path / "p.jsonl", pool),
                      queue_labels=LABELS, queue_batch=3)
@@ -252,12 +258,8 @@ def test_two_editors_asking_at_the_same_moment_get_different_articles_from_one_r
     import asyncio
 
     import httpx
-    from outlet_corpus import tfidf
 
-    model = tfidf().fit(examples(["Sports", "Finance"], 4, "all", seed=5, names=OUTLET, prefix="l"))
-    calls = []
-    predict = model.predict_proba
-    model.predict_proba = lambda inputs: calls.append(len(inputs)) or predict(inputs)
+    model, calls = counting_model()
     pool = pool_of(2)
     app = create_app(model, feedback=str(tmp_path / "s.sqlite"), queue=write_pool(tmp_path / "p.jsonl", pool),
                      queue_labels=LABELS)

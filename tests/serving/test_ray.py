@@ -29,16 +29,6 @@ def model_dir(small_tfidf_dir):
     return str(small_tfidf_dir)
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'khabar[ray]'")
-    pytest.importorskip("ray.data", reason="Ray Data is not installed: pip install 'khabar[ray]'")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()
-
-
 def test_label_table_shape():
     from khabar.models.scheme import OneLabel
 

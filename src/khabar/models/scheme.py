@@ -39,12 +39,8 @@ from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix, preci
 from ..data.label_cells import LABEL_SET_CELLS, ONE_LABEL_CELLS
 from ..errors import KhabarError
 from . import metrics as M
+from .manifest import ABSTAIN, LABEL_OFFSETS, MULTI_LABEL  # the manifest keys of each scheme's section
 from .thresholds import DEFAULT_THRESHOLD, choose_offsets, choose_thresholds, labels_above, multi_hot
-
-#: the manifest keys of each scheme's section
-ABSTAIN = "abstain"
-MULTI_LABEL = "multi_label"
-LABEL_OFFSETS = "label_offsets"
 
 
 def check_probability(value: Any, what: str = "min_confidence") -> Optional[float]:

@@ -13,6 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .metrics import macro_f1
+
 #: the threshold of a label the dev split cannot inform (no positive example there)
 DEFAULT_THRESHOLD = 0.5
 
@@ -103,14 +105,10 @@ def choose_offsets(log_proba: np.ndarray, gold: np.ndarray, rounds: int = 2) -> 
     present = np.bincount(gold, minlength=n_labels) > 0
     grid = sorted(OFFSET_GRID, key=abs)
 
+    labels = list(range(n_labels))
+
     def macro(shift):
-        decided = (log_proba + shift).argmax(axis=1)
-        scores = []
-        for k in np.flatnonzero(present):
-            tp = np.sum((decided == k) & (gold == k))
-            denominator = np.sum(decided == k) + np.sum(gold == k)
-            scores.append(2.0 * tp / denominator if denominator else 0.0)
-        return float(np.mean(scores))
+        return macro_f1(gold, (log_proba + shift).argmax(axis=1), labels)
 
     for _ in range(rounds):
         for k in range(1, n_labels):

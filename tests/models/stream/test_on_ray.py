@@ -24,16 +24,6 @@ from khabar.normalize import NormalizeConfig
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'khabar[ray]'")
-    pytest.importorskip("ray.data", reason="Ray Data is not installed: pip install 'khabar[ray]'")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()
-
-
 def make(ray: bool) -> StreamModel:
     return StreamModel("topic", StreamParams(n_features=2 ** 14, chunk_rows=16, shuffle_chunks=3),
                        StreamTrain(ray=ray, ray_workers=2), NormalizeConfig("standard"))
