@@ -107,9 +107,7 @@ def spread(c: Candidates, k: int) -> np.ndarray:
             break
         counts[j] += 1
     counts = np.minimum(counts, sizes)
-    turns = []
-    for label, n in zip(labels, counts):
-        turns.append(list(representative(c, int(n), np.flatnonzero(c.guess == label))))
+    turns = [list(representative(c, int(n), np.flatnonzero(c.guess == label))) for label, n in zip(labels, counts)]
     out: list[int] = []  # round robin over the labels, so that the first picks cover them all
     while any(turns):
         for picks in turns:
