@@ -71,6 +71,14 @@ class Model(ABC):
         # curves ("mlflow" when the run is tracked, see runs.tracking; "none" otherwise)
         self.report_to = "none"
 
+    def __getstate__(self) -> dict:
+        """Pickled (a copy for worker processes) without what is rebuilt or belongs to the caller:
+        the normalizer, a closure built on first use, and the epoch callback."""
+        state = dict(self.__dict__)
+        state.pop("normalizer_", None)
+        state["epoch_callback"] = None
+        return state
+
     # -- learned state ---------------------------------------------------------------------
     def start_fit(self, train: Sequence[Example]) -> None:
         """Reset what a previous fit learned and set the label set and data fingerprint."""
@@ -118,9 +126,11 @@ class Model(ABC):
             raise KhabarError(f"this {self.kind} model is not trained; call fit or load a model directory")
 
     # -- normalization -------------------------------------------------------------------
-    def normalize_inputs(self, inputs: Inputs, training: bool = False) -> list:
+    def normalize_inputs(self, inputs: Inputs, training: bool = False, first: int = 0) -> list:
         """Apply the model's own normalization to raw texts or (claim, text) pairs, after checking
-        each against the one input rule (`examples.model_input`).
+        each against the one input rule (`examples.model_input`). `first`: the number of inputs
+        before these in the caller's batch, so that an error names the batch's row (a slice of a
+        batch predicted in another process).
 
         A text to label that normalization leaves empty (only zero-width characters, only
         diacritics) is refused: the model would answer with its prior, a confident-looking guess
@@ -131,7 +141,7 @@ class Model(ABC):
         if norm is None:
             norm = self.normalizer_ = self.normalize.build()
         out = []
-        for i, item in enumerate(inputs):
+        for i, item in enumerate(inputs, start=first):
             parts = tuple(item) if isinstance(item, (tuple, list)) else (item,)
             if len(parts) > 2:
                 raise KhabarError(f"input {i + 1}: expected a text or a (claim, text) pair, got {len(parts)} parts")

@@ -180,35 +180,6 @@ def test_stack_rows_is_vstack_and_frees_its_blocks():
     assert stacked.shape == expected.shape and (stacked != expected).nnz == 0
 
 
-def test_featurizing_in_worker_processes_gives_the_same_matrix(docs, monkeypatch):
-    import khabar.models.tfidf.word_char as word_char
-
-    train, unseen = docs
-    model = WordCharTfidf(word_ngrams=(1, 1), char_ngrams=(3, 4), min_df=2).fit(train)
-    expected = model.transform(unseen)
-    monkeypatch.setattr(word_char, "PARALLEL_ROWS", 10)
-    monkeypatch.setattr(word_char.os, "cpu_count", lambda: 3)
-    parallel = model.transform_in_parallel(unseen)
-    assert parallel.shape == expected.shape and (parallel != expected).nnz == 0
-
-
-def test_worker_processes_keep_the_featurizer_and_drop_a_stale_one(docs, monkeypatch):
-    """Workers read the featurizer once (a file) and keep it; refitting makes a new one, so a
-    second model's rows are its own, not the first model's."""
-    import khabar.models.tfidf.word_char as word_char
-
-    train, unseen = docs
-    monkeypatch.setattr(word_char, "PARALLEL_ROWS", 10)
-    monkeypatch.setattr(word_char.os, "cpu_count", lambda: 2)
-    model = WordCharTfidf(word_ngrams=(1, 1), char_ngrams=(3, 4), min_df=2).fit(train)
-    first, again = model.transform_in_parallel(unseen), model.transform_in_parallel(unseen)
-    assert (first != again).nnz == 0
-    model.fit(unseen)  # other documents: another vocabulary
-    refit = model.transform_in_parallel(train)
-    expected = model.transform(train)
-    assert refit.shape == expected.shape and (refit != expected).nnz == 0
-
-
 @settings(max_examples=60)
 @given(st.lists(st.text(alphabet="كتبالمدرسة0123456789_ab", min_size=1, max_size=9), min_size=1, max_size=30))
 def test_cutting_new_words_is_the_char_vectorizer_on_each_word(fitted_char_model, words):

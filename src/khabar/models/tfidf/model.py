@@ -38,6 +38,7 @@ from ..base import Inputs, Model, rebuild_config
 from ..manifest import MANIFEST, RESTORE, Manifest
 from . import KIND
 from .pair_features import PairFeatures
+from .parallel import proba_on_every_core
 from .latent import STEP as LATENT_STEP, components_for, latent_block
 from .prior import PRIOR_NOTE, PriorFeatures, load_prior
 from .skops_io import skops_io
@@ -218,16 +219,21 @@ class TfidfModel(Model):
         self.check_fitted()
         if not len(inputs):
             return np.zeros((0, len(self.labels_)))
-        features, classifier = self.pipeline_.steps[0][1], self.pipeline_.steps[-1][1]
-        proba = classifier.predict_proba(self.design_matrix(features, inputs))[:, self.order_]
+        # a large batch is shared among worker processes, this one included (see parallel.py)
+        proba = proba_on_every_core(self, list(inputs))
         return self.scheme.shift(proba, self.labels_)
 
-    def design_matrix(self, features, inputs: Inputs, training: bool = False):
+    def classifier_proba(self, inputs: Inputs, first: int = 0) -> np.ndarray:
+        """The classifier's probabilities of `inputs` in `labels_` order, in this process, before
+        the scheme's label offsets. `first`: see `normalize_inputs`."""
+        features, classifier = self.pipeline_.steps[0][1], self.pipeline_.steps[-1][1]
+        return classifier.predict_proba(self.design_matrix(features, inputs, first=first))[:, self.order_]
+
+    def design_matrix(self, features, inputs: Inputs, training: bool = False, first: int = 0):
         """What the classifier reads: the text features of the normalized inputs, then the prior's
         columns (of the raw inputs: the prior normalizes with its own preset) when there is one."""
-        docs = self.normalize_inputs(inputs, training=training)
-        # a large batch is featurized in worker processes (WordCharTfidf.transform_in_parallel)
-        matrix = features.transform_in_parallel(docs) if isinstance(features, WordCharTfidf) else features.transform(docs)
+        docs = self.normalize_inputs(inputs, training=training, first=first)
+        matrix = features.transform(docs)
         blocks = [matrix]
         if self.prior_ is not None:
             blocks.append(self.prior_.transform(list(inputs)))

@@ -1,0 +1,92 @@
+"""A large batch predicted on every core: slices of it go to worker processes, whole.
+
+Why processes: normalizing and featurizing are pure Python, and the GIL holds threads back.
+Why the whole prediction goes to a worker, not only the featurizing: a worker that sends back
+TF-IDF rows (some 1,800 non-zeros per SANAD article) spends about as long pickling them as it
+spent computing them, while probabilities are a few numbers per article. The parent predicts
+the first slice itself meanwhile instead of waiting. Each worker reads the model once from a
+file (`_predict_in_worker`) and keeps it: pickling a fitted model (some 12 MB) with every call
+cost about as much as the work it shared out.
+
+The workers compute the classifier's probabilities only; what the model's scheme does with them
+(label offsets, thresholds, abstaining) stays in the parent, so a setting changed after the
+first call (say, an abstain threshold) is never served stale by a worker's copy.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import tempfile
+import uuid
+import weakref
+
+import numpy as np
+
+#: articles per process below which a batch is predicted in this process alone
+PARALLEL_ROWS = 1500
+
+#: in a worker process: the model of the last call, by key (`_predict_in_worker`)
+_IN_WORKER: dict = {}
+#: in the parent: model -> (key, file, the fitted pipeline the file holds), see `_shared_copy`
+_SHARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def processes_for(rows: int) -> int:
+    """How many processes a batch of `rows` is shared among (1: this process alone)."""
+    return max(1, min(os.cpu_count() or 1, rows // PARALLEL_ROWS))
+
+
+def proba_on_every_core(model, inputs: list) -> np.ndarray:
+    """`model.classifier_proba(inputs)` computed in `processes_for(len(inputs))` processes, this
+    one included, with the same rows in the same order. A bad input raises the error it raises
+    in one process (its row numbers count from the batch's first input)."""
+    jobs = processes_for(len(inputs))
+    if jobs < 2:
+        return model.classifier_proba(inputs)
+    from joblib.externals.loky import get_reusable_executor
+
+    key, path = _shared_copy(model)
+    bounds = np.linspace(0, len(inputs), jobs + 1).astype(int).tolist()
+    executor = get_reusable_executor(max_workers=jobs - 1)
+    futures = [executor.submit(_predict_in_worker, key, path, inputs[a:b], a) for a, b in zip(bounds[1:-1], bounds[2:])]
+    try:
+        parts = [model.classifier_proba(inputs[: bounds[1]])] + [future.result() for future in futures]
+    finally:
+        for future in futures:
+            future.cancel()
+    return np.vstack(parts)
+
+
+def _predict_in_worker(key: str, path: str, inputs: list, first: int) -> np.ndarray:
+    model = _IN_WORKER.get(key)
+    if model is None:
+        _IN_WORKER.clear()  # one model per worker at a time
+        with open(path, "rb") as fh:
+            model = _IN_WORKER[key] = pickle.load(fh)
+    return model.classifier_proba(inputs, first=first)
+
+
+def _shared_copy(model) -> tuple[str, str]:
+    """(key, file) of `model` pickled for the workers: written on its first parallel call and again
+    after a new fit (another pipeline), removed when this process exits."""
+    pipeline = getattr(model, "pipeline_", None)
+    shared = _SHARED.get(model)
+    if shared is not None and shared[2]() is pipeline:
+        return shared[0], shared[1]
+    if shared is not None:
+        _remove(shared[1])
+    with tempfile.NamedTemporaryFile(prefix="khabar-model-", suffix=".pkl", delete=False) as fh:
+        pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    atexit.register(_remove, fh.name)
+    key = uuid.uuid4().hex
+    _SHARED[model] = (key, fh.name, weakref.ref(pipeline))
+    return key, fh.name
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
