@@ -84,3 +84,21 @@ def test_a_bad_input_in_a_workers_slice_is_named_by_its_row_in_the_batch(three_p
     batch[len(batch) - 3] = "\u064e\u0650"  # only diacritics: nothing left to label, in the last process's slice
     with pytest.raises(KhabarError, match=f"^input {len(batch) - 2}: nothing to read"):
         model.predict_proba(batch)
+
+
+@pytest.mark.parametrize("sizes, parts", [([10] * 10, 2), ([1] * 9 + [1000], 2), ([1000] + [1] * 5, 3), ([5, 80, 3, 40, 40, 2, 9], 3), ([1] * 50 + [100] * 10, 2)])
+def test_slices_hold_about_as_many_characters_each_and_at_least_one_input(sizes, parts):
+    inputs = ["ب" * n for n in sizes]
+    bounds = parallel.slice_bounds(inputs, parts)
+    assert bounds[0] == 0 and bounds[-1] == len(inputs) and len(bounds) == parts + 1
+    assert all(a < b for a, b in zip(bounds, bounds[1:]))  # no empty slice
+    share, longest = (sum(sizes) + len(sizes)) / parts, max(sizes) + 1
+    slices = [sum(sizes[a:b]) + (b - a) for a, b in zip(bounds, bounds[1:])]
+    assert max(slices) <= share + longest  # no slice holds more than its share and one input
+
+
+def test_a_claim_and_its_text_count_together():
+    """The first pair's long claim is most of the first slice's characters (counting only the
+    texts would put the cut near the middle of the list)."""
+    pairs = [("ا" * 300, "ن")] + [("ا", "ن" * 10)] * 30
+    assert parallel.slice_bounds(pairs, 2)[1] <= 5

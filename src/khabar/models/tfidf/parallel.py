@@ -48,7 +48,7 @@ def proba_on_every_core(model, inputs: list) -> np.ndarray:
     from joblib.externals.loky import get_reusable_executor
 
     key, path = _shared_copy(model)
-    bounds = np.linspace(0, len(inputs), jobs + 1).astype(int).tolist()
+    bounds = slice_bounds(inputs, jobs)
     executor = get_reusable_executor(max_workers=jobs - 1)
     futures = [executor.submit(_predict_in_worker, key, path, inputs[a:b], a) for a, b in zip(bounds[1:-1], bounds[2:])]
     try:
@@ -57,6 +57,18 @@ def proba_on_every_core(model, inputs: list) -> np.ndarray:
         for future in futures:
             future.cancel()
     return np.vstack(parts)
+
+
+def slice_bounds(inputs: list, parts: int) -> list[int]:
+    """Where `inputs` is cut into `parts` slices of about as many characters each (not as many
+    inputs: the cost is per character, and a corpus in date or topic order puts its long
+    articles together); every slice keeps at least one input."""
+    sizes = np.fromiter((len(x) if isinstance(x, str) else sum(map(len, x)) for x in inputs), dtype=np.float64,
+                        count=len(inputs))
+    ends = np.cumsum(sizes + 1.0)  # + 1: empty inputs count too
+    cuts = np.searchsorted(ends, ends[-1] * np.arange(1, parts) / parts) + 1
+    cuts = np.clip(cuts, np.arange(1, parts), len(inputs) - np.arange(parts - 1, 0, -1))
+    return [0, *np.maximum.accumulate(cuts).tolist(), len(inputs)]
 
 
 def _predict_in_worker(key: str, path: str, inputs: list, first: int) -> np.ndarray:
