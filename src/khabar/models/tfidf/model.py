@@ -24,7 +24,6 @@ from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import softmax
 from sklearn.model_selection import cross_val_predict
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
@@ -43,7 +42,9 @@ from .latent import STEP as LATENT_STEP, components_for, latent_block
 from .prior import PRIOR_NOTE, PriorFeatures, load_prior
 from .skops_io import skops_io
 from .multi_label import LabelSetProbabilities
+from .held_out import held_out_scores, scores_to_proba
 from .temperature import TemperatureScaled, fit_temperature
+from .two_stage import check_two_stage, fit_two_stage
 from .word_char import WordCharTfidf
 
 WEIGHTS = "pipeline.skops"
@@ -73,19 +74,20 @@ class TfidfModel(Model):
             min_df=p.min_df, max_df=p.max_df, sublinear_tf=p.sublinear_tf, max_features=p.max_features,
         )
 
-    def _classifier(self):
+    def _classifier(self, name: str | None = None, C: float | None = None):
         p = self.params
+        name, C = name or p.classifier, C or p.C
         weight = "balanced" if p.class_weight == "balanced" else None
         seed = self.train_params.seed
-        if p.classifier == "linear_svc":
-            return LinearSVC(C=p.C, class_weight=weight, max_iter=p.max_iter, random_state=seed)
-        if p.classifier == "logreg":
+        if name == "linear_svc":
+            return LinearSVC(C=C, class_weight=weight, max_iter=p.max_iter, random_state=seed)
+        if name == "logreg":
             # newton-cg, not the default lbfgs: on ANS stance features it converged in 9 iterations
             # (1.2 s) where lbfgs stopped at its tolerance after 182 (6.7 s) short of the optimum,
             # with a lower dev macro-F1 (0.7252 vs 0.7383) (2026-11-25)
-            return LogisticRegression(C=p.C, class_weight=weight, max_iter=p.max_iter, random_state=seed,
+            return LogisticRegression(C=C, class_weight=weight, max_iter=p.max_iter, random_state=seed,
                                       solver="newton-cg")
-        return SGDClassifier(loss=p.loss, alpha=1e-4 / p.C, class_weight=weight, max_iter=p.max_iter, tol=p.tol,
+        return SGDClassifier(loss=p.loss, alpha=1e-4 / C, class_weight=weight, max_iter=p.max_iter, tol=p.tol,
                              random_state=seed)
 
     # -- the interface -------------------------------------------------------------------------
@@ -94,6 +96,8 @@ class TfidfModel(Model):
         counts = Counter(label for ex in train for label in ex.gold)
         if len(counts) < 2:
             raise KhabarError(f"training data has {len(counts)} label(s) {sorted(counts)}; a classifier needs at least 2")
+        if self.params.two_stage:
+            check_two_stage(self.params.two_stage, self.labels_, needs_pair(self.task), self.multi_label)
         start = time.perf_counter()
         raw_train, raw_unlabeled = [ex.inputs for ex in train], list(self.unlabeled)
         x_train = self.normalize_inputs(raw_train + raw_unlabeled, training=True)
@@ -128,11 +132,17 @@ class TfidfModel(Model):
             classifier, how = self._fit_label_sets(features, matrix, train, dev)
         else:
             y_train = [ex.label for ex in train]
-            classifier = self._classifier().fit(matrix, y_train)
-            memo: dict = {}  # the dev split's features and the 3-fold held-out scores, each computed once
-            classifier, how = self._calibrate(classifier, features, matrix, y_train, dev, memo)
+            # the dev split's features and the 3-fold held-out scores, each computed once; held-out
+            # folds keep a claim's pairs together (see `held_out`)
+            memo: dict = {"groups": [ex.text for ex in train] if needs_pair(self.task) else None}
+            if self.params.two_stage:
+                classifier, how, held_out = self._fit_two_stage(features, matrix, y_train, dev, memo)
+            else:
+                classifier = self._classifier().fit(matrix, y_train)
+                classifier, how = self._calibrate(classifier, features, matrix, y_train, dev, memo)
+                held_out = None
             if self.params.label_offsets:
-                held_out = self._held_out_proba(classifier, features, matrix, y_train, dev, memo)
+                held_out = held_out or self._held_out_proba(classifier, features, matrix, y_train, dev, memo)
                 self.scheme.fit_offsets(self.labels_, *held_out, say)
         self.probabilities_ = how
         latent = [(LATENT_STEP, self.latent_)] if self.latent_ is not None else []
@@ -171,8 +181,34 @@ class TfidfModel(Model):
         """`held_out_scores` of the configured classifier, kept in `memo` (calibration and label
         offsets read the same folds)."""
         if folds not in memo:
-            memo[folds] = held_out_scores(self._classifier(), matrix, y_train, folds, self.train_params.seed)
+            memo[folds] = held_out_scores(self._classifier(), matrix, y_train, folds, self.train_params.seed, memo["groups"])
         return memo[folds]
+
+    def _fit_two_stage(self, features, matrix, y_train, dev, memo):
+        """`two_stage.fit_two_stage` with this model's classifiers, dev split and held-out folds;
+        its held-out probabilities come back in `labels_` order for the label offsets."""
+        separated = self.params.two_stage
+        dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
+        dev_rows = (self._dev_matrix(features, dev_in, memo), [ex.label for ex in dev_in]) if dev_in else None
+        groups = np.asarray(memo["groups"]) if memo["groups"] is not None else None
+
+        def held_out(classifier, rows, y):
+            folds = min(3, max(Counter(y).values()))
+            return held_out_scores(classifier, matrix[rows], y, folds, self.train_params.seed,
+                                   None if groups is None else groups[rows])
+
+        classifier, how, (proba, gold, where) = fit_two_stage(self._stage_classifier, matrix, y_train, separated,
+                                                              held_out, dev_rows)
+        order = [list(classifier.classes_).index(label) for label in self.labels_]
+        return classifier, how, (proba[:, order], gold, where)
+
+    def _stage_classifier(self, stage: str):
+        """The classifier of a two-stage decision's stage: the configured one, the second stage's
+        own `second_stage_classifier` / `second_stage_C` when given."""
+        p = self.params
+        if stage == "second":
+            return self._classifier(p.second_stage_classifier or p.classifier, p.second_stage_C or p.C)
+        return self._classifier()
 
     def _held_out_proba(self, classifier, features, matrix, y_train, dev, memo):
         """(probabilities in `labels_` order, gold labels, where) of held-out examples, for the label
@@ -185,7 +221,7 @@ class TfidfModel(Model):
             return proba[:, order], [ex.label for ex in dev_in], "the dev split"
         folds = min(3, max(Counter(y_train).values()))
         held_out, scored = self._cross_validated(matrix, y_train, folds, memo)
-        proba = softmax(held_out[scored] / getattr(classifier, "temperature_", 1.0), axis=1)
+        proba = scores_to_proba(held_out[scored], getattr(classifier, "temperature_", 1.0))
         return proba[:, order], list(np.asarray(y_train)[scored]), f"{folds}-fold cross-validation of the training split"
 
     def _fit_label_sets(self, features, matrix, train, dev):
@@ -306,38 +342,6 @@ class TfidfModel(Model):
             raise KhabarError(f"{path}: the pipeline fails on a test input ({_reason(exc)}); {RESTORE}") from None
         if proba.shape != (1, len(self.labels_)) or not np.all(np.isfinite(proba)):
             raise KhabarError(f"{path}: the pipeline gives no valid probabilities for a test input; {RESTORE}")
-
-
-def held_out_scores(classifier, matrix, y, folds: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Cross-validated decision scores, one column per class of `y` (sorted), and which rows have them.
-
-    By hand rather than `cross_val_predict`: with few labels (the first 50 of a newsroom) a label may
-    be missing from a fold's training part, which scikit-learn refuses when two classes remain; here
-    the missing label's column gets the row's lowest score (the fold's model never proposes it), and
-    a fold whose training part holds a single label scores nothing."""
-    import warnings
-
-    from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold
-
-    y = np.asarray(y)
-    classes = np.unique(y)
-    scores = np.zeros((len(y), len(classes)))
-    scored = np.zeros(len(y), dtype=bool)
-    with warnings.catch_warnings():  # "the least populated class has only 1 member": expected here
-        warnings.simplefilter("ignore", UserWarning)
-        splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
-    for fit_rows, held in splits:
-        if len(np.unique(y[fit_rows])) < 2:
-            continue
-        model = clone(classifier).fit(matrix[fit_rows], y[fit_rows])
-        raw = model.decision_function(matrix[held])
-        raw = np.column_stack([-raw, raw]) if raw.ndim == 1 else raw
-        columns = np.searchsorted(classes, model.classes_)
-        block = np.repeat(raw.min(axis=1, keepdims=True), len(classes), axis=1)
-        block[:, columns] = raw
-        scores[held], scored[held] = block, True
-    return scores, scored
 
 
 def _reason(exc: Exception) -> str:

@@ -48,6 +48,10 @@ class TfidfParams:
     that maximizes macro-F1 on held-out probabilities (the dev split when it has examples, else
     3-fold cross-validation of the training split), stored in the manifest and applied to every
     prediction (`thresholds.choose_offsets`): for a rare label that the arg-max rarely picks.
+    two_stage (stance): null, or the label a first stage separates from the rest (e.g. unrelated);
+    a second stage, fitted on the other labels' pairs only, chooses among them, and P(label) =
+    P(not separated) x P(label | not separated) (`two_stage.py`). second_stage_classifier /
+    second_stage_C: the second stage's own classifier and C (default: `classifier`, `C`).
     """
 
     word_ngrams: Optional[list[int]] = field(default_factory=lambda: [1, 2])
@@ -70,6 +74,9 @@ class TfidfParams:
     prior_weight: float = field(default=1.0, metadata={"exclusive_min": 0.0})
     stance_cues: bool = False
     label_offsets: bool = False
+    two_stage: Optional[str] = None
+    second_stage_classifier: Optional[Literal["linear_svc", "logreg", "sgd"]] = None
+    second_stage_C: Optional[float] = field(default=None, metadata={"exclusive_min": 0.0})
     latent: Optional[int] = field(default=None, metadata={"min": 0})
     latent_weight: float = field(default=2.0, metadata={"exclusive_min": 0.0})
 
@@ -82,5 +89,10 @@ def check_params(params: TfidfParams, where: str = "model") -> None:
             raise KhabarError(f"{where}.{name}: expected [min, max] with 1 <= min <= max, or null; got {rng}")
     if params.classifier != "sgd" and (params.loss != "log_loss" or params.tol != 1e-3):
         raise KhabarError(f"{where}.loss / tol: only for classifier: sgd (this config has {params.classifier}); remove them")
+    if params.two_stage is None and (params.second_stage_classifier is not None or params.second_stage_C is not None):
+        raise KhabarError(f"{where}.second_stage_classifier / second_stage_C: only with two_stage (the label the first "
+                          "stage separates, e.g. unrelated); set it or remove them")
+    if params.two_stage is not None and (not isinstance(params.two_stage, str) or not params.two_stage.strip()):
+        raise KhabarError(f"{where}.two_stage: name the label the first stage separates from the rest, e.g. unrelated")
     if params.word_ngrams is None and params.char_ngrams is None:
         raise KhabarError(f"{where}: word_ngrams and char_ngrams are both null; keep at least one")
