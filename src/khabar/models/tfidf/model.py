@@ -7,6 +7,8 @@ Probabilities: logistic regression and SGD (log loss) have their own; LinearSVC 
 decision scores go through a softmax whose temperature is fitted on the dev split (else on 3-fold
 cross-validated scores): monotone, so the label is exactly LinearSVC's. Which one ran is recorded
 in the manifest.
+With `two_stage` (stance), the classifier is two: one separating a label (unrelated) from the
+rest, one among the rest (`two_stage.py`), each with its own probabilities, multiplied.
 
 Saved with skops, never pickle: loading checks every type in the file against the kind's `trusted_types`
 and refuses a file that needs anything else. Trusted types can still carry hostile parameters (a
