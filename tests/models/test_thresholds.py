@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from property_counts import examples
 from sklearn.metrics import f1_score
 
 from khabar.models.thresholds import (DEFAULT_THRESHOLD, OFFSET_GRID, choose_offsets, choose_thresholds, labels_above,
@@ -16,7 +17,7 @@ def test_multi_hot_follows_the_label_order_and_ignores_unknown_names():
     assert out.tolist() == [[0, 1], [1, 1], [0, 0]]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.booleans()), min_size=2, max_size=30)
        .filter(lambda r: any(g for _, _, g in r)), st.booleans())
 def test_the_chosen_threshold_reaches_the_best_f1_any_threshold_can(rows, floor):
@@ -67,7 +68,7 @@ def _macro(log_proba, gold, offsets):
     return f1_score(gold, (log_proba + offsets).argmax(axis=1), labels=present, average="macro", zero_division=0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.tuples(st.floats(0.01, 1), st.floats(0.01, 1), st.floats(0.01, 1), st.integers(0, 2)),
                 min_size=3, max_size=40))
 def test_offsets_never_lower_macro_f1_below_the_plain_arg_max(rows):

@@ -246,6 +246,7 @@ def test_explanations_survive_a_restart_of_the_app(small_tfidf_dir):
 hypothesis = pytest.importorskip("hypothesis", reason="the fuzz needs hypothesis: pip install 'khabar[dev]'")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from property_counts import examples  # noqa: E402
 
 # Arabic letters and marks, tatweel, digits of three scripts, joiners and bidi marks, punctuation,
 # spaces and newlines, a ligature, Latin letters, an emoji: what pasted news text holds
@@ -255,7 +256,7 @@ PIECES = st.sampled_from(list("ابتثجحخدذرسشصضطظعغفقكلمن�
 TEXTS = st.lists(PIECES, min_size=1, max_size=40).map("".join)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(text=TEXTS, claim=TEXTS)
 def test_any_text_gets_200_or_422_and_spans_inside_it(topic_client, stance_dir, text, claim):

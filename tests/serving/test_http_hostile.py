@@ -38,6 +38,7 @@ from khabar.examples import Example  # noqa: E402
 from khabar.models.registry import get_kind  # noqa: E402
 from khabar.normalize import NormalizeConfig  # noqa: E402
 from khabar.serving.http import create_app  # noqa: E402
+from property_counts import examples  # noqa: E402
 from small_corpus import SMALL_STANCE_TRAIN as STANCE_TRAIN  # noqa: E402
 from small_corpus import SMALL_TOPIC_TRAIN as TOPIC_TRAIN  # noqa: E402
 
@@ -383,11 +384,12 @@ def fuzz_once(client: TestClient, name: str, body: bytes, content_type: str | No
     assert client.get("/health").status_code == 200
 
 
+@pytest.mark.hypothesis
 @pytest.mark.parametrize("task", ["topic", "stance"])
 def test_fuzz_json_values_never_get_a_5xx(fuzz_clients, task):
     client = fuzz_clients[task]
 
-    @settings(max_examples=300, deadline=None, database=None,
+    @settings(max_examples=examples(300), deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
     @given(value=REQUESTS, ascii_only=st.booleans(), depth=st.one_of(st.just(0), st.just(0), st.integers(1, 3000)))
     def run(value, ascii_only, depth):
@@ -400,11 +402,12 @@ def test_fuzz_json_values_never_get_a_5xx(fuzz_clients, task):
     assert client.get("/health").json()["status"] == "ok"
 
 
+@pytest.mark.hypothesis
 @pytest.mark.parametrize("task", ["topic", "stance"])
 def test_fuzz_random_bytes_never_get_a_5xx(fuzz_clients, task):
     client = fuzz_clients[task]
 
-    @settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(200), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
     @given(body=st.one_of(st.binary(max_size=200), st.builds(lambda v, tail: j(v)[: len(j(v)) // 2] + tail,
                                                              REQUESTS, st.binary(max_size=8))),
            content_type=CONTENT_TYPES)
@@ -415,6 +418,7 @@ def test_fuzz_random_bytes_never_get_a_5xx(fuzz_clients, task):
     assert client.get("/health").json()["status"] == "ok"
 
 
+@pytest.mark.hypothesis  # with the fuzz tests, in make test-slow too
 def test_fuzz_counts():
     """How many examples the fuzz ran, by status (printed, see -rA): each got a 4xx or a 200, never
     a 5xx; the JSON fuzz also reached the model (some 200s), not only the parser."""
@@ -422,7 +426,7 @@ def test_fuzz_counts():
         pytest.skip("run with the fuzz tests")
     totals = {name: sum(counts.values()) for name, counts in FUZZ_COUNTS.items()}
     print("fuzz examples:", {name: dict(counts) for name, counts in FUZZ_COUNTS.items()}, "total", sum(totals.values()))
-    assert all(total >= 100 for total in totals.values()), totals
+    assert all(total >= examples(100) for total in totals.values()), totals
     assert all(counts[200] for name, counts in FUZZ_COUNTS.items() if name.startswith("json-")), FUZZ_COUNTS
 
 
