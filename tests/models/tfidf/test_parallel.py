@@ -35,7 +35,7 @@ def _rows(*groups):
 def three_processes(monkeypatch):
     """Batches of 15 or more inputs shared among 3 processes (this one and two workers)."""
     monkeypatch.setattr(parallel, "PARALLEL_ROWS", 5)
-    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 3)
     assert parallel.processes_for(len(BATCH)) == 3
 
 
@@ -102,3 +102,13 @@ def test_a_claim_and_its_text_count_together():
     texts would put the cut near the middle of the list)."""
     pairs = [("ا" * 300, "ن")] + [("ا", "ن" * 10)] * 30
     assert parallel.slice_bounds(pairs, 2)[1] <= 5
+
+
+def test_a_process_pinned_to_one_core_predicts_alone(monkeypatch):
+    """The cores counted are those the process may run on (a container or taskset narrows them),
+    not the machine's."""
+    monkeypatch.setattr(parallel, "PARALLEL_ROWS", 5)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert parallel.available_cores() == 1
+    assert parallel.processes_for(10_000) == 1

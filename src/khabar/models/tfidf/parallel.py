@@ -33,9 +33,17 @@ _IN_WORKER: dict = {}
 _SHARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a container or `taskset` may
+    narrow below the machine's `os.cpu_count()`)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def processes_for(rows: int) -> int:
     """How many processes a batch of `rows` is shared among (1: this process alone)."""
-    return max(1, min(os.cpu_count() or 1, rows // PARALLEL_ROWS))
+    return max(1, min(available_cores(), rows // PARALLEL_ROWS))
 
 
 def proba_on_every_core(model, inputs: list) -> np.ndarray:
