@@ -13,7 +13,8 @@ import importlib.util
 import re
 import socket
 import sys
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 from .errors import KhabarError
 
@@ -83,3 +84,16 @@ def find_khabar_error(exc: BaseException) -> Optional[str]:
     with the worker's traceback as text (the original object does not survive), so read that."""
     found = re.findall(r"khabar\.errors\.KhabarError: (.+)", str(exc))
     return found[-1].strip() if found else None
+
+
+@contextmanager
+def user_errors_from_workers() -> Iterator[None]:
+    """Around a Ray job: a user's mistake raised in a worker comes back wrapped in Ray's exception;
+    it is raised again as the one-line KhabarError it was (`find_khabar_error`), anything else as is."""
+    try:
+        yield
+    except Exception as exc:
+        user_error = find_khabar_error(exc)
+        if user_error is not None:
+            raise KhabarError(user_error) from None
+        raise

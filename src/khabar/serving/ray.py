@@ -26,7 +26,7 @@ from ..runs.choose import resolve_model_dir
 from ..models.manifest import read_manifest
 from ..models.predict import check_request, resolve_min_confidence, rows
 from ..models.scheme import OneLabel
-from ..ray_session import find_khabar_error, import_ray, start_ray, worker_cpus
+from ..ray_session import import_ray, start_ray, user_errors_from_workers, worker_cpus
 
 
 #: the arrow type of each field a prediction record may have (`models.scheme`)
@@ -235,13 +235,8 @@ def _label(ray, groups: dict, partial: str, labeler: dict, batch_size: int, num_
         _Labeler, batch_size=batch_size, batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=num_workers), num_cpus=worker_cpus(ray, num_workers),
         fn_constructor_kwargs=labeler)
-    try:
+    with user_errors_from_workers():
         labeled.write_parquet(partial)
-    except Exception as exc:  # a user's mistake raised inside a worker comes back wrapped
-        user_error = find_khabar_error(exc)
-        if user_error is not None:
-            raise KhabarError(user_error) from None
-        raise
 
 
 def _summary(output_dir: str, remote: bool) -> dict:

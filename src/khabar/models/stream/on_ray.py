@@ -28,7 +28,7 @@ import numpy as np
 from ...data.chunks import StreamedSplit, data_files
 from ...errors import KhabarError
 from ...examples import Example
-from ...ray_session import find_khabar_error, import_ray, start_ray, worker_cpus
+from ...ray_session import import_ray, start_ray, user_errors_from_workers, worker_cpus
 from .features import HashedTfidf
 from .model import chunked, write_counts
 
@@ -57,15 +57,11 @@ def spill_on_ray(model, train, features: HashedTfidf, folder: str) -> list[str]:
         done = ray.data.from_items(units, override_num_blocks=len(units)).map_batches(
             featurize_units, batch_size=1, batch_format="pyarrow", fn_kwargs={"model": model, "folder": folder, "split": split},
             concurrency=settings.ray_workers, num_cpus=worker_cpus(ray, settings.ray_workers))
-        for row in done.iter_rows():
-            features.add_frequencies(np.frombuffer(row["columns"], dtype=np.int32),
-                                     np.frombuffer(row["counts"], dtype=np.int64), row["rows"])
-            found[row["unit"]] = json.loads(row["files"])
-    except Exception as exc:  # a user's mistake raised inside a worker comes back wrapped
-        user_error = find_khabar_error(exc)
-        if user_error is not None:
-            raise KhabarError(user_error) from None
-        raise
+        with user_errors_from_workers():
+            for row in done.iter_rows():
+                features.add_frequencies(np.frombuffer(row["columns"], dtype=np.int32),
+                                         np.frombuffer(row["counts"], dtype=np.int64), row["rows"])
+                found[row["unit"]] = json.loads(row["files"])
     finally:
         if started:
             ray.shutdown()

@@ -10,11 +10,17 @@ against 0.486 on stratified ones, 2026-12-07).
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+
+def cv_folds(y) -> int:
+    """Folds of the cross-validation without a dev split: 3, fewer when no label has 3 examples."""
+    return min(3, max(Counter(y).values()))
 
 
 def held_out_scores(classifier, matrix, y, folds: int, seed: int = 0, groups=None) -> tuple[np.ndarray, np.ndarray]:

@@ -44,7 +44,7 @@ from .latent import STEP as LATENT_STEP, components_for, latent_block
 from .prior import PRIOR_NOTE, PriorFeatures, load_prior
 from .skops_io import skops_io
 from .multi_label import LabelSetProbabilities
-from .held_out import held_out_scores, scores_to_proba
+from .held_out import cv_folds, held_out_scores, scores_to_proba
 from .temperature import TemperatureScaled, fit_temperature
 from .two_stage import check_two_stage, fit_two_stage
 from .word_char import WordCharTfidf
@@ -156,12 +156,12 @@ class TfidfModel(Model):
     def _calibrate(self, classifier, features, matrix, y_train, dev, memo):
         if hasattr(classifier, "predict_proba"):
             return classifier, "native"
-        dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
+        dev_in = self._labelled_dev(dev)
         if len({ex.label for ex in dev_in}) >= 2:
             scaled = TemperatureScaled(classifier).fit(self._dev_matrix(features, dev_in, memo), [ex.label for ex in dev_in])
             return scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted on the dev split"
         counts = Counter(y_train)
-        folds = min(3, max(counts.values()))
+        folds = cv_folds(y_train)
         if folds < 2:
             raise KhabarError("LinearSVC needs a dev split or a label with at least 2 training examples to calibrate "
                               "probabilities; add a dev split or use classifier: logreg")
@@ -172,6 +172,10 @@ class TfidfModel(Model):
         note = f"; {rare} label(s) with fewer than {folds} examples are missing from some folds" if rare else ""
         return scaled, (f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted by {folds}-fold "
                         f"cross-validation (no dev split{note})")
+
+    def _labelled_dev(self, dev) -> list:
+        """The dev examples whose label the model has (calibration, offsets and stages read them)."""
+        return [ex for ex in dev or [] if ex.label in self.labels_]
 
     def _dev_matrix(self, features, dev_in, memo: dict):
         """The dev split's design matrix, kept in `memo` (calibration and label offsets read it)."""
@@ -190,12 +194,12 @@ class TfidfModel(Model):
         """`two_stage.fit_two_stage` with this model's classifiers, dev split and held-out folds;
         its held-out probabilities come back in `labels_` order for the label offsets."""
         separated = self.params.two_stage
-        dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
+        dev_in = self._labelled_dev(dev)
         dev_rows = (self._dev_matrix(features, dev_in, memo), [ex.label for ex in dev_in]) if dev_in else None
         groups = np.asarray(memo["groups"]) if memo["groups"] is not None else None
 
         def held_out(classifier, rows, y):
-            folds = min(3, max(Counter(y).values()))
+            folds = cv_folds(y)
             return held_out_scores(classifier, matrix[rows], y, folds, self.train_params.seed,
                                    None if groups is None else groups[rows])
 
@@ -216,12 +220,12 @@ class TfidfModel(Model):
         """(probabilities in `labels_` order, gold labels, where) of held-out examples, for the label
         offsets: the dev split's when it has two labels or more, else 3-fold cross-validated ones of
         the training split (a softmax of the folds' decision scores at the fitted temperature)."""
-        dev_in = [ex for ex in dev or [] if ex.label in self.labels_]
+        dev_in = self._labelled_dev(dev)
         order = [list(classifier.classes_).index(label) for label in self.labels_]
         if len({ex.label for ex in dev_in}) >= 2:
             proba = classifier.predict_proba(self._dev_matrix(features, dev_in, memo))
             return proba[:, order], [ex.label for ex in dev_in], "the dev split"
-        folds = min(3, max(Counter(y_train).values()))
+        folds = cv_folds(y_train)
         held_out, scored = self._cross_validated(matrix, y_train, folds, memo)
         proba = scores_to_proba(held_out[scored], getattr(classifier, "temperature_", 1.0))
         return proba[:, order], list(np.asarray(y_train)[scored]), f"{folds}-fold cross-validation of the training split"

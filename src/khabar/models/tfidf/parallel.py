@@ -1,12 +1,12 @@
 """A large batch predicted on every core: slices of it go to worker processes, whole.
 
 Why processes: normalizing and featurizing are pure Python, and the GIL holds threads back.
-Why the whole prediction goes to a worker, not only the featurizing: a worker that sends back
-TF-IDF rows (some 1,800 non-zeros per SANAD article) spends about as long pickling them as it
-spent computing them, while probabilities are a few numbers per article. The parent predicts
-the first slice itself meanwhile instead of waiting. Each worker reads the model once from a
-file (`_predict_in_worker`) and keeps it: pickling a fitted model (some 12 MB) with every call
-cost about as much as the work it shared out.
+Why the whole prediction goes to a worker, not only the featurizing: workers that sent back
+TF-IDF rows (some 1,800 non-zeros per SANAD article) while the parent normalized and waited
+reached 0.82x the peer's throughput on SANAD test; workers that send back probabilities (a few
+numbers per article) while the parent predicts the first slice reached 1.31-1.41x (bench/scale.py,
+2026-12-07). Each worker reads the model once from a file (`_predict_in_worker`) and keeps it,
+rather than receiving it with every call.
 
 The workers compute the classifier's probabilities only; what the model's scheme does with them
 (label offsets, thresholds, abstaining) stays in the parent, so a setting changed after the

@@ -52,7 +52,11 @@ class TwoStage(ClassifierMixin, BaseEstimator):
         return others, self.second.predict_proba(X)
 
     def predict_proba(self, X) -> np.ndarray:
-        others, second = self.stage_proba(X)
+        return self.combine(*self.stage_proba(X))
+
+    def combine(self, others: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """One distribution over `classes_` from P(not separated) per row and the second stage's
+        P(label | not separated) rows: P(separated) = 1 - P(not separated), P(label) = their product."""
         out = np.zeros((len(others), len(self.classes_)))
         classes = list(self.classes_)
         out[:, classes.index(self.separated)] = 1.0 - others
@@ -155,31 +159,22 @@ def fit_two_stage(make: Callable[[str], object], matrix, y, separated: str, held
     p_second[where_rest[q_scored]] = q_rows[q_scored]
     scored = p_first_rows.copy()
     scored[where_rest[~q_scored]] = False
-    others = p_first[:, list(first.classes_).index(OTHERS)]
-    combined = np.zeros((len(y), len(model.classes_)))
-    classes = list(model.classes_)
-    combined[:, classes.index(separated)] = 1.0 - others
-    for j, label in enumerate(second.classes_):
-        combined[:, classes.index(str(label))] = others * p_second[:, j]
+    combined = model.combine(p_first[:, list(first.classes_).index(OTHERS)], p_second)
     return model, how, (combined[scored], list(y[scored]), "cross-validation of the training split")
 
 
 def _calibrated(fitted, held_out: Callable, y, dev):
     """(the stage with probabilities, how, (held-out probabilities of its training rows, which rows
     have them)); the held-out ones (`held_out()`: cross-validated scores) only without a dev split."""
-    native = hasattr(fitted, "predict_proba")
-    held = None
-    if dev is None:
-        scores, scored = held = held_out()
-    if native:
-        if held is not None:
-            held = (scores_to_proba(held[0]), held[1])
-        return fitted, "native", held
     if dev is not None:
+        if hasattr(fitted, "predict_proba"):
+            return fitted, "native", None
         scaled = TemperatureScaled(fitted).fit(*dev)
         return scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted on the dev split", None
+    scores, scored = held_out()
+    if hasattr(fitted, "predict_proba"):
+        return fitted, "native", (scores_to_proba(scores), scored)
     scaled = TemperatureScaled(fitted)
-    scores, scored = held
     scaled.temperature_ = fit_temperature(scores[scored], y[scored], fitted.classes_)
     return (scaled, f"softmax of decision scores, temperature {scaled.temperature_:.3g} fitted by cross-validation",
             (scores_to_proba(scores, scaled.temperature_), scored))

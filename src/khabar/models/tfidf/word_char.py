@@ -196,8 +196,8 @@ class WordCharTfidf(CompactState, TransformerMixin, BaseEstimator):
         """Char n-gram counts of `words` (rows) over the kept n-grams: what `char_vectorizer_.transform`
         gives for single words (char_wb: each word padded with one space each side; for each n, its
         n-grams, and a padded word no longer than n counted once as it is, for the first such n).
-        Every word's n-grams of one length are cut by one comprehension and looked up by one `map`,
-        about twice as fast as a loop per word (and four times CountVectorizer's per-document steps)."""
+        Every word's n-grams of one length are cut by one comprehension and looked up by one `map`:
+        0.18-0.21 s where a loop per word took 0.25 s, for SANAD test's 33,418 new words (2026-12-07)."""
         vectorizer = self.char_vectorizer_
         low, high = vectorizer.ngram_range
         get = vectorizer.vocabulary_.get
