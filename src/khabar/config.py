@@ -218,6 +218,9 @@ def config_from_dict(raw: dict, source: str = "<config>") -> Config:
     if top.data.unlabeled is not None and not kind.unlabeled:
         raise KhabarError(f"{source}: data.unlabeled: the {kind.name} kind does not learn from unlabeled articles; "
                           f"remove the key (kinds that do: {', '.join(n for n in sorted(KINDS) if get_kind(n).unlabeled)})")
+    if top.data.train_on_dev and kind.streams:
+        raise KhabarError(f"{source}: data.train_on_dev: the {kind.name} kind streams its train split from the files; "
+                          "mark those rows train in the split column instead")
     if "preset" not in (raw.get("normalize") or {}):
         top.normalize.preset = kind.default_preset(model)  # the kind's documented default
     _check_cross_fields(top, source)
@@ -251,6 +254,9 @@ def _check_cross_fields(top: TopLevel, source: str) -> None:
     if top.predict.min_confidence is not None and top.predict.target_precision is not None:
         raise KhabarError(f"{source}: predict: give min_confidence (a fixed threshold) or target_precision (chosen on "
                           "dev), not both")
+    if top.data.train_on_dev and top.predict.target_precision is not None:
+        raise KhabarError(f"{source}: predict.target_precision chooses its threshold on the dev split, which "
+                          "data.train_on_dev puts into training; set predict.min_confidence or remove data.train_on_dev")
     for extra in top.eval.extra:
         if extra.labels is not None:
             names = [lab.strip() for lab in extra.labels]

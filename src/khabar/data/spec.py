@@ -50,3 +50,8 @@ class DataConfig:
     # the outlet's unlabeled articles (a file or folder `read_unlabeled` reads), for kinds that
     # learn from them (`Kind.unlabeled`): the TF-IDF kind fits its vocabulary and IDF on them too
     unlabeled: Optional[str] = None
+    # the dev split joins the training split: the model is fitted on both, and what its kind would
+    # choose on dev (calibration, label offsets, the two-stage decision) it chooses by
+    # cross-validation of the union instead; dev is then not evaluated (it is training data).
+    # For the last fit, once the settings are chosen: more labels beat a split kept aside
+    train_on_dev: bool = False

@@ -120,7 +120,7 @@ def train(config: Config, progress: Progress | None = None) -> RunResult:
                               {"khabar.command": "train", "khabar.task": config.task,
                                "khabar.kind": config.model_kind}) as tracker:
             extras = [(extra, _extra_examples(extra, config)) for extra in config.eval.extra]
-            splits = read_splits(config)
+            splits = dev_into_train(config, read_splits(config), log)
             _check_extra_labels(config, splits)  # before the fit, not after it
             model, splits = fit_from_config(config, log, splits=splits, report_to=tracking.report_to(uri))
             result = torchrun.on_main(
@@ -131,6 +131,17 @@ def train(config: Config, progress: Progress | None = None) -> RunResult:
         torchrun.shutdown()
     result.rank = torchrun.rank()
     return result
+
+
+def dev_into_train(config: Config, splits: Splits, log) -> Splits:
+    """`data.train_on_dev`: the splits with dev moved into train (the final fit, after the settings
+    were chosen: `khabar tune` keeps dev for its trials and refits the best this way). Only `train`
+    does it; the benchmarks and tune's trials pass their own splits to `fit_from_config`."""
+    if not config.data.train_on_dev or not splits.dev:
+        return splits
+    log(f"data.train_on_dev: the dev split's {len(splits.dev)} examples join the training split; what the model "
+        "would choose on dev it chooses by cross-validation, and dev is not evaluated")
+    return Splits(train=list(splits.train) + list(splits.dev), dev=[], test=splits.test)
 
 
 def _check_extra_labels(config: Config, splits: Splits) -> None:
