@@ -9,11 +9,16 @@ seed 0), and the fit time of each fold, for the configured model (`fit_from_conf
 LinearSVC" and the majority class. Goals (issue 23): macro-F1 >= 0.55, discuss F1 >= 0.40,
 disagree F1 > 0.20 (pooled), fit <= 60 s (the slowest fold, with two folds of training pairs).
 
-`--small`: a few hundred pairs (every fold cut to its first claims), verdicts informational.
+`--with-dev`: the configured model as `khabar train` fits it from a file with a split column (what
+the judge runs): each fold in turn the test, of the other two one the train split and one the dev
+split, both ways (6 fits), `data.train_on_dev` as configured; pooled over the 6 test folds.
+
+`--small`: a few hundred pairs (every fold cut to its first claims), verdicts informational; it
+runs the `--with-dev` fits too.
 Without the corpus: one `skipped` line, exit 0 in small mode, 1 in full mode (bench/_common.py).
 Timings share 2 cores with whatever else runs: pessimistic.
 
-    .venv/bin/python bench/stance_claims.py [--config configs/unifiedfc_stance.yaml] [--set key=value ...] [--small]
+    .venv/bin/python bench/stance_claims.py [--config configs/unifiedfc_stance.yaml] [--set key=value ...] [--with-dev] [--small]
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from sklearn.svm import LinearSVC
 from khabar.data import load_examples
 from khabar.examples import Splits
 from khabar.log import muted
-from khabar.runs.train import fit_from_config
+from khabar.runs.train import dev_into_train, fit_from_config
 
 CORPUS = "unifiedfc_claims.jsonl.gz"
 LABELS = ("agree", "disagree", "discuss", "unrelated")
@@ -78,9 +83,10 @@ def bootstrap(gold, predicted, draws=1000, seed=0) -> dict:
 
 
 def configured(config):
-    def run(train, test):
+    def run(train, test, dev=()):
         with muted():
-            model, _ = fit_from_config(config, splits=Splits(train=train, dev=[], test=test))
+            splits = dev_into_train(config, Splits(train=train, dev=list(dev), test=test), lambda _: None)
+            model, _ = fit_from_config(config, splits=splits)
         proba = model.predict_proba([ex.inputs for ex in test])
         return [model.labels_[j] for j in proba.argmax(axis=1)], model.fit_seconds_
     return run
@@ -117,6 +123,23 @@ def cross_validate(name, run, examples, fold, show_folds=True) -> dict:
     return {**pooled, "fit": max(fits)}
 
 
+def with_dev_split(name, run, examples, fold) -> dict:
+    """Each fold the test set; of the other two, one the train split and one the dev split, both ways."""
+    gold, predicted, fits = [], [], []
+    for held in sorted(set(fold.values())):
+        for dev_fold in sorted(set(fold.values()) - {held}):
+            parts = {f: [ex for ex in examples if fold[ex.id] == f] for f in set(fold.values())}
+            train = [ex for f, items in parts.items() if f not in (held, dev_fold) for ex in items]
+            labels, seconds = run(train, parts[held], parts[dev_fold])
+            fits.append(seconds)
+            gold += [ex.label for ex in parts[held]]
+            predicted += list(labels)
+            line(f"{name}, test {held} dev {dev_fold}", scores([ex.label for ex in parts[held]], labels), seconds)
+    pooled = scores(gold, predicted)
+    line(f"{name}, 6 test folds pooled", pooled, max(fits), bootstrap(gold, predicted))
+    return {**pooled, "fit": max(fits)}
+
+
 def line(name, figures, seconds, intervals=None):
     cells = "".join(f"{figures[k]:>11.3f}" for k in ("macro",) + LABELS)
     print(f"{name:<40}{cells}{seconds:>8.1f}s", flush=True)
@@ -131,6 +154,8 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
     add_small_flag(parser, f"the pairs of {SMALL_CLAIMS} claims per fold (about 330 pairs)")
     parser.add_argument("--no-peers", action="store_true", help="only the configured model")
+    parser.add_argument("--with-dev", action="store_true",
+                        help="only the configured model, fitted from train and dev splits as khabar train does (6 fits)")
     args = parser.parse_args()
     path = shared_path(CORPUS, args.small)
     os.chdir(ROOT)
@@ -148,10 +173,17 @@ def main() -> None:
           + (" (--small)" if args.small else ""))
     print(f"config {os.path.relpath(args.config, ROOT)} {' '.join(args.set)}".rstrip())
     print(f"{'model':<40}" + "".join(f"{k:>11}" for k in ("macro",) + LABELS) + f"{'fit':>9}")
-    if not args.no_peers:
+    if not (args.no_peers or args.with_dev):
         cross_validate("majority class", majority, examples, fold, show_folds=False)
         cross_validate("peer: glued TF-IDF + LinearSVC", peer, examples, fold)
-    ours = cross_validate(config.name, configured(config), examples, fold)
+    if args.with_dev:
+        print(f"data.train_on_dev: {config.data.train_on_dev}")
+        ours = with_dev_split(config.name, configured(config), examples, fold)
+    else:
+        ours = cross_validate(config.name, configured(config), examples, fold)
+        if args.small:  # the --with-dev path too, so that CI runs it
+            print(f"--with-dev (data.train_on_dev: {config.data.train_on_dev}):")
+            with_dev_split(config.name, configured(config), examples, fold)
     print(f"goal macro-F1 >= {GOALS['macro']}: {ours['macro']:.3f} {verdict(ours['macro'] >= GOALS['macro'], args.small)}")
     print(f"goal discuss F1 >= {GOALS['discuss']}: {ours['discuss']:.3f} {verdict(ours['discuss'] >= GOALS['discuss'], args.small)}")
     print(f"goal disagree F1 > {GOALS['disagree']}: {ours['disagree']:.3f} {verdict(ours['disagree'] > GOALS['disagree'], args.small)}")
