@@ -64,3 +64,23 @@ def test_a_kind_that_streams_its_train_split_refuses_it():
     assert get_kind(config.model_kind).streams
     with pytest.raises(KhabarError, match=r"data.train_on_dev: the \w+ kind streams its train split"):
         load_config(str(CONFIGS / "sanad_topic_stream.yaml"), ["data.train_on_dev=true"])
+
+
+def test_tune_chooses_on_dev_then_the_final_run_trains_on_it(tmp_path):
+    """The GridSearchCV `refit` pattern: the trials keep dev to be scored on, the best config's
+    final run takes it into training."""
+    import yaml
+
+    from khabar.runs.tune import tune
+
+    raw = {"base": str(CONFIGS / "sample_topic_tfidf.yaml"), "output_dir": str(tmp_path / "out"),
+           "data": {"path": str(ROOT / "data" / "sample" / "topic.jsonl"), "train_on_dev": True},
+           "predict": {"target_precision": None},  # the sample chooses its abstain threshold on dev
+           "tune": {"space": {"model.C": {"log_uniform": [0.1, 10]}}, "trials": 2}}
+    path = tmp_path / "tune.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    result = tune(str(path), final=True)
+    assert all(r["state"] == "complete" and r["dev"] is not None for r in result.trials)
+    splits = _splits("sample_topic_tfidf.yaml")
+    metrics = _json(result.final.run_dir, "metrics.json")
+    assert metrics["train.n"] == len(splits.train) + len(splits.dev) and "dev.macro_f1" not in metrics
