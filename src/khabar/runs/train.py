@@ -135,8 +135,9 @@ def train(config: Config, progress: Progress | None = None) -> RunResult:
 
 def dev_into_train(config: Config, splits: Splits, log) -> Splits:
     """`data.train_on_dev`: the splits with dev moved into train (the final fit, after the settings
-    were chosen: `khabar tune` keeps dev for its trials and refits the best this way). Only `train`
-    does it; the benchmarks and tune's trials pass their own splits to `fit_from_config`."""
+    were chosen: `khabar tune` keeps dev for its trials and refits the best this way). `train` and
+    `bench/stance_claims.py --with-dev` call it; tune's trials pass their own splits to
+    `fit_from_config`, dev kept."""
     if not config.data.train_on_dev or not splits.dev:
         return splits
     log(f"data.train_on_dev: the dev split's {len(splits.dev)} examples join the training split; what the model "
