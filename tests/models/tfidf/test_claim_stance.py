@@ -123,10 +123,11 @@ def test_the_unifiedfc_config_trains_with_and_without_a_test_split(tmp_path, roo
     monkeypatch.chdir(root)
     assert cli("train", "configs/unifiedfc_stance.yaml", "--set", f"data.path={data}",
                "--set", f"output_dir={tmp_path / 'runs'}") == 0
-    out = capsys.readouterr().out
-    shown = [line.split()[0] for line in out.splitlines()[1:] if line and not line.startswith("run:")]
+    captured = capsys.readouterr()
+    shown = [line.split()[0] for line in captured.out.splitlines()[1:] if line and not line.startswith("run:")]
     assert ("test" in shown) == ("test" in splits)
-    assert "dev" in shown
+    # the config sets data.train_on_dev: the dev pairs join training and are not evaluated
+    assert "dev" not in shown and "the dev split's" in captured.err
 
 
 def test_explanations_name_the_sentence_that_carried_the_decision(tmp_path, root, monkeypatch, cli, capsys):
