@@ -126,9 +126,9 @@ def cross_validate(name, run, examples, fold, show_folds=True) -> dict:
 def with_dev_split(name, run, examples, fold) -> dict:
     """Each fold the test set; of the other two, one the train split and one the dev split, both ways."""
     gold, predicted, fits = [], [], []
-    for held in sorted(set(fold.values())):
-        for dev_fold in sorted(set(fold.values()) - {held}):
-            parts = {f: [ex for ex in examples if fold[ex.id] == f] for f in set(fold.values())}
+    parts = {f: [ex for ex in examples if fold[ex.id] == f] for f in set(fold.values())}
+    for held in sorted(parts):
+        for dev_fold in sorted(set(parts) - {held}):
             train = [ex for f, items in parts.items() if f not in (held, dev_fold) for ex in items]
             labels, seconds = run(train, parts[held], parts[dev_fold])
             fits.append(seconds)

@@ -104,7 +104,6 @@ def choose_offsets(log_proba: np.ndarray, gold: np.ndarray, rounds: int = 2) -> 
     offsets = np.zeros(n_labels)
     present = np.bincount(gold, minlength=n_labels) > 0
     grid = sorted(OFFSET_GRID, key=abs)
-
     labels = list(range(n_labels))
 
     def macro(shift):

@@ -17,6 +17,8 @@ from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from .temperature import two_columns
+
 
 def cv_folds(y) -> int:
     """Folds of the cross-validation without a dev split: 3, fewer when no label has 3 examples."""
@@ -51,17 +53,6 @@ def held_out_scores(classifier, matrix, y, folds: int, seed: int = 0, groups=Non
         block[:, columns] = raw
         scores[held], scored[held] = block, True
     return scores, scored
-
-
-def two_columns(scores: np.ndarray, classifier) -> np.ndarray:
-    """A classifier's decision scores as rows x classes whose softmax is its probabilities (at
-    temperature 1 for a model with its own, at its temperature for a margin one): a binary model's
-    one score s becomes (-s, s), or (-s/2, s/2) for logistic regression, whose P = sigmoid(s)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim == 2:
-        return scores
-    half = 0.5 if hasattr(classifier, "predict_proba") else 1.0
-    return np.column_stack([-half * scores, half * scores])
 
 
 def scores_to_proba(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -211,9 +211,8 @@ class TfidfModel(Model):
     def _stage_classifier(self, stage: str):
         """The classifier of a two-stage decision's stage: the configured one, the second stage's
         own `second_stage_classifier` / `second_stage_C` when given."""
-        p = self.params
         if stage == "second":
-            return self._classifier(p.second_stage_classifier or p.classifier, p.second_stage_C or p.C)
+            return self._classifier(self.params.second_stage_classifier, self.params.second_stage_C)
         return self._classifier()
 
     def _held_out_proba(self, classifier, features, matrix, y_train, dev, memo):

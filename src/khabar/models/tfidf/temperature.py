@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 def fit_temperature(scores, y, classes) -> float:
     """The softmax temperature minimizing log-loss of held-out decision `scores` (rows x classes,
     or one column for two classes as scikit-learn gives it) against labels `y` from `classes`."""
-    scores = _two_columns(np.asarray(scores))
+    scores = two_columns(scores)
     index = {c: i for i, c in enumerate(classes)}
     target = np.array([index[label] for label in y])
 
@@ -28,9 +28,15 @@ def fit_temperature(scores, y, classes) -> float:
     return float(np.exp(minimize_scalar(loss, bounds=(-6.0, 6.0), method="bounded").x))
 
 
-def _two_columns(scores):
-    """A binary classifier's one score per row as (-s, s), like the rows x classes of the rest."""
-    return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+def two_columns(scores: np.ndarray, classifier=None) -> np.ndarray:
+    """A classifier's decision scores as rows x classes whose softmax is its probabilities (at
+    temperature 1 for a model with its own, at its temperature for a margin one): a binary model's
+    one score s becomes (-s, s), or (-s/2, s/2) for logistic regression, whose P = sigmoid(s)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 2:
+        return scores
+    half = 0.5 if hasattr(classifier, "predict_proba") else 1.0
+    return np.column_stack([-half * scores, half * scores])
 
 
 class TemperatureScaled(ClassifierMixin, BaseEstimator):
@@ -48,7 +54,7 @@ class TemperatureScaled(ClassifierMixin, BaseEstimator):
         return self.classifier.classes_
 
     def _scores(self, X):
-        return _two_columns(self.classifier.decision_function(X))
+        return two_columns(self.classifier.decision_function(X))
 
     def predict_proba(self, X):
         return softmax(self._scores(X) / self.temperature_, axis=1)

@@ -26,8 +26,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ...errors import KhabarError
-from .held_out import scores_to_proba, two_columns
-from .temperature import TemperatureScaled, fit_temperature
+from .held_out import scores_to_proba
+from .temperature import TemperatureScaled, fit_temperature, two_columns
 
 #: the first stage's class for every label but the separated one
 OTHERS = "(other labels)"
